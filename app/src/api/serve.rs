@@ -1,0 +1,165 @@
+//! The request side of the server functions: what a call reads (bearer, cookie, page, IP) and how
+//! it answers (status, headers, cookie, error body).
+
+use crate::contract::{
+    ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
+};
+use crate::engine::guard::{PlanCheck, Principal};
+use crate::paths::logout_path;
+use crate::engine::sessions::Issued;
+use crate::engine::{AuthError, AuthResult, Engine, RequestMeta};
+use axum::extract::ConnectInfo;
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{StatusCode, request::Parts};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// One server-function call: the engine, the request's headers and facts, and its response options.
+pub struct Call {
+    pub engine: Arc<Engine>,
+    pub meta: RequestMeta,
+    headers: HeaderMap,
+    response: ResponseOptions,
+}
+
+impl Call {
+    /// The call being served. Fails only if the server was wired without the engine context.
+    pub fn current() -> Result<Self, ErrorBody> {
+        let (Some(engine), Some(parts), Some(response)) =
+            (use_context::<Arc<Engine>>(), use_context::<Parts>(), use_context::<ResponseOptions>())
+        else {
+            return Err(AuthError::Internal("server function called without its context".into()).to_body("/"));
+        };
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+        let meta = RequestMeta {
+            ip,
+            user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            page_path: page_path(&parts.headers),
+            idle_secs: header_str(&parts.headers, HEADER_USER_IDLE).and_then(|v| v.parse::<i64>().ok()).filter(|s| *s >= 0),
+        };
+        Ok(Self { engine, meta, headers: parts.headers, response })
+    }
+
+    /// Turns an engine result into the answer: on error, the status, `Retry-After` and the safe body.
+    pub fn answer<T>(&self, result: AuthResult<T>) -> Result<T, ErrorBody> {
+        result.map_err(|error| {
+            match &error {
+                AuthError::Internal(detail) => tracing::error!(path = %self.meta.page_path, "internal error: {detail}"),
+                AuthError::Unavailable(detail) => tracing::warn!("database unavailable: {detail}"),
+                _ => {}
+            }
+            self.response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            if let Some(secs) = error.retry_after() {
+                self.response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            error.to_body(&self.meta.page_path)
+        })
+    }
+
+    /// Authenticates the bearer token and marks the answer with the session's user.
+    pub async fn authenticate(&self, plan: PlanCheck) -> Result<Principal, ErrorBody> {
+        let principal = self.answer(self.engine.authenticate(self.bearer(), plan, &self.meta).await)?;
+        self.set_session_user(&principal.user.id);
+        Ok(principal)
+    }
+
+    pub fn bearer(&self) -> Option<&str> {
+        header_str(&self.headers, header::AUTHORIZATION)?.strip_prefix("Bearer ").map(str::trim)
+    }
+
+    pub fn refresh_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == REFRESH_COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// Token answers are never cached.
+    pub fn no_store(&self) {
+        self.response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+
+    fn set_session_user(&self, user_id: &str) {
+        if let Ok(value) = HeaderValue::from_str(user_id) {
+            self.response.insert_header(HeaderName::from_static(HEADER_SESSION_USER), value);
+        }
+    }
+
+    /// Everything a login or refresh answer carries besides its body.
+    pub fn set_tokens(&self, issued: &Issued) {
+        self.no_store();
+        self.set_session_user(&issued.user_id);
+        self.set_refresh_cookie(&issued.refresh_token, issued.refresh_max_age());
+    }
+
+    pub fn clear_refresh_cookie(&self) {
+        self.set_refresh_cookie("", 0);
+    }
+
+    fn set_refresh_cookie(&self, value: &str, max_age: i64) {
+        let cookie = cookie::Cookie::build((REFRESH_COOKIE, value))
+            .path(REFRESH_COOKIE_PATH)
+            .http_only(true)
+            .same_site(cookie::SameSite::Strict)
+            .secure(self.engine.policy.cookie_secure)
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .build();
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            self.response.append_header(header::SET_COOKIE, value);
+        }
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The page a call came from, for `logout_path`: `X-Page-Path`, else the Referer's path.
+pub fn page_path(headers: &HeaderMap) -> String {
+    let from_referer = || {
+        let after_scheme = header_str(headers, header::REFERER)?.split_once("://")?.1;
+        Some(after_scheme.find('/').map_or("/", |slash| &after_scheme[slash..]))
+    };
+    let raw = header_str(headers, HEADER_PAGE_PATH).or_else(from_referer).unwrap_or("/");
+    logout_path(&raw.chars().take(2048).collect::<String>())
+}
+
+/// Sets the status for errors raised by the server-function framework itself (undecodable input).
+pub fn set_status_for_framework_error(bad_input: bool, error: &leptos::server_fn::error::ServerFnErrorErr) {
+    if !bad_input {
+        tracing::error!("server function error: {error}");
+    }
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(if bad_input { StatusCode::BAD_REQUEST } else { StatusCode::INTERNAL_SERVER_ERROR });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn the_page_path_comes_from_the_header_then_the_referer() {
+        assert_eq!(page_path(&headers(&[("x-page-path", "/jobs?x=1")])), "/jobs?x=1");
+        assert_eq!(page_path(&headers(&[("referer", "http://127.0.0.1:3000/billing")])), "/billing");
+        assert_eq!(page_path(&headers(&[])), "/");
+    }
+
+    #[test]
+    fn the_sign_in_page_is_never_the_path() {
+        assert_eq!(page_path(&headers(&[("x-page-path", "/signin?next=%2Fjobs")])), "/jobs");
+        assert_eq!(page_path(&headers(&[("x-page-path", "/signin")])), "/");
+        assert_eq!(page_path(&headers(&[("x-page-path", "/signin?next=//evil.example")])), "/");
+        assert_eq!(page_path(&headers(&[("x-page-path", "https://evil.example/")])), "/");
+    }
+}

@@ -1,0 +1,246 @@
+//! The wire contract that server and browser share: reason codes, token answers, users, error bodies.
+//!
+//! Only serde lives here, so both builds compile it unchanged and can never disagree on a name.
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the HttpOnly cookie that carries the refresh token. Scoped to [`REFRESH_COOKIE_PATH`] so
+/// no other request ever carries it.
+pub const REFRESH_COOKIE: &str = "lanyard_refresh";
+pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
+/// Request and response headers of SPEC §3.
+pub const HEADER_SESSION_USER: &str = "x-session-user";
+pub const HEADER_PAGE_PATH: &str = "x-page-path";
+pub const HEADER_USER_IDLE: &str = "x-user-idle";
+
+/// Why a session ended (or, for the plan codes, why a call was refused without ending it).
+///
+/// This enum is the one table of SPEC §2: its status, whether it ends the session and the message a
+/// user reads all come from the methods below and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LogoutCode {
+    ManualLogout,
+    LogoutOtherDevice,
+    LogoutAll,
+    PasswordChanged,
+    AdminRevoked,
+    SessionExpired,
+    IdleTimeout,
+    RefreshTokenReused,
+    SessionAccountMismatch,
+    SessionUserMismatch,
+    AccountMissing,
+    AccountSuspended,
+    AccountCancelled,
+    PlanMissing,
+    PlanInactive,
+    TokenRefreshFailed,
+    NoRefreshToken,
+    AuthCredentialsMissing,
+    OtherTabLogout,
+}
+
+impl LogoutCode {
+    pub const ALL: [LogoutCode; 19] = [
+        Self::ManualLogout,
+        Self::LogoutOtherDevice,
+        Self::LogoutAll,
+        Self::PasswordChanged,
+        Self::AdminRevoked,
+        Self::SessionExpired,
+        Self::IdleTimeout,
+        Self::RefreshTokenReused,
+        Self::SessionAccountMismatch,
+        Self::SessionUserMismatch,
+        Self::AccountMissing,
+        Self::AccountSuspended,
+        Self::AccountCancelled,
+        Self::PlanMissing,
+        Self::PlanInactive,
+        Self::TokenRefreshFailed,
+        Self::NoRefreshToken,
+        Self::AuthCredentialsMissing,
+        Self::OtherTabLogout,
+    ];
+
+    /// The SCREAMING_SNAKE_CASE name, as on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ManualLogout => "MANUAL_LOGOUT",
+            Self::LogoutOtherDevice => "LOGOUT_OTHER_DEVICE",
+            Self::LogoutAll => "LOGOUT_ALL",
+            Self::PasswordChanged => "PASSWORD_CHANGED",
+            Self::AdminRevoked => "ADMIN_REVOKED",
+            Self::SessionExpired => "SESSION_EXPIRED",
+            Self::IdleTimeout => "IDLE_TIMEOUT",
+            Self::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            Self::SessionAccountMismatch => "SESSION_ACCOUNT_MISMATCH",
+            Self::SessionUserMismatch => "SESSION_USER_MISMATCH",
+            Self::AccountMissing => "ACCOUNT_MISSING",
+            Self::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Self::AccountCancelled => "ACCOUNT_CANCELLED",
+            Self::PlanMissing => "PLAN_MISSING",
+            Self::PlanInactive => "PLAN_INACTIVE",
+            Self::TokenRefreshFailed => "TOKEN_REFRESH_FAILED",
+            Self::NoRefreshToken => "NO_REFRESH_TOKEN",
+            Self::AuthCredentialsMissing => "AUTH_CREDENTIALS_MISSING",
+            Self::OtherTabLogout => "OTHER_TAB_LOGOUT",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
+    /// What the user reads on the sign-in banner.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::ManualLogout => "You signed out.",
+            Self::LogoutOtherDevice => "You were signed out from another device.",
+            Self::LogoutAll => "You signed out everywhere.",
+            Self::PasswordChanged => "Your password was changed.",
+            Self::AdminRevoked => "An administrator ended this session.",
+            Self::SessionExpired => "Your session reached its time limit.",
+            Self::IdleTimeout => "Signed out after inactivity.",
+            Self::RefreshTokenReused => "Your session was ended to protect your account.",
+            Self::SessionAccountMismatch => "Session contamination: account ID mismatch",
+            Self::SessionUserMismatch => "Session contamination: user ID mismatch",
+            Self::AccountMissing => "No account is configured for this user.",
+            Self::AccountSuspended => "Your account is suspended.",
+            Self::AccountCancelled => "Your account was cancelled.",
+            Self::PlanMissing => "No plan is assigned — see Billing.",
+            Self::PlanInactive => "Your plan is inactive — see Billing.",
+            Self::TokenRefreshFailed => "Your session could not be renewed.",
+            Self::NoRefreshToken => "Please sign in.",
+            Self::AuthCredentialsMissing => "Your sign-in was lost.",
+            Self::OtherTabLogout => "You were signed out in another tab.",
+        }
+    }
+
+    /// The plan codes refuse a call with 402 and keep the session; every other code ends it.
+    pub fn ends_session(self) -> bool {
+        !matches!(self, Self::PlanMissing | Self::PlanInactive)
+    }
+
+    /// The HTTP status an API answer with this code carries.
+    pub fn http_status(self) -> u16 {
+        if self.ends_session() { 401 } else { 402 }
+    }
+}
+
+impl std::fmt::Display for LogoutCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The user's role within their account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Owner, Self::Admin, Self::Viewer].into_iter().find(|role| role.as_str() == name)
+    }
+}
+
+/// The signed-in user, as `login` and `me` return it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub role: Role,
+}
+
+/// What every successful login or refresh answers: the access token and the instants (Unix seconds)
+/// the client schedules its work by. `server_time` lets the client count down on the server's clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub access_token: String,
+    pub access_expires_at: i64,
+    pub refresh_expires_at: i64,
+    pub session_id: String,
+    pub server_time: i64,
+    pub idle_timeout_secs: u64,
+}
+
+/// The answer to `login`: the token answer plus the user it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    #[serde(flatten)]
+    pub token: TokenInfo,
+    pub user: UserView,
+}
+
+/// The body of every error answer of the API (SPEC §2).
+///
+/// A 401 or 402 carries the `logout_*` fields; `logout_reason` is non-null only when the session has
+/// ended (or, with 402, when the plan refuses the call). Other errors carry `error` and `message`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub logout_reason: Option<LogoutCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_context: Option<serde_json::Value>,
+}
+
+impl ErrorBody {
+    /// Whether this answer ends the session: only a non-null reason that is not a plan code does.
+    pub fn ends_session(&self) -> bool {
+        self.logout_reason.is_some_and(LogoutCode::ends_session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_serde_and_names() {
+        for code in LogoutCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<LogoutCode>(&json).unwrap(), code);
+            assert_eq!(LogoutCode::parse(code.as_str()), Some(code));
+        }
+    }
+
+    #[test]
+    fn plan_codes_keep_the_session_with_402() {
+        assert_eq!(LogoutCode::PlanInactive.http_status(), 402);
+        assert!(!LogoutCode::PlanMissing.ends_session());
+        assert_eq!(LogoutCode::AccountSuspended.http_status(), 401);
+        assert!(LogoutCode::AccountSuspended.ends_session());
+    }
+
+    #[test]
+    fn an_error_body_without_a_reason_does_not_end_the_session() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"logout_reason":null,"error":"ACCESS_TOKEN_INVALID"}"#).unwrap();
+        assert!(!body.ends_session());
+    }
+}

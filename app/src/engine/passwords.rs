@@ -1,0 +1,112 @@
+//! Password hashing with argon2id (19 MiB, t=2, p=1: OWASP's recommended minimum) on a bounded
+//! blocking pool, so a burst of sign-ins can neither starve the async runtime nor exhaust memory.
+
+use super::error::{AuthError, AuthResult};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
+
+const MEMORY_KIB: u32 = 19 * 1024;
+const ITERATIONS: u32 = 2;
+const PARALLELISM: u32 = 1;
+
+/// The password policy of SPEC §3: 8–128 characters, not the email itself.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes and verifies on at most `permits` blocking threads at a time.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Passwords {
+    pub fn new(concurrent_hashes: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(concurrent_hashes.max(1))) }
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AuthResult<T> {
+        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| AuthError::Internal(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: &str) -> AuthResult<String> {
+        let password = password.to_owned();
+        self.run(move || {
+            let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
+            argon2()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| AuthError::Internal(format!("hashing a password: {e}")))
+        })
+        .await?
+    }
+
+    /// Verifies `password` against `stored`, or against a dummy hash when the user does not exist, so
+    /// an unknown email costs the same time as a wrong password.
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> AuthResult<bool> {
+        let password = password.to_owned();
+        let stored = stored.map(str::to_owned);
+        self.run(move || {
+            let stored = stored.as_deref().unwrap_or_else(|| dummy_hash());
+            let Ok(parsed) = PasswordHash::new(stored) else { return false };
+            argon2().verify_password(password.as_bytes(), &parsed).is_ok() && stored != dummy_hash()
+        })
+        .await
+    }
+}
+
+/// A real hash of a random password, computed once, for the unknown-email path.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("valid salt");
+        let secret: [u8; 32] = rand::random();
+        argon2().hash_password(&secret, &salt).expect("hashing the dummy").to_string()
+    })
+}
+
+/// Checks a new password against the policy; `Err` carries the message shown to the user.
+pub fn check_policy(password: &str, email: &str) -> Result<(), &'static str> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err("Use at least 8 characters.");
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err("Use at most 128 characters.");
+    }
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err("Your password cannot be your email address.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_wrong_passwords_do_not() {
+        let passwords = Passwords::new(2);
+        let hash = passwords.hash("correct horse").await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(passwords.verify("correct horse", Some(&hash)).await.unwrap());
+        assert!(!passwords.verify("wrong horse", Some(&hash)).await.unwrap());
+        assert!(!passwords.verify("anything", None).await.unwrap());
+        assert!(!passwords.verify("anything", Some("not a hash")).await.unwrap());
+    }
+
+    #[test]
+    fn the_policy_bounds_length_and_refuses_the_email() {
+        assert!(check_policy("short", "a@b.c").is_err());
+        assert!(check_policy(&"x".repeat(129), "a@b.c").is_err());
+        assert!(check_policy("A@Example.com", "a@example.com").is_err());
+        assert!(check_policy("long enough", "a@example.com").is_ok());
+    }
+}

@@ -1,0 +1,255 @@
+//! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
+
+use super::error::{AuthError, AuthResult};
+use super::guard::PlanCheck;
+use super::store::{AuthEvent, NewSession, SessionState, Store, new_id};
+use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use super::{Engine, RequestMeta};
+use crate::contract::{LogoutCode, TokenInfo, UserView};
+use serde_json::json;
+
+/// Who ended a session: the user, in the very request that ended it, or anything else. Every
+/// automatic ending gets an `[AUTO-LOGOUT]` log line (SPEC §2 "Logs").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Initiator {
+    User,
+    Automatic,
+}
+
+/// A token answer and the refresh token to set as the cookie.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub token: TokenInfo,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+impl Issued {
+    /// The cookie's Max-Age: the session's remaining lifetime.
+    pub fn refresh_max_age(&self) -> i64 {
+        (self.token.refresh_expires_at - self.token.server_time).max(0)
+    }
+}
+
+/// Longest accepted inputs; anything longer is a bad request, refused before any hashing.
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_LOGIN_PASSWORD_CHARS: usize = 1024;
+const MAX_DEVICE_ID_CHARS: usize = 100;
+
+impl Engine {
+    /// The access token and expiries for a live session. The access token never outlives the session.
+    fn issue(&self, session_id: &str, user_id: &str, session_expires_at: i64, refresh_token: String, now: i64) -> AuthResult<Issued> {
+        let access_expires_at = (now + self.policy.access_ttl).min(session_expires_at);
+        Ok(Issued {
+            token: TokenInfo {
+                access_token: self.keys.sign_access(user_id, session_id, now, access_expires_at)?,
+                access_expires_at,
+                refresh_expires_at: session_expires_at,
+                session_id: session_id.to_owned(),
+                server_time: now,
+                idle_timeout_secs: self.policy.idle_timeout.max(0) as u64,
+            },
+            refresh_token,
+            user_id: user_id.to_owned(),
+        })
+    }
+
+    /// Signs in: one answer for a wrong password and an unknown email, a new session with an absolute
+    /// lifetime (`remember_me` picks the longer one), and the first refresh token of its chain.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        remember_me: bool,
+        device_id: Option<&str>,
+        meta: &RequestMeta,
+    ) -> AuthResult<(Issued, UserView)> {
+        if email.trim().is_empty() || email.chars().count() > MAX_EMAIL_CHARS {
+            return Err(AuthError::BadRequest("Enter your email address.".into()));
+        }
+        if password.chars().count() > MAX_LOGIN_PASSWORD_CHARS {
+            return Err(AuthError::BadRequest("The password is too long.".into()));
+        }
+        let device_id = device_id.filter(|id| !id.is_empty());
+        if device_id.is_some_and(|id| id.chars().count() > MAX_DEVICE_ID_CHARS) {
+            return Err(AuthError::BadRequest("device_id is too long.".into()));
+        }
+
+        let user = self.store.user_by_email(email).await?;
+        let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let now = self.now();
+        let user = match user {
+            Some(user) if verified => user,
+            other => {
+                let event = AuthEvent {
+                    kind: "login_failed",
+                    user_id: other.as_ref().map(|u| u.id.as_str()),
+                    detail: Some(json!({ "email": email.trim() }).to_string()),
+                    ..self.event(now, meta)
+                };
+                let mut tx = self.store.write_tx().await?;
+                Store::record_event(&mut tx, &event).await?;
+                tx.commit().await?;
+                return Err(AuthError::InvalidCredentials);
+            }
+        };
+
+        let context = json!({ "user_id": user.id, "account_id": user.account_id });
+        let account_id = match (&user.account_id, user.account_status.as_deref()) {
+            (Some(id), Some("active")) => id.clone(),
+            (None, _) => return Err(AuthError::logout(LogoutCode::AccountMissing, context)),
+            (Some(_), Some("suspended")) => return Err(AuthError::logout(LogoutCode::AccountSuspended, context)),
+            (Some(_), _) => return Err(AuthError::logout(LogoutCode::AccountCancelled, context)),
+        };
+
+        let ttl = if remember_me { self.policy.remember_ttl } else { self.policy.session_ttl };
+        let session_id = new_id();
+        let refresh_token = new_refresh_token();
+        let session = NewSession {
+            id: &session_id,
+            user_id: &user.id,
+            account_id: Some(&account_id),
+            device_id,
+            user_agent: meta.user_agent.as_deref(),
+            ip: meta.ip.as_deref(),
+            remember_me,
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        let mut tx = self.store.write_tx().await?;
+        Store::insert_session(&mut tx, &session).await?;
+        Store::insert_refresh_token(&mut tx, &hash_refresh_token(&refresh_token), &session_id, None, now).await?;
+        let event = AuthEvent {
+            kind: "login",
+            user_id: Some(&user.id),
+            account_id: Some(&account_id),
+            session_id: Some(&session_id),
+            detail: Some(json!({ "remember_me": remember_me }).to_string()),
+            ..self.event(now, meta)
+        };
+        Store::record_event(&mut tx, &event).await?;
+        tx.commit().await?;
+
+        let issued = self.issue(&session_id, &user.id, session.expires_at, refresh_token, now)?;
+        let view = UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            account_id: Some(account_id),
+            account_name: user.account_name.clone(),
+            role: user.role(),
+        };
+        Ok((issued, view))
+    }
+
+    /// Rotates a refresh token (SPEC §1). The token is consumed atomically and its successor derived
+    /// from it, so a token presented again can get the same successor: concurrent tabs and retries
+    /// after a lost answer end with one live token. Only a replay after the successor has itself been
+    /// in use for longer than the grace window counts as theft and ends the session.
+    pub async fn refresh(&self, cookie: Option<&str>, meta: &RequestMeta) -> AuthResult<Issued> {
+        let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, json!({})))?;
+        let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, json!({}));
+        if !looks_like_refresh_token(token) {
+            return Err(unknown());
+        }
+        let hash = hash_refresh_token(token);
+        let row = self.store.refresh_token(&hash).await?.ok_or_else(unknown)?;
+        let state = self.store.session_state(&row.session_id).await?.ok_or_else(unknown)?;
+        let now = self.now();
+        let principal = self.enforce(&state, None, now, PlanCheck::Skipped, meta).await?;
+
+        let successor = self.keys.successor(token);
+        let successor_hash = hash_refresh_token(&successor);
+        let mut tx = self.store.write_tx().await?;
+        if Store::consume_refresh_token(&mut tx, &hash, now).await? {
+            Store::insert_refresh_token(&mut tx, &successor_hash, &state.session_id, Some(&hash), now).await?;
+            Store::count_refresh(&mut tx, &state.session_id).await?;
+            let event = AuthEvent { kind: "refresh", ..self.session_event(now, &state, meta) };
+            Store::record_event(&mut tx, &event).await?;
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+            let replayable = self
+                .store
+                .refresh_token(&successor_hash)
+                .await?
+                .is_some_and(|next| next.used_at.is_none_or(|used| now - used < self.policy.refresh_grace));
+            if !replayable {
+                let code = self.end_session(&state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
+                let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
+                return Err(AuthError::logout(code, context));
+            }
+        }
+        self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)
+    }
+
+    /// Signs out this device: idempotent, and content with either credential (a garbage one is a
+    /// no-op, since the cookie is cleared either way).
+    pub async fn logout(&self, cookie: Option<&str>, bearer: Option<&str>, meta: &RequestMeta) -> AuthResult<()> {
+        let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
+        let session_id = match (from_bearer, cookie.filter(|token| looks_like_refresh_token(token))) {
+            (Some(session_id), _) => Some(session_id),
+            (None, Some(token)) => self.store.refresh_token(&hash_refresh_token(token)).await?.map(|row| row.session_id),
+            (None, None) => None,
+        };
+        let Some(session_id) = session_id else { return Ok(()) };
+        if let Some(state) = self.store.session_state(&session_id).await?.filter(|s| s.ended_at.is_none()) {
+            self.end_session(&state, LogoutCode::ManualLogout, Initiator::User, meta).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a session with `code`, records it in the audit trail in the same transaction and, for an
+    /// automatic ending, writes the `[AUTO-LOGOUT]` line. Returns the code the session ended with,
+    /// which is an earlier one if another request ended it first.
+    pub(crate) async fn end_session(
+        &self,
+        state: &SessionState,
+        code: LogoutCode,
+        initiator: Initiator,
+        meta: &RequestMeta,
+    ) -> AuthResult<LogoutCode> {
+        let now = self.now();
+        let mut tx = self.store.write_tx().await?;
+        if !Store::end_session(&mut tx, &state.session_id, code, now).await? {
+            tx.rollback().await?;
+            let earlier = self.store.session_state(&state.session_id).await?;
+            return Ok(earlier.and_then(|s| s.end_reason).and_then(|r| LogoutCode::parse(&r)).unwrap_or(code));
+        }
+        let event = AuthEvent { kind: "session_ended", reason: Some(code), ..self.session_event(now, state, meta) };
+        Store::record_event(&mut tx, &event).await?;
+        tx.commit().await?;
+        if initiator == Initiator::Automatic {
+            tracing::warn!(
+                "[AUTO-LOGOUT] {code} user={} session={} path={} ip={} at={now}",
+                state.session_user_id,
+                state.session_id,
+                meta.page_path,
+                meta.ip.as_deref().unwrap_or("-"),
+            );
+        }
+        Ok(code)
+    }
+
+    /// An audit event with the request's facts filled in.
+    fn event<'a>(&self, now: i64, meta: &'a RequestMeta) -> AuthEvent<'a> {
+        AuthEvent {
+            at: now,
+            source: Some("server"),
+            path: Some(&meta.page_path),
+            idle_secs: meta.idle_secs,
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
+            ..AuthEvent::default()
+        }
+    }
+
+    /// An audit event about `state`'s session.
+    fn session_event<'a>(&self, now: i64, state: &'a SessionState, meta: &'a RequestMeta) -> AuthEvent<'a> {
+        AuthEvent {
+            user_id: Some(&state.session_user_id),
+            account_id: state.session_account_id.as_deref(),
+            session_id: Some(&state.session_id),
+            ..self.event(now, meta)
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The database: one `AnyPool` over SQLite or PostgreSQL, with every SQL statement of the engine.
+//!
+//! Statements use `$n` placeholders, which both drivers accept, and only integers and text, so one
+//! statement serves both dialects. Write transactions begin with `BEGIN IMMEDIATE` on SQLite so two
+//! writers queue on the busy timeout instead of failing on a lock upgrade.
+
+use super::error::AuthResult;
+use crate::contract::{LogoutCode, Role};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Any, FromRow, Transaction};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+pub type Tx = Transaction<'static, Any>;
+
+/// The session, its user and the user's account, as one row: all the guard needs to decide.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionState {
+    pub session_id: String,
+    pub session_user_id: String,
+    pub session_account_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub refresh_count: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub user_account_id: Option<String>,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub account_status: Option<String>,
+    pub account_plan: Option<String>,
+}
+
+const SESSION_STATE_SELECT: &str = "
+    SELECT s.id AS session_id, s.user_id AS session_user_id, s.account_id AS session_account_id,
+           s.created_at, s.expires_at, s.last_active_at, s.refresh_count, s.ended_at, s.end_reason,
+           u.id AS user_id, u.email, u.role, u.account_id AS user_account_id,
+           a.id AS account_id, a.name AS account_name, a.status AS account_status, a.plan AS account_plan
+    FROM sessions s
+    LEFT JOIN users u ON u.id = s.user_id
+    LEFT JOIN accounts a ON a.id = u.account_id";
+
+/// A user found by email at sign-in, with their account.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub account_status: Option<String>,
+    pub account_plan: Option<String>,
+}
+
+impl UserRecord {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Viewer)
+    }
+}
+
+/// One refresh token of a rotation chain.
+#[derive(Debug, Clone, FromRow)]
+pub struct RefreshTokenRow {
+    pub hash: String,
+    pub session_id: String,
+    pub used_at: Option<i64>,
+}
+
+/// What a new session records about where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub account_id: Option<&'a str>,
+    pub device_id: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub remember_me: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuthEvent<'a> {
+    pub at: i64,
+    pub kind: &'a str,
+    pub user_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub reason: Option<LogoutCode>,
+    pub source: Option<&'a str>,
+    pub path: Option<&'a str>,
+    pub idle_secs: Option<i64>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file and its folder if needed, and applies the migrations.
+    pub async fn connect(url: &str) -> AuthResult<Self> {
+        install_default_drivers();
+        let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            Dialect::Sqlite
+        };
+        let url = match dialect {
+            Dialect::Postgres => url.to_owned(),
+            Dialect::Sqlite => prepare_sqlite_url(url)?,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(&url)
+            .await?;
+        let store = Self { pool, dialect };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> AuthResult<()> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => {
+                // WAL lets readers run beside the one writer; the setting persists in the file.
+                sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await?;
+                sqlx::migrate!("../migrations/sqlite")
+            }
+            Dialect::Postgres => sqlx::migrate!("../migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| super::error::AuthError::Internal(format!("migrations: {e}")))
+    }
+
+    /// A write transaction (see the module docs for why SQLite's is IMMEDIATE).
+    pub async fn write_tx(&self) -> AuthResult<Tx> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    // ---- settings ----
+
+    /// The value of `key`, setting it to `default` first if absent (first writer wins across instances).
+    pub async fn setting_or_insert(&self, key: &str, default: &str) -> AuthResult<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(default)
+            .execute(&self.pool)
+            .await?;
+        let (value,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value)
+    }
+
+    // ---- accounts and users ----
+
+    pub async fn account_id_by_name(&self, name: &str) -> AuthResult<Option<String>> {
+        Ok(sqlx::query_as::<_, (String,)>("SELECT id FROM accounts WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|(id,)| id))
+    }
+
+    /// Creates the account if it does not exist and returns its id.
+    pub async fn ensure_account(&self, name: &str, now: i64) -> AuthResult<String> {
+        sqlx::query(
+            "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ($1, $2, 'active', 'active', $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.account_id_by_name(name).await?.expect("the account was just ensured"))
+    }
+
+    pub async fn user_count(&self) -> AuthResult<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok(count)
+    }
+
+    /// Inserts a user; returns `None` if the email is taken.
+    pub async fn insert_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        account_id: Option<&str>,
+        now: i64,
+    ) -> AuthResult<Option<String>> {
+        let id = new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, email_key, password_hash, role, account_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(email.trim())
+        .bind(email_key(email))
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(account_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((inserted == 1).then_some(id))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> AuthResult<Option<UserRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.email, u.password_hash, u.role, a.id AS account_id, a.name AS account_name,
+                    a.status AS account_status, a.plan AS account_plan
+             FROM users u LEFT JOIN accounts a ON a.id = u.account_id
+             WHERE u.email_key = $1",
+        )
+        .bind(email_key(email))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    // ---- sessions ----
+
+    pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> AuthResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, account_id, device_id, user_agent, ip, remember_me,
+                                   created_at, last_active_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+        )
+        .bind(session.id)
+        .bind(session.user_id)
+        .bind(session.account_id)
+        .bind(session.device_id)
+        .bind(session.user_agent)
+        .bind(session.ip)
+        .bind(i64::from(session.remember_me))
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session_state(&self, session_id: &str) -> AuthResult<Option<SessionState>> {
+        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT} WHERE s.id = $1"))
+            .bind(session_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Ends a live session; returns false if it had already ended (the first ending stands).
+    pub async fn end_session(tx: &mut Tx, session_id: &str, code: LogoutCode, now: i64) -> AuthResult<bool> {
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(code.as_str())
+        .bind(session_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        Ok(ended == 1)
+    }
+
+    pub async fn count_refresh(tx: &mut Tx, session_id: &str) -> AuthResult<()> {
+        sqlx::query("UPDATE sessions SET refresh_count = refresh_count + 1 WHERE id = $1")
+            .bind(session_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    // ---- refresh tokens ----
+
+    pub async fn insert_refresh_token(
+        tx: &mut Tx,
+        hash: &str,
+        session_id: &str,
+        parent_hash: Option<&str>,
+        now: i64,
+    ) -> AuthResult<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(session_id)
+        .bind(parent_hash)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn refresh_token(&self, hash: &str) -> AuthResult<Option<RefreshTokenRow>> {
+        Ok(sqlx::query_as("SELECT hash, session_id, used_at FROM refresh_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Marks the token used if it was unused, atomically: true for exactly one caller.
+    pub async fn consume_refresh_token(tx: &mut Tx, hash: &str, now: i64) -> AuthResult<bool> {
+        let consumed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        Ok(consumed == 1)
+    }
+
+    // ---- audit ----
+
+    pub async fn record_event(tx: &mut Tx, event: &AuthEvent<'_>) -> AuthResult<()> {
+        sqlx::query(
+            "INSERT INTO auth_events (at, kind, user_id, account_id, session_id, reason, source, path,
+                                      idle_secs, ip, user_agent, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(event.at)
+        .bind(event.kind)
+        .bind(event.user_id)
+        .bind(event.account_id)
+        .bind(event.session_id)
+        .bind(event.reason.map(LogoutCode::as_str))
+        .bind(event.source)
+        .bind(event.path)
+        .bind(event.idle_secs)
+        .bind(event.ip)
+        .bind(event.user_agent)
+        .bind(event.detail.as_deref())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The case-insensitive key of an email.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A new random id (UUID v4, 32 hex digits).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Makes a `sqlite:` URL create its file (and folder) when missing.
+fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let file = path.split('?').next().unwrap_or_default();
+    if file.is_empty() || file == ":memory:" {
+        return Err(super::error::AuthError::BadRequest(
+            "DATABASE_URL must name a SQLite file, e.g. sqlite://data/lanyard.db".into(),
+        ));
+    }
+    if let Some(parent) = std::path::Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| super::error::AuthError::Internal(format!("creating {}: {e}", parent.display())))?;
+    }
+    Ok(if path.contains("mode=") {
+        format!("sqlite://{path}")
+    } else if path.contains('?') {
+        format!("sqlite://{path}&mode=rwc")
+    } else {
+        format!("sqlite://{path}?mode=rwc")
+    })
+}

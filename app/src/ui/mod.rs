@@ -1,0 +1,85 @@
+//! Pages and components. Everything here renders the same on the server and in the first client
+//! render; browser work happens only in effects and event handlers (see `crate::client`).
+
+mod dashboard;
+mod protected;
+mod signin;
+
+use crate::contract::UserView;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+/// Where the session stands in this tab.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthStatus {
+    /// Not yet known: the server render and the first client render of a protected page.
+    Restoring,
+    SignedIn(UserView),
+    SignedOut,
+}
+
+/// The session state every component reads; provided once by [`App`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub status: RwSignal<AuthStatus>,
+}
+
+impl Auth {
+    pub fn user(&self) -> Option<UserView> {
+        match self.status.get() {
+            AuthStatus::SignedIn(user) => Some(user),
+            _ => None,
+        }
+    }
+}
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(Auth { status: RwSignal::new(AuthStatus::Restoring) });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/lanyard.css"/>
+        <Title text="lanyard"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("signin") view=signin::SignIn/>
+                <Route path=StaticSegment("") view=dashboard::Dashboard/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="page narrow">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Go to the dashboard"</a></p>
+        </main>
+    }
+}

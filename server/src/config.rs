@@ -1,0 +1,118 @@
+//! Configuration: every setting from the environment (SPEC §7) or the command line, checked at start.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Debug, Parser)]
+#[command(name = "server", about = "lanyard: sessions that never end by accident")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Where sessions live: a SQLite file (created and migrated at start) or a PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/lanyard.db")]
+    pub database_url: String,
+
+    /// The address to listen on; a loopback address also makes the refresh cookie non-Secure.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// Signing secret. Unset, one is generated on first start and kept in the database, so restarts
+    /// and instances sharing the database share it.
+    #[arg(long, env = "LANYARD_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "LANYARD_ACCESS_TTL", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(1..))]
+    pub access_ttl: i64,
+
+    /// Session lifetime in seconds, absolute from sign-in.
+    #[arg(long, env = "LANYARD_SESSION_TTL", default_value_t = 604_800, value_parser = clap::value_parser!(i64).range(1..))]
+    pub session_ttl: i64,
+
+    /// Session lifetime with "Keep me logged in for 20 days".
+    #[arg(long, env = "LANYARD_REMEMBER_TTL", default_value_t = 1_728_000, value_parser = clap::value_parser!(i64).range(1..))]
+    pub remember_ttl: i64,
+
+    /// Seconds during which a used refresh token's successor may be handed out again.
+    #[arg(long, env = "LANYARD_REFRESH_GRACE", default_value_t = 10, value_parser = clap::value_parser!(i64).range(0..))]
+    pub refresh_grace: i64,
+
+    /// Idle timeout in seconds; 0 turns it off.
+    #[arg(long, env = "LANYARD_IDLE_TIMEOUT", default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+    pub idle_timeout: i64,
+
+    /// Whether the refresh cookie is Secure; defaults to true unless the site address is loopback.
+    #[arg(long, env = "LANYARD_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+
+    /// `text` or `json` log lines.
+    #[arg(long, env = "LANYARD_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
+    /// Seed the demo account on an empty database (1) or not (0).
+    #[arg(long, env = "LANYARD_DEMO", default_value = "1", value_parser = ["0", "1"])]
+    pub demo: String,
+
+    /// The cargo-leptos output name: the site serves /pkg/<name>.js, .wasm and .css.
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "lanyard")]
+    pub output_name: String,
+
+    /// Where the built site (pkg/) lives.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    pub site_pkg_dir: String,
+
+    /// The port `cargo leptos watch` reloads the page through.
+    #[arg(long, env = "LEPTOS_RELOAD_PORT", default_value_t = 3001)]
+    pub reload_port: u32,
+}
+
+impl Config {
+    pub fn policy(&self) -> app::engine::Policy {
+        app::engine::Policy {
+            access_ttl: self.access_ttl,
+            session_ttl: self.session_ttl,
+            remember_ttl: self.remember_ttl,
+            refresh_grace: self.refresh_grace,
+            idle_timeout: self.idle_timeout,
+            cookie_secure: self.cookie_secure.unwrap_or(!self.site_addr.ip().is_loopback()),
+            ..app::engine::Policy::default()
+        }
+    }
+
+    pub fn seeds_demo(&self) -> bool {
+        self.demo == "1"
+    }
+
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name(self.output_name.as_str())
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir(self.site_pkg_dir.as_str())
+            .site_addr(self.site_addr)
+            .reload_port(self.reload_port)
+            .build()
+    }
+
+    /// The configuration of a fresh environment, for tests.
+    pub fn for_tests(database_url: &str) -> Self {
+        let mut config = Cli::parse_from(["server"]).config;
+        config.database_url = database_url.to_owned();
+        config.demo = "0".into();
+        config
+    }
+}

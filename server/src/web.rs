@@ -1,0 +1,102 @@
+//! The HTTP router: the Leptos app and its server functions, plus the layers every answer passes
+//! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
+
+use app::contract::ErrorBody;
+use app::engine::Engine;
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Largest accepted API body (SPEC §3): anything bigger is refused before any work.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(engine: Arc<Engine>, options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let api = Router::new()
+        .route("/api/{*rest}", axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such API path.") }));
+    Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(engine.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .merge(api)
+        .method_not_allowed_fallback(|| async {
+            json_error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This path does not take that method.")
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(api_gate))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .with_state(options)
+}
+
+/// The JSON error body of SPEC §2 for answers the server functions never see.
+pub fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
+    let body = ErrorBody {
+        error: Some(error.into()),
+        message: Some(message.into()),
+        logout_reason: None,
+        logout_message: None,
+        logout_path: None,
+        logout_context: None,
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// In front of every API call: bodies over the cap get 413 before they are read, and a POST whose
+/// `Origin` is another site's gets 403 (the refresh cookie must not be usable cross-site).
+async fn api_gate(request: Request<Body>, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        let declared_length = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large.");
+        }
+        if request.method() == Method::POST && !same_origin(&request) {
+            return json_error(StatusCode::FORBIDDEN, "ORIGIN_MISMATCH", "Cross-site requests are not accepted.");
+        }
+    }
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large.");
+    }
+    response
+}
+
+/// A request without `Origin` comes from a non-browser client (browsers send it on every POST);
+/// with one, its host must be the host the request was sent to.
+fn same_origin(request: &Request<Body>) -> bool {
+    let Some(origin) = request.headers().get(header::ORIGIN) else { return true };
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host);
+    matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}

@@ -1,0 +1,200 @@
+//! Sign-in, refresh, sign-out and `me` over HTTP, and the answers to bad input.
+
+use crate::helpers::{Db, PASSWORD, TestApp, spawn_app, spawn_on};
+use crate::on_both_databases;
+use serde_json::json;
+
+on_both_databases!(
+    login_answers_tokens_and_a_strict_cookie,
+    wrong_password_and_unknown_email_get_the_same_answer,
+    me_needs_a_valid_token,
+    refresh_rotates_the_cookie,
+    logout_ends_the_session_for_both_tokens,
+    refresh_without_or_with_a_garbage_cookie_is_refused_cleanly,
+    bad_bodies_get_clean_errors,
+    a_restart_keeps_the_session,
+    emails_are_case_insensitive,
+);
+
+async fn login_answers_tokens_and_a_strict_cookie(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("ada@example.com").await;
+
+    let answer = app.login("ada@example.com").await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let now = app.clock_now();
+    assert_eq!(answer.body["server_time"], now);
+    assert_eq!(answer.body["access_expires_at"], now + 3_600);
+    assert_eq!(answer.body["refresh_expires_at"], now + 604_800);
+    assert_eq!(answer.body["user"]["email"], "ada@example.com");
+    assert_eq!(answer.header("x-session-user"), answer.body["user"]["id"].as_str());
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    let cookie = answer.set_cookie().unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/auth", "Max-Age=604800"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(!cookie.contains("Secure"), "served on loopback, the cookie is not Secure: {cookie}");
+    assert_eq!(answer.refresh_cookie().unwrap().len(), 43);
+}
+
+async fn wrong_password_and_unknown_email_get_the_same_answer(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("ada@example.com").await;
+
+    let wrong = app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": "nope nope" })).await;
+    let unknown = app.post("/api/auth/login", json!({ "email": "bob@example.com", "password": "nope nope" })).await;
+
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.body["error"], "INVALID_CREDENTIALS");
+    assert_eq!(wrong.body["logout_reason"], serde_json::Value::Null);
+    assert!(wrong.set_cookie().is_none());
+}
+
+async fn me_needs_a_valid_token(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+
+    let me = app.get_with_token("/api/auth/me", &ada.access).await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["email"], "ada@example.com");
+    assert_eq!(me.body["role"], "owner");
+    assert_eq!(me.body["account_name"], "acme");
+    assert_eq!(me.header("x-session-user"), Some(ada.user_id.as_str()));
+
+    let without = app.send(app.http.get(app.url("/api/auth/me"))).await;
+    assert_eq!(without.status, 401);
+    assert_eq!(without.body["error"], "ACCESS_TOKEN_INVALID");
+    assert_eq!(without.body["logout_reason"], serde_json::Value::Null);
+
+    for garbage in ["garbage", "a.b.c", &format!("{}x", ada.access), &"A".repeat(5000)] {
+        let answer = app.get_with_token("/api/auth/me", garbage).await;
+        assert_eq!(answer.status, 401, "{garbage}: {:?}", answer.body);
+        assert_eq!(answer.body["error"], "ACCESS_TOKEN_INVALID");
+    }
+
+    app.clock.advance(3_600 + 31);
+    let expired = app.get_with_token("/api/auth/me", &ada.access).await;
+    assert_eq!(expired.status, 401);
+    assert_eq!(expired.body["logout_reason"], serde_json::Value::Null, "an expired token of a live session");
+}
+
+async fn refresh_rotates_the_cookie(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    app.clock.advance(120);
+
+    let answer = app.refresh_with(&ada.refresh).await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let rotated = answer.refresh_cookie().unwrap();
+    assert_ne!(rotated, ada.refresh);
+    assert_eq!(answer.body["session_id"], ada.session_id.as_str());
+    assert_eq!(answer.header("x-session-user"), Some(ada.user_id.as_str()));
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    let cookie = answer.set_cookie().unwrap();
+    assert!(cookie.contains(&format!("Max-Age={}", 604_800 - 120)), "{cookie}: the lifetime is absolute");
+    let me = app.get_with_token("/api/auth/me", &answer.access_token()).await;
+    assert_eq!(me.status, 200);
+    let again = app.refresh_with(&rotated).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+}
+
+async fn logout_ends_the_session_for_both_tokens(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+
+    let logout = app.send(app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access).json(&json!({}))).await;
+    assert_eq!(logout.status, 200, "{:?}", logout.body);
+    assert!(logout.set_cookie().unwrap().contains("Max-Age=0"));
+
+    let me = app.send(app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-page-path", "/jobs")).await;
+    assert_eq!(me.status, 401);
+    assert_eq!(me.body["logout_reason"], "MANUAL_LOGOUT");
+    assert_eq!(me.body["logout_message"], "You signed out.");
+    assert_eq!(me.body["logout_path"], "/jobs");
+    assert_eq!(me.body["logout_context"]["session_id"], ada.session_id.as_str());
+
+    let refresh = app.refresh_with(&ada.refresh).await;
+    assert_eq!(refresh.status, 401);
+    assert_eq!(refresh.body["logout_reason"], "MANUAL_LOGOUT");
+
+    let again = app.send(app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access).json(&json!({}))).await;
+    assert_eq!(again.status, 200, "logout is idempotent");
+}
+
+async fn refresh_without_or_with_a_garbage_cookie_is_refused_cleanly(db: Db) {
+    let app = spawn_app(db).await;
+
+    let none = app.post("/api/auth/refresh", json!({})).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(none.body["logout_reason"], "NO_REFRESH_TOKEN");
+
+    for garbage in ["garbage", "%%%;;", &"A".repeat(43), &"x".repeat(4000)] {
+        let answer = app.refresh_with(garbage).await;
+        assert_eq!(answer.status, 401, "{garbage}: {:?}", answer.body);
+        assert_eq!(answer.body["logout_reason"], "TOKEN_REFRESH_FAILED");
+    }
+}
+
+async fn bad_bodies_get_clean_errors(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("ada@example.com").await;
+
+    let huge = json!({ "email": "ada@example.com", "password": "x".repeat(1024 * 1024) });
+    let too_big = app.post("/api/auth/login", huge).await;
+    assert_eq!(too_big.status, 413);
+    assert_eq!(too_big.body["error"], "PAYLOAD_TOO_LARGE");
+
+    let not_json = app
+        .send(app.http.post(app.url("/api/auth/login")).header("content-type", "application/json").body("{not json"))
+        .await;
+    assert_eq!(not_json.status, 400, "{:?}", not_json.body);
+    assert_eq!(not_json.body["logout_reason"], serde_json::Value::Null);
+
+    let missing_field = app.post("/api/auth/login", json!({ "email": "ada@example.com" })).await;
+    assert_eq!(missing_field.status, 400);
+
+    let unknown_path = app.post("/api/auth/nope", json!({})).await;
+    assert_eq!(unknown_path.status, 404);
+    assert_eq!(unknown_path.body["error"], "NOT_FOUND");
+
+    let wrong_method = app.send(app.http.get(app.url("/api/auth/login"))).await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.body["error"], "METHOD_NOT_ALLOWED");
+
+    let cross_site = app
+        .send(app.http.post(app.url("/api/auth/login")).header("origin", "https://evil.example").json(&json!({
+            "email": "ada@example.com", "password": PASSWORD
+        })))
+        .await;
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(cross_site.body["error"], "ORIGIN_MISMATCH");
+}
+
+async fn a_restart_keeps_the_session(db: Db) {
+    let first = spawn_app(db).await;
+    let ada = first.signed_in("ada@example.com").await;
+    let db = first.db.clone();
+    drop(first);
+
+    let restarted: TestApp = spawn_on(db, |_| {}).await;
+    restarted.clock.advance(60);
+
+    let me = restarted.get_with_token("/api/auth/me", &ada.access).await;
+    assert_eq!(me.status, 200, "the access token survives a restart: {:?}", me.body);
+    let refresh = restarted.refresh_with(&ada.refresh).await;
+    assert_eq!(refresh.status, 200, "{:?}", refresh.body);
+}
+
+async fn emails_are_case_insensitive(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("Ada@Example.com").await;
+
+    let answer = app.post("/api/auth/login", json!({ "email": "  ADA@example.COM ", "password": PASSWORD })).await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["user"]["email"], "Ada@Example.com");
+}

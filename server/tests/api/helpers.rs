@@ -1,0 +1,230 @@
+//! `spawn_app`: the real server on port 0 over a fresh SQLite file or PostgreSQL database, with a
+//! clock the test controls and a plain HTTP client (cookies are handled by hand, as assertions).
+
+use app::engine::clock::ManualClock;
+use app::engine::Engine;
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::{Value, json};
+use server::config::Config;
+use sqlx::Connection;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on (trust auth on this machine kind).
+fn postgres_admin_url() -> String {
+    std::env::var("LANYARD_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("lanyard_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl TestDb {
+    pub async fn create(db: Db) -> Self {
+        let name = unique_name();
+        match db {
+            Db::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}/lanyard.db", dir.display());
+                Self { url, cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))) }
+            }
+            Db::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("PostgreSQL must run on 127.0.0.1:5432 (scripts/test starts it)");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+                let cleanup = move || {
+                    // Drop runs outside the test's runtime; a small runtime of its own removes the database.
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                        }
+                    });
+                };
+                Self { url, cleanup: Some(Box::new(cleanup)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            let _ = std::thread::spawn(cleanup).join();
+        }
+    }
+}
+
+/// A running server and what a test needs to drive it.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub engine: Arc<Engine>,
+    pub clock: ManualClock,
+    pub config: Config,
+    server: tokio::task::JoinHandle<()>,
+    // Last: dropped after the server stops.
+    pub db: Arc<TestDb>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    let db = Arc::new(TestDb::create(db).await);
+    spawn_on(db, |_| {}).await
+}
+
+/// Starts a server on an existing database (a second instance, or a restart).
+pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::for_tests(&db.url);
+    config.site_addr = "127.0.0.1:0".parse().unwrap();
+    adjust(&mut config);
+    let clock = ManualClock::starting_at(1_800_000_000);
+    let engine = server::engine(&config, Arc::new(clock.clone())).await.expect("engine starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = server::web::router(engine.clone(), config.leptos_options());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base: format!("http://{addr}"), http, engine, clock, config, server, db }
+}
+
+/// What a test reads of an answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The value of the refresh cookie this answer sets ("" when it clears it).
+    pub fn refresh_cookie(&self) -> Option<String> {
+        self.set_cookie().map(|c| c.split(';').next().unwrap().trim_start_matches("lanyard_refresh=").to_owned())
+    }
+
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("lanyard_refresh="))
+            .map(str::to_owned)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn access_token(&self) -> String {
+        self.body["access_token"].as_str().expect("an access token").to_owned()
+    }
+}
+
+/// A signed-in user: the access token and the current refresh cookie.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl TestApp {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, headers, body }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn get_with_token(&self, path: &str, access: &str) -> Answer {
+        self.send(self.http.get(self.url(path)).bearer_auth(access)).await
+    }
+
+    pub async fn refresh_with(&self, cookie: &str) -> Answer {
+        let request = self.http.post(self.url("/api/auth/refresh")).header("cookie", format!("lanyard_refresh={cookie}"));
+        self.send(request.json(&json!({}))).await
+    }
+
+    pub async fn create_user(&self, email: &str) -> String {
+        self.engine
+            .create_user(email, PASSWORD, app::contract::Role::Owner, "acme")
+            .await
+            .expect("user created")
+    }
+
+    pub async fn login(&self, email: &str) -> Answer {
+        self.post("/api/auth/login", json!({ "email": email, "password": PASSWORD, "remember_me": false })).await
+    }
+
+    /// Creates `email` and signs in.
+    pub async fn signed_in(&self, email: &str) -> Signed {
+        self.create_user(email).await;
+        let answer = self.login(email).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        Signed {
+            access: answer.access_token(),
+            refresh: answer.refresh_cookie().unwrap(),
+            user_id: answer.body["user"]["id"].as_str().unwrap().to_owned(),
+            session_id: answer.body["session_id"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Runs each listed test function on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $test() { super::$test($crate::helpers::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $test() { super::$test($crate::helpers::Db::Postgres).await } )*
+        }
+    };
+}
+
+impl TestApp {
+    pub fn clock_now(&self) -> i64 {
+        use app::engine::clock::Clock;
+        self.clock.now()
+    }
+}

@@ -1,0 +1,5 @@
+//! The HTTP tests: the real router on port 0 with a fresh database per test, each test run against
+//! SQLite and PostgreSQL.
+
+mod helpers;
+mod auth;
