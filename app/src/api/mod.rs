@@ -6,7 +6,7 @@ pub mod serve;
 
 use crate::contract::{ErrorBody, LoginAnswer, TokenInfo, UserView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// Every server function answers errors with the body of SPEC §2.

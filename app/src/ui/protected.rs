@@ -1,7 +1,7 @@
 //! The frame of every protected page: a neutral "Restoring your session…" until the session is
 //! restored in the browser, then the header and the page.
 
-use super::{Auth, AuthStatus};
+use super::Auth;
 use leptos::prelude::*;
 
 #[component]
@@ -13,7 +13,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
     {
         let navigate = leptos_router::hooks::use_navigate();
         Effect::new(move |_| {
-            if auth.status.get_untracked() == AuthStatus::Restoring {
+            if auth.status.get_untracked() == super::AuthStatus::Restoring {
                 let navigate = navigate.clone();
                 leptos::task::spawn_local(restore(auth, retry_notice, navigate));
             }
@@ -24,7 +24,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             crate::client::session::sign_out().await;
-            auth.status.set(AuthStatus::SignedOut);
+            auth.status.set(super::AuthStatus::SignedOut);
             leptos_router::hooks::use_navigate()("/signin", Default::default());
         });
     };
@@ -52,6 +52,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
 /// Restores the session; a 5xx or network failure is not a failed restore: it retries with backoff.
 #[cfg(feature = "hydrate")]
 async fn restore(auth: Auth, retry_notice: RwSignal<Option<String>>, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+    use super::AuthStatus;
     use crate::client::http::{CallError, current_page};
     use crate::client::session;
     let mut delay_ms = 1_000;

@@ -1,62 +1,36 @@
 //! `/signin`: the sign-in form.
 
-use super::{Auth, AuthStatus};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 #[component]
 pub fn SignIn() -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let remember_me = RwSignal::new(false);
-    let problem = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let form = SignInForm {
+        email: RwSignal::new(String::new()),
+        password: RwSignal::new(String::new()),
+        remember_me: RwSignal::new(false),
+        problem: RwSignal::new(None),
+        pending: RwSignal::new(false),
+    };
     // The form works only once hydrated; before that the button stays disabled so a native submit can
     // never put a password in a URL.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    let navigate = leptos_router::hooks::use_navigate();
+    #[cfg(feature = "hydrate")]
+    let (auth, navigate) = (expect_context::<super::Auth>(), leptos_router::hooks::use_navigate());
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
-        if pending.get_untracked() {
+        if form.pending.get_untracked() {
             return;
         }
-        pending.set(true);
-        problem.set(None);
-        let navigate = navigate.clone();
-        let _ = (&navigate, auth);
+        form.pending.set(true);
+        form.problem.set(None);
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            use crate::client::http::CallError;
-            let outcome = crate::client::session::sign_in(
-                &email.get_untracked(),
-                &password.get_untracked(),
-                remember_me.get_untracked(),
-            )
-            .await;
-            pending.set(false);
-            match outcome {
-                Ok(user) => {
-                    password.set(String::new());
-                    auth.status.set(AuthStatus::SignedIn(user));
-                    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-                    let next = crate::paths::next_from_query(&search).unwrap_or_else(|| "/".into());
-                    navigate(&next, Default::default());
-                }
-                Err(CallError::Refused { body, .. }) => problem.set(Some(
-                    body.and_then(|b| b.logout_message.filter(|m| !m.is_empty()).or(b.message))
-                        .unwrap_or_else(|| "Sign-in failed.".into()),
-                )),
-                Err(CallError::Unavailable(_)) => {
-                    problem.set(Some("Can't reach lanyard right now. Try again in a moment.".into()))
-                }
-                Err(CallError::SessionEnded(body)) => problem.set(body.logout_message),
-            }
-        });
+        leptos::task::spawn_local(submit(form, auth, navigate.clone()));
     };
 
+    let SignInForm { email, password, remember_me, problem, pending } = form;
     view! {
         <main class="page narrow signin">
             <h1>"Sign in"</h1>
@@ -81,4 +55,43 @@ pub fn SignIn() -> impl IntoView {
             </form>
         </main>
     }
+}
+
+/// The form's state.
+#[derive(Clone, Copy)]
+struct SignInForm {
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    remember_me: RwSignal<bool>,
+    /// Why the last attempt failed, in words for the user.
+    problem: RwSignal<Option<String>>,
+    pending: RwSignal<bool>,
+}
+
+/// Signs in and goes to the page the user came for (`next`), else the dashboard.
+#[cfg(feature = "hydrate")]
+async fn submit(form: SignInForm, auth: super::Auth, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+    use crate::client::http::CallError;
+    let outcome = crate::client::session::sign_in(
+        &form.email.get_untracked(),
+        &form.password.get_untracked(),
+        form.remember_me.get_untracked(),
+    )
+    .await;
+    form.pending.set(false);
+    let problem = match outcome {
+        Ok(user) => {
+            form.password.set(String::new());
+            auth.status.set(super::AuthStatus::SignedIn(user));
+            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+            navigate(&crate::paths::next_from_query(&search).unwrap_or_else(|| "/".into()), Default::default());
+            return;
+        }
+        Err(CallError::Refused { body, .. }) => body
+            .and_then(|b| b.logout_message.filter(|m| !m.is_empty()).or(b.message))
+            .unwrap_or_else(|| "Sign-in failed.".into()),
+        Err(CallError::Unavailable(_)) => "Can't reach lanyard right now. Try again in a moment.".into(),
+        Err(CallError::SessionEnded(body)) => body.logout_message.unwrap_or_default(),
+    };
+    form.problem.set(Some(problem));
 }

@@ -82,7 +82,6 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub engine: Arc<Engine>,
     pub clock: ManualClock,
-    pub config: Config,
     server: tokio::task::JoinHandle<()>,
     // Last: dropped after the server stops.
     pub db: Arc<TestDb>,
@@ -113,7 +112,7 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), http, engine, clock, config, server, db }
+    TestApp { base: format!("http://{addr}"), http, engine, clock, server, db }
 }
 
 /// What a test reads of an answer.
