@@ -215,6 +215,135 @@ impl ErrorBody {
     }
 }
 
+/// One session on the sessions page; `ended_at`/`end_reason` only for ended ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub expires_at: i64,
+    pub current: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<LogoutCode>,
+}
+
+/// The answer of `/api/auth/sessions`: live sessions, and those ended in the last 30 days.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionsAnswer {
+    pub active: Vec<SessionView>,
+    pub ended: Vec<SessionView>,
+}
+
+/// The answer of `/api/auth/logout_all`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutAllAnswer {
+    /// How many sessions this call ended.
+    pub ended: u64,
+}
+
+/// Where a logout was noticed: the server's answer, or the browser's own judgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogoutSource {
+    Backend,
+    Frontend,
+}
+
+/// The reason object the browser builds for every logout (SPEC §4), kept in storage, broadcast to
+/// other tabs and posted to `/api/auth/logout_event`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutEvent {
+    pub code: LogoutCode,
+    pub message: String,
+    pub path: String,
+    #[serde(default)]
+    pub context: serde_json::Value,
+    pub at: i64,
+    pub source: LogoutSource,
+    #[serde(default)]
+    pub idle_secs: i64,
+    pub tab_id: String,
+}
+
+/// One audit event as diagnostics show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub at: i64,
+    pub kind: String,
+    pub reason: Option<String>,
+    pub source: Option<String>,
+    pub path: Option<String>,
+    pub idle_secs: Option<i64>,
+    pub ip: Option<String>,
+}
+
+/// The server's view of the caller's session (never a token).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    pub server_time: i64,
+    pub session_id: String,
+    pub user_id: String,
+    pub account_id: Option<String>,
+    pub created_at: i64,
+    pub session_expires_at: i64,
+    pub access_expires_at: i64,
+    pub last_active_at: i64,
+    pub rotation_count: i64,
+    pub account_status: Option<String>,
+    pub plan_status: Option<String>,
+    pub idle_timeout_secs: u64,
+    pub events: Vec<EventView>,
+}
+
+/// The answer of `/api/billing/status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillingStatus {
+    /// `active`, `inactive` or `none`.
+    pub plan_status: String,
+    pub account_name: Option<String>,
+}
+
+/// A simulated long-running job and its progress.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub started_at: i64,
+    pub duration_secs: i64,
+    /// 0–100.
+    pub progress: u8,
+    pub done: bool,
+}
+
+/// The answer of `/api/admin/overview`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub users: i64,
+    pub active_sessions: i64,
+}
+
+/// Session endings of one reason on one UTC day (`day` is the day's first second).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutCount {
+    pub day: i64,
+    pub reason: String,
+    pub count: i64,
+}
+
+/// The answer of `/api/admin/logouts`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutReport {
+    pub days: i64,
+    pub since: i64,
+    pub counts: Vec<LogoutCount>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

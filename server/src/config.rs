@@ -16,6 +16,87 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (the default).
     Serve,
+    /// Operator commands; changes reach running servers within a second.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The account of a user.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Sessions of a user.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; a new account is created active with an active plan.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "viewer", value_parser = ["owner", "admin", "viewer"])]
+        role: String,
+        /// The account to join; the shared "default" account when omitted.
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Set the account's status.
+    Status {
+        #[arg(long)]
+        email: String,
+        #[arg(value_parser = ["active", "suspended", "cancelled"])]
+        status: String,
+    },
+    /// Set the account's plan.
+    Plan {
+        #[arg(long)]
+        email: String,
+        #[arg(value_parser = ["active", "inactive", "none"])]
+        plan: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// End every live session of the user with ADMIN_REVOKED.
+    Revoke {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Session endings by reason per day.
+    Logouts {
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,6 +134,26 @@ pub struct Config {
     #[arg(long, env = "LANYARD_IDLE_TIMEOUT", default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub idle_timeout: i64,
 
+    /// Failed sign-ins allowed per email and IP within the window (a success resets the count).
+    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_max_failures: u32,
+
+    /// Failed sign-ins allowed per IP within the window, whatever the email.
+    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_max_failures_per_ip: u32,
+
+    /// The sign-in throttling window in seconds.
+    #[arg(long, env = "LANYARD_LOGIN_WINDOW", default_value_t = 900, value_parser = clap::value_parser!(i64).range(1..))]
+    pub login_window: i64,
+
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed; empty: none.
+    #[arg(long, env = "LANYARD_TRUSTED_PROXIES", value_delimiter = ',', default_value = "")]
+    pub trusted_proxies: Vec<String>,
+
+    /// `on` shows the auth debug panel (Ctrl+Shift+D); `off` removes it.
+    #[arg(long, env = "LANYARD_DEBUG_PANEL", default_value = "on", value_parser = ["on", "off"])]
+    pub debug_panel: String,
+
     /// Whether the refresh cookie is Secure; defaults to true unless the site address is loopback.
     #[arg(long, env = "LANYARD_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
@@ -82,16 +183,27 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn policy(&self) -> app::engine::Policy {
-        app::engine::Policy {
+    pub fn policy(&self) -> Result<app::engine::Policy, String> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().map_err(|_| format!("LANYARD_TRUSTED_PROXIES: {p:?} is not an IP address")))
+            .collect::<Result<_, _>>()?;
+        Ok(app::engine::Policy {
             access_ttl: self.access_ttl,
             session_ttl: self.session_ttl,
             remember_ttl: self.remember_ttl,
             refresh_grace: self.refresh_grace,
             idle_timeout: self.idle_timeout,
             cookie_secure: self.cookie_secure.unwrap_or(!self.site_addr.ip().is_loopback()),
-            ..app::engine::Policy::default()
-        }
+            login_max_failures: self.login_max_failures as usize,
+            login_max_failures_per_ip: self.login_max_failures_per_ip as usize,
+            login_window: self.login_window,
+            trusted_proxies,
+            leeway: app::engine::Policy::default().leeway,
+        })
     }
 
     pub fn seeds_demo(&self) -> bool {

@@ -13,7 +13,7 @@ use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{StatusCode, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// One server-function call: the engine, the request's headers and facts, and its response options.
@@ -32,7 +32,8 @@ impl Call {
         else {
             return Err(AuthError::Internal("server function called without its context".into()).to_body("/"));
         };
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let ip = client_ip(peer, &parts.headers, &engine.policy.trusted_proxies).map(|ip| ip.to_string());
         let meta = RequestMeta {
             ip,
             user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
@@ -59,10 +60,19 @@ impl Call {
     }
 
     /// Authenticates the bearer token and marks the answer with the session's user.
+    /// A plan refusal (402) passed authentication too, so it is marked as well.
     pub async fn authenticate(&self, plan: PlanCheck) -> Result<Principal, ErrorBody> {
-        let principal = self.answer(self.engine.authenticate(self.bearer(), plan, &self.meta).await)?;
-        self.set_session_user(&principal.user.id);
-        Ok(principal)
+        let result = self.engine.authenticate(self.bearer(), plan, &self.meta).await;
+        match &result {
+            Ok(principal) => self.set_session_user(&principal.user.id),
+            Err(AuthError::Logout { code, context }) if !code.ends_session() => {
+                if let Some(user_id) = context["user_id"].as_str() {
+                    self.set_session_user(user_id);
+                }
+            }
+            Err(_) => {}
+        }
+        self.answer(result)
     }
 
     pub fn bearer(&self) -> Option<&str> {
@@ -78,6 +88,10 @@ impl Call {
             .filter_map(Result::ok)
             .find(|cookie| cookie.name() == REFRESH_COOKIE)
             .map(|cookie| cookie.value().to_owned())
+    }
+
+    pub fn set_status(&self, status: u16) {
+        self.response.set_status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     }
 
     /// Token answers are never cached.
@@ -116,6 +130,23 @@ impl Call {
     }
 }
 
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy (addresses further left can be forged).
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|address| address.trim().parse().ok())
+        .collect();
+    Some(forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
+}
+
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
@@ -146,6 +177,16 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        let forwarded = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
+        assert_eq!(client_ip(Some(peer), &forwarded, &[proxy]), Some(peer));
+        assert_eq!(client_ip(Some(proxy), &forwarded, &[proxy]), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(client_ip(Some(proxy), &headers(&[]), &[proxy]), Some(proxy));
     }
 
     #[test]

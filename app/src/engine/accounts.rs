@@ -1,9 +1,12 @@
 //! Accounts and users: creation (operator CLI) and the demo seed.
 
 use super::error::{AuthError, AuthResult};
+use super::live::Change;
 use super::passwords::check_policy;
-use super::Engine;
-use crate::contract::Role;
+use super::sessions::Initiator;
+use super::store::{AccountField, Store};
+use super::{Engine, RequestMeta};
+use crate::contract::{LogoutCode, Role};
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -40,5 +43,67 @@ impl Engine {
             self.create_user(email, DEMO_PASSWORD, role, DEMO_ACCOUNT).await?;
         }
         Ok(true)
+    }
+}
+
+/// Account states the operator can set.
+pub const ACCOUNT_STATUSES: [&str; 3] = ["active", "suspended", "cancelled"];
+pub const PLAN_STATUSES: [&str; 3] = ["active", "inactive", "none"];
+
+impl Engine {
+    /// Sets the status or plan of the account of the user `email`. Sessions are not touched here: the
+    /// next call of each is judged against the new state, on every instance.
+    pub async fn set_account(&self, email: &str, field: AccountField, value: &str) -> AuthResult<String> {
+        let allowed: &[&str] = match field {
+            AccountField::Status => &ACCOUNT_STATUSES,
+            AccountField::Plan => &PLAN_STATUSES,
+        };
+        if !allowed.contains(&value) {
+            return Err(AuthError::BadRequest(format!("{value:?} is not one of {allowed:?}")));
+        }
+        let account_id = self
+            .store
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| AuthError::BadRequest(format!("no user has the email {email}")))?
+            .account_id
+            .ok_or_else(|| AuthError::BadRequest(format!("{email} has no account")))?;
+        let now = self.now();
+        let mut tx = self.store.write_tx().await?;
+        Store::set_account_field(&mut tx, &account_id, field, value).await?;
+        let change = Change::Account(account_id.clone());
+        change.publish(&mut tx, &self.store, now).await?;
+        tx.commit().await?;
+        self.live.apply(&change);
+        Ok(account_id)
+    }
+
+    /// Ends every live session of the user `email` with ADMIN_REVOKED; returns their ids.
+    pub async fn revoke_user_sessions(&self, email: &str) -> AuthResult<Vec<String>> {
+        let user = self
+            .store
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| AuthError::BadRequest(format!("no user has the email {email}")))?;
+        let meta = RequestMeta { page_path: "-".into(), ..RequestMeta::default() };
+        let mut revoked = Vec::new();
+        for state in self.store.live_sessions_of_user(&user.id).await? {
+            self.end_session(&state, LogoutCode::AdminRevoked, Initiator::Automatic, &meta).await?;
+            revoked.push(state.session_id);
+        }
+        Ok(revoked)
+    }
+}
+
+impl Engine {
+    pub async fn admin_overview(&self, principal: &super::guard::Principal) -> AuthResult<crate::contract::AdminOverview> {
+        let account_id = principal.user.account_id.clone().ok_or(AuthError::NotFound)?;
+        let (active_sessions, users) = self.store.account_counts(&account_id, self.now()).await?;
+        Ok(crate::contract::AdminOverview {
+            account_id,
+            account_name: principal.user.account_name.clone(),
+            users,
+            active_sessions,
+        })
     }
 }

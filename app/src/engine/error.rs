@@ -17,6 +17,9 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A new password that the policy refuses; the message says why.
+    #[error("weak password: {0}")]
+    Weak(String),
     /// A well-formed request the caller may not make; never ends a session.
     #[error("forbidden: {code}")]
     Forbidden { code: &'static str, message: &'static str },
@@ -43,7 +46,7 @@ impl AuthError {
         match self {
             Self::Logout { code, .. } => code.http_status(),
             Self::AccessTokenInvalid(_) | Self::InvalidCredentials => 401,
-            Self::BadRequest(_) => 400,
+            Self::BadRequest(_) | Self::Weak(_) => 400,
             Self::Forbidden { .. } => 403,
             Self::NotFound => 404,
             Self::RateLimited { .. } => 429,
@@ -92,6 +95,7 @@ impl AuthError {
                 ..logout_fields(None, "", Value::Object(Default::default()))
             },
             Self::BadRequest(message) => plain("BAD_REQUEST", message),
+            Self::Weak(message) => plain("WEAK_PASSWORD", message),
             Self::Forbidden { code, message } => plain(code, message),
             Self::NotFound => plain("NOT_FOUND", "Nothing here."),
             Self::RateLimited { .. } => plain("RATE_LIMITED", "Too many attempts; try again later."),

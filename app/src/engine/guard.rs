@@ -1,11 +1,13 @@
 //! The guard: token → session → user → account → plan → role, each answered with its SPEC §2 code.
 
 use super::error::{AuthError, AuthResult};
+use super::live::Entry;
 use super::sessions::Initiator;
 use super::store::SessionState;
 use super::{Engine, RequestMeta};
 use crate::contract::{LogoutCode, Role, UserView};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Whether the call needs an active plan (SPEC §3: `me`, jobs and admin do; self-service does not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +21,10 @@ pub enum PlanCheck {
 pub struct Principal {
     pub user: UserView,
     pub session_id: String,
+    /// The account's plan: `active`, `inactive` or `none`.
+    pub plan: String,
+    /// When the access token that authenticated the call expires (0 on refresh).
+    pub access_expires_at: i64,
 }
 
 impl Principal {
@@ -41,9 +47,22 @@ pub struct Refusal {
     pub ends_now: bool,
 }
 
-/// Decides, without side effects, whether `state` may be used at `now` by the token's user `token_user`
-/// (`None` on refresh, where the cookie is the credential).
-pub fn judge(state: &SessionState, token_user: Option<&str>, now: i64, plan: PlanCheck) -> Result<Principal, Refusal> {
+/// The facts a verdict depends on besides the stored state.
+#[derive(Clone, Copy, Debug)]
+pub struct Check<'a> {
+    /// The access token's user; `None` on refresh, where the cookie is the credential.
+    pub token_user: Option<&'a str>,
+    pub now: i64,
+    pub plan: PlanCheck,
+    /// 0 when idle sessions never end.
+    pub idle_timeout: i64,
+    /// The newest known moment of user activity.
+    pub last_active: i64,
+}
+
+/// Decides, without side effects, whether `state` may be used (see [`Check`]).
+pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusal> {
+    let Check { token_user, now, plan, idle_timeout, last_active } = check;
     let context = json!({
         "session_id": state.session_id,
         "user_id": state.session_user_id,
@@ -63,6 +82,9 @@ pub fn judge(state: &SessionState, token_user: Option<&str>, now: i64, plan: Pla
     }
     if now >= state.expires_at {
         return refuse(LogoutCode::SessionExpired, json!({ "expired_at": state.expires_at }));
+    }
+    if idle_timeout > 0 && now - last_active >= idle_timeout {
+        return refuse(LogoutCode::IdleTimeout, json!({ "idle_secs": now - last_active, "idle_timeout_secs": idle_timeout }));
     }
     if token_user.is_some_and(|user| user != state.session_user_id) {
         return refuse(LogoutCode::SessionUserMismatch, json!({ "token_user_id": token_user }));
@@ -97,6 +119,8 @@ pub fn judge(state: &SessionState, token_user: Option<&str>, now: i64, plan: Pla
             role: state.role.as_deref().and_then(Role::parse).unwrap_or(Role::Viewer),
         },
         session_id: state.session_id.clone(),
+        plan: state.account_plan.clone().unwrap_or_else(|| "none".into()),
+        access_expires_at: 0,
     })
 }
 
@@ -109,7 +133,8 @@ fn merge(mut base: Value, extra: Value) -> Value {
 
 impl Engine {
     /// Authenticates a bearer token: the signature and claims first, then the session it names (so a
-    /// token of an ended session gets that session's reason), then its expiry.
+    /// token of an ended session gets that session's reason), then its expiry. The session comes
+    /// from the live view, so a call that passes needs no database round trip.
     pub async fn authenticate(&self, bearer: Option<&str>, plan: PlanCheck, meta: &RequestMeta) -> AuthResult<Principal> {
         let token = bearer.ok_or(AuthError::AccessTokenInvalid("no bearer token"))?;
         let claims = self.keys.verify_access(token)?;
@@ -117,36 +142,57 @@ impl Engine {
         if claims.iat > now + self.policy.leeway {
             return Err(AuthError::AccessTokenInvalid("issued in the future"));
         }
-        let state = self
-            .store
-            .session_state(&claims.sid)
-            .await?
-            .ok_or(AuthError::AccessTokenInvalid("unknown session"))?;
-        let principal = self.enforce(&state, Some(&claims.sub), now, plan, meta).await?;
+        let entry = self.session_entry(&claims.sid).await?.ok_or(AuthError::AccessTokenInvalid("unknown session"))?;
+        let principal = self.enforce(&entry, Some(&claims.sub), plan, meta).await?;
         if claims.exp + self.policy.leeway <= now {
             return Err(AuthError::AccessTokenInvalid("expired"));
         }
-        Ok(principal)
+        Ok(Principal { access_expires_at: claims.exp, ..principal })
     }
 
-    /// Applies [`judge`], recording the ending when the verdict ends a live session.
+    /// The session from the live view, loaded on a miss.
+    pub(crate) async fn session_entry(&self, session_id: &str) -> AuthResult<Option<Arc<Entry>>> {
+        if let Some(entry) = self.live.get(session_id) {
+            return Ok(Some(entry));
+        }
+        Ok(self.store.session_state(session_id).await?.map(|state| self.live.insert(state)))
+    }
+
+    /// Applies [`judge`] with this request's activity, records the ending when the verdict ends a
+    /// live session, and records the activity when it passes.
     pub(crate) async fn enforce(
         &self,
-        state: &SessionState,
+        entry: &Entry,
         token_user: Option<&str>,
-        now: i64,
         plan: PlanCheck,
         meta: &RequestMeta,
     ) -> AuthResult<Principal> {
-        match judge(state, token_user, now, plan) {
-            Ok(principal) => Ok(principal),
-            Err(refusal) => {
-                let code = if refusal.ends_now {
-                    self.end_session(state, refusal.code, Initiator::Automatic, meta).await?
+        let now = self.now();
+        // A request without X-User-Idle (a non-browser client) counts as activity now.
+        let activity = now - meta.idle_secs.unwrap_or(0).clamp(0, now);
+        let check = Check {
+            token_user,
+            now,
+            plan,
+            idle_timeout: self.policy.idle_timeout,
+            last_active: entry.last_active().max(activity),
+        };
+        match judge(&entry.state, check) {
+            Ok(principal) => {
+                if entry.touch(activity) {
+                    if let Err(error) = self.store.set_last_active(&entry.state.session_id, entry.last_active()).await {
+                        tracing::warn!("recording activity: {error}");
+                    }
+                }
+                Ok(principal)
+            }
+            Err(Refusal { code, context, ends_now }) => {
+                let code = if ends_now {
+                    self.end_session(&entry.state, code, Initiator::Automatic, meta).await?
                 } else {
-                    refusal.code
+                    code
                 };
-                Err(AuthError::logout(code, refusal.context))
+                Err(AuthError::logout(code, context))
             }
         }
     }
@@ -178,13 +224,17 @@ mod tests {
         }
     }
 
+    fn check(token_user: &str, now: i64, plan: PlanCheck) -> Check<'_> {
+        Check { token_user: Some(token_user), now, plan, idle_timeout: 0, last_active: 1_000 }
+    }
+
     fn refused(state: &SessionState, now: i64, plan: PlanCheck) -> LogoutCode {
-        judge(state, Some("u1"), now, plan).unwrap_err().code
+        judge(state, check("u1", now, plan)).unwrap_err().code
     }
 
     #[test]
     fn a_live_session_passes() {
-        let principal = judge(&live_state(), Some("u1"), 1_500, PlanCheck::Required).unwrap();
+        let principal = judge(&live_state(), check("u1", 1_500, PlanCheck::Required)).unwrap();
         assert_eq!(principal.user.email, "owner@example.com");
         assert_eq!(principal.user.role, Role::Owner);
     }
@@ -192,7 +242,7 @@ mod tests {
     #[test]
     fn an_ended_session_keeps_its_reason_and_is_not_ended_again() {
         let state = SessionState { ended_at: Some(1_200), end_reason: Some("ADMIN_REVOKED".into()), ..live_state() };
-        let refusal = judge(&state, Some("u1"), 1_500, PlanCheck::Required).unwrap_err();
+        let refusal = judge(&state, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(refusal.code, LogoutCode::AdminRevoked);
         assert!(!refusal.ends_now);
     }
@@ -203,8 +253,17 @@ mod tests {
     }
 
     #[test]
+    fn idle_time_ends_a_session_only_when_configured() {
+        let idle = Check { idle_timeout: 300, last_active: 1_000, ..check("u1", 1_299, PlanCheck::Required) };
+        assert!(judge(&live_state(), idle).is_ok());
+        let too_idle = Check { now: 1_300, ..idle };
+        assert_eq!(judge(&live_state(), too_idle).unwrap_err().code, LogoutCode::IdleTimeout);
+        assert!(judge(&live_state(), Check { idle_timeout: 0, ..too_idle }).is_ok());
+    }
+
+    #[test]
     fn account_checks_come_in_order_and_plan_last() {
-        let other_user = judge(&live_state(), Some("u2"), 1_500, PlanCheck::Required).unwrap_err();
+        let other_user = judge(&live_state(), check("u2", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(other_user.code, LogoutCode::SessionUserMismatch);
 
         let no_user = SessionState { user_id: None, email: None, ..live_state() };
@@ -221,8 +280,8 @@ mod tests {
         assert_eq!(refused(&suspended_and_lapsed, 1_500, PlanCheck::Required), LogoutCode::AccountSuspended);
 
         let lapsed = SessionState { account_plan: Some("inactive".into()), ..live_state() };
-        let refusal = judge(&lapsed, Some("u1"), 1_500, PlanCheck::Required).unwrap_err();
+        let refusal = judge(&lapsed, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!((refusal.code, refusal.ends_now), (LogoutCode::PlanInactive, false));
-        assert!(judge(&lapsed, Some("u1"), 1_500, PlanCheck::Skipped).is_ok());
+        assert!(judge(&lapsed, check("u1", 1_500, PlanCheck::Skipped)).is_ok());
     }
 }

@@ -4,15 +4,22 @@
 //! the API layer only reads requests and maps `AuthError` to answers.
 
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod guard;
+pub mod jobs;
+pub mod live;
 pub mod passwords;
 pub mod sessions;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 use clock::Clock;
+use jobs::Jobs;
+use live::LiveView;
+use throttle::Throttle;
 pub use error::{AuthError, AuthResult};
 use passwords::Passwords;
 use std::sync::Arc;
@@ -33,6 +40,12 @@ pub struct Policy {
     pub leeway: i64,
     /// Whether the refresh cookie is `Secure` (every address but loopback).
     pub cookie_secure: bool,
+    /// Failed sign-ins allowed per email and IP, and per IP, within `login_window`.
+    pub login_max_failures: usize,
+    pub login_max_failures_per_ip: usize,
+    pub login_window: i64,
+    /// Proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Policy {
@@ -45,6 +58,10 @@ impl Default for Policy {
             idle_timeout: 0,
             leeway: 30,
             cookie_secure: true,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_window: 900,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -61,10 +78,20 @@ pub struct RequestMeta {
     pub idle_secs: Option<i64>,
 }
 
+/// Client logout events accepted per IP and minute.
+const CLIENT_EVENTS_PER_MINUTE: usize = 60;
+
 pub struct Engine {
     pub store: Store,
+    /// Session, user and account state kept in memory (see `live`).
+    pub live: LiveView,
     pub policy: Policy,
     pub passwords: Passwords,
+    pub jobs: Jobs,
+    /// Failed sign-ins per email+IP and per IP; client logout events per IP.
+    login_failures: Throttle,
+    login_failures_per_ip: Throttle,
+    client_events: Throttle,
     clock: Arc<dyn Clock>,
     keys: Keys,
 }
@@ -78,10 +105,42 @@ impl Engine {
             None => store.setting_or_insert("secret", &tokens::new_secret()).await?,
         };
         let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(Self { store, policy, passwords: Passwords::new(hashing_threads), clock, keys: Keys::derive(&secret) })
+        Ok(Self {
+            store,
+            live: LiveView::default(),
+            passwords: Passwords::new(hashing_threads),
+            jobs: Jobs::default(),
+            login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
+            login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
+            client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
+            clock,
+            keys: Keys::derive(&secret),
+            policy,
+        })
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+}
+
+impl Engine {
+    /// Every hour: record the endings of sessions whose lifetime ran out, and prune history older
+    /// than 90 days (and the change sequence older than a day).
+    pub async fn keep_house(self: Arc<Self>) {
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(3_600);
+        const KEPT_DAYS: i64 = 90;
+        loop {
+            match self.sweep_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("recorded {n} expired sessions"),
+                Err(error) => tracing::warn!("sweeping expired sessions: {error}"),
+            }
+            let now = self.now();
+            if let Err(error) = self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await {
+                tracing::warn!("pruning history: {error}");
+            }
+            tokio::time::sleep(HOUR).await;
+        }
     }
 }

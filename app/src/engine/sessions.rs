@@ -1,11 +1,13 @@
 //! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
 
 use super::error::{AuthError, AuthResult};
-use super::guard::PlanCheck;
-use super::store::{AuthEvent, NewSession, SessionState, Store, new_id};
+use super::guard::{PlanCheck, Principal};
+use super::live::Change;
+use super::store::{self, AuthEvent, NewSession, SessionState, Store, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use super::{Engine, RequestMeta};
-use crate::contract::{LogoutCode, TokenInfo, UserView};
+use super::passwords::check_policy;
+use crate::contract::{LogoutCode, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
 
 /// Who ended a session: the user, in the very request that ended it, or anything else. Every
@@ -75,12 +77,23 @@ impl Engine {
             return Err(AuthError::BadRequest("device_id is too long.".into()));
         }
 
+        let now = self.now();
+        let ip = meta.ip.as_deref().unwrap_or("-");
+        let throttle_key = format!("{}|{ip}", store::email_key(email));
+        for (throttle, key) in [(&self.login_failures, throttle_key.as_str()), (&self.login_failures_per_ip, ip)] {
+            throttle.check(key, now).map_err(|retry_after| AuthError::RateLimited { retry_after })?;
+        }
+
         let user = self.store.user_by_email(email).await?;
         let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-        let now = self.now();
         let user = match user {
-            Some(user) if verified => user,
+            Some(user) if verified => {
+                self.login_failures.reset(&throttle_key);
+                user
+            }
             other => {
+                self.login_failures.hit(&throttle_key, now);
+                self.login_failures_per_ip.hit(ip, now);
                 let event = AuthEvent {
                     kind: "login_failed",
                     user_id: other.as_ref().map(|u| u.id.as_str()),
@@ -153,9 +166,10 @@ impl Engine {
         }
         let hash = hash_refresh_token(token);
         let row = self.store.refresh_token(&hash).await?.ok_or_else(unknown)?;
-        let state = self.store.session_state(&row.session_id).await?.ok_or_else(unknown)?;
+        let entry = self.session_entry(&row.session_id).await?.ok_or_else(unknown)?;
+        let principal = self.enforce(&entry, None, PlanCheck::Skipped, meta).await?;
+        let state = &entry.state;
         let now = self.now();
-        let principal = self.enforce(&state, None, now, PlanCheck::Skipped, meta).await?;
 
         let successor = self.keys.successor(token);
         let successor_hash = hash_refresh_token(&successor);
@@ -163,7 +177,7 @@ impl Engine {
         if Store::consume_refresh_token(&mut tx, &hash, now).await? {
             Store::insert_refresh_token(&mut tx, &successor_hash, &state.session_id, Some(&hash), now).await?;
             Store::count_refresh(&mut tx, &state.session_id).await?;
-            let event = AuthEvent { kind: "refresh", ..self.session_event(now, &state, meta) };
+            let event = AuthEvent { kind: "refresh", ..self.session_event(now, state, meta) };
             Store::record_event(&mut tx, &event).await?;
             tx.commit().await?;
         } else {
@@ -174,7 +188,11 @@ impl Engine {
                 .await?
                 .is_some_and(|next| next.used_at.is_none_or(|used| now - used < self.policy.refresh_grace));
             if !replayable {
-                let code = self.end_session(&state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
+                let event = AuthEvent { kind: "reuse_detected", ..self.session_event(now, state, meta) };
+                let mut tx = self.store.write_tx().await?;
+                Store::record_event(&mut tx, &event).await?;
+                tx.commit().await?;
+                let code = self.end_session(state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
                 let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
                 return Err(AuthError::logout(code, context));
             }
@@ -217,7 +235,10 @@ impl Engine {
         }
         let event = AuthEvent { kind: "session_ended", reason: Some(code), ..self.session_event(now, state, meta) };
         Store::record_event(&mut tx, &event).await?;
+        let change = Change::Session(state.session_id.clone());
+        change.publish(&mut tx, &self.store, now).await?;
         tx.commit().await?;
+        self.live.apply(&change);
         if initiator == Initiator::Automatic {
             tracing::warn!(
                 "[AUTO-LOGOUT] {code} user={} session={} path={} ip={} at={now}",
@@ -228,6 +249,117 @@ impl Engine {
             );
         }
         Ok(code)
+    }
+
+    /// Ends the caller's sessions: all of them (LOGOUT_ALL), or all but the current one
+    /// (LOGOUT_OTHER_DEVICE). Returns how many this call ended.
+    pub async fn logout_all(&self, principal: &Principal, keep_current: bool, meta: &RequestMeta) -> AuthResult<u64> {
+        let code = if keep_current { LogoutCode::LogoutOtherDevice } else { LogoutCode::LogoutAll };
+        let mut ended = 0;
+        for state in self.store.live_sessions_of_user(&principal.user.id).await? {
+            if keep_current && state.session_id == principal.session_id {
+                continue;
+            }
+            if self.end_session(&state, code, Initiator::User, meta).await? == code {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Ends one of the caller's sessions: another one with LOGOUT_OTHER_DEVICE, the current one with
+    /// MANUAL_LOGOUT. Another user's session is "not found", as if it did not exist.
+    pub async fn revoke(&self, principal: &Principal, session_id: &str, meta: &RequestMeta) -> AuthResult<()> {
+        let state = self
+            .store
+            .session_state(session_id)
+            .await?
+            .filter(|state| state.session_user_id == principal.user.id)
+            .ok_or(AuthError::NotFound)?;
+        if state.ended_at.is_none() {
+            let code =
+                if session_id == principal.session_id { LogoutCode::ManualLogout } else { LogoutCode::LogoutOtherDevice };
+            self.end_session(&state, code, Initiator::User, meta).await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's live sessions and those ended in the last 30 days. A session whose lifetime ran
+    /// out without a call to record it is listed as ended at its expiry.
+    pub async fn sessions(&self, principal: &Principal) -> AuthResult<SessionsAnswer> {
+        const LISTED_DAYS: i64 = 30;
+        let now = self.now();
+        let mut answer = SessionsAnswer::default();
+        for row in self.store.sessions_of_user(&principal.user.id, now - LISTED_DAYS * 86_400).await? {
+            let (ended_at, end_reason) = match (row.ended_at, row.end_reason.as_deref()) {
+                (Some(at), reason) => (Some(at), reason.and_then(LogoutCode::parse)),
+                (None, _) if row.expires_at <= now => (Some(row.expires_at), Some(LogoutCode::SessionExpired)),
+                (None, _) => (None, None),
+            };
+            let view = SessionView {
+                current: row.id == principal.session_id,
+                id: row.id,
+                device_id: row.device_id,
+                user_agent: row.user_agent,
+                ip: row.ip,
+                created_at: row.created_at,
+                last_active_at: self.live.get(&principal.session_id).map_or(row.last_active_at, |e| e.last_active()),
+                expires_at: row.expires_at,
+                ended_at,
+                end_reason,
+            };
+            if view.ended_at.is_some() { answer.ended.push(view) } else { answer.active.push(view) }
+        }
+        answer.ended.sort_by_key(|view| std::cmp::Reverse(view.ended_at));
+        Ok(answer)
+    }
+
+    /// Changes the caller's password. Every other session ends with PASSWORD_CHANGED, and the
+    /// current session's refresh chain restarts: the answer carries a new cookie, and every earlier
+    /// token of the session now counts as reuse.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current_password: &str,
+        new_password: &str,
+        meta: &RequestMeta,
+    ) -> AuthResult<Issued> {
+        let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
+        if !self.passwords.verify(current_password, Some(&user.password_hash)).await? {
+            return Err(AuthError::Forbidden { code: "WRONG_PASSWORD", message: "The current password is incorrect." });
+        }
+        check_policy(new_password, &user.email).map_err(|message| AuthError::Weak(message.into()))?;
+        let hash = self.passwords.hash(new_password).await?;
+
+        let now = self.now();
+        let refresh_token = new_refresh_token();
+        let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
+        let mut tx = self.store.write_tx().await?;
+        Store::set_password_hash(&mut tx, &user.id, &hash).await?;
+        Store::restart_chain(&mut tx, &principal.session_id, &hash_refresh_token(&refresh_token), now).await?;
+        let event = AuthEvent { kind: "password_changed", ..self.session_event(now, &entry.state, meta) };
+        Store::record_event(&mut tx, &event).await?;
+        let change = Change::User(user.id.clone());
+        change.publish(&mut tx, &self.store, now).await?;
+        tx.commit().await?;
+        self.live.apply(&change);
+
+        for state in self.store.live_sessions_of_user(&user.id).await? {
+            if state.session_id != principal.session_id {
+                self.end_session(&state, LogoutCode::PasswordChanged, Initiator::Automatic, meta).await?;
+            }
+        }
+        self.issue(&principal.session_id, &user.id, entry.state.expires_at, refresh_token, now)
+    }
+
+    /// Records the ending of every session whose lifetime has run out (the hourly sweep).
+    pub async fn sweep_expired(&self) -> AuthResult<usize> {
+        let expired = self.store.expired_sessions(self.now()).await?;
+        let meta = RequestMeta { page_path: "-".into(), ..RequestMeta::default() };
+        for state in &expired {
+            self.end_session(state, LogoutCode::SessionExpired, Initiator::Automatic, &meta).await?;
+        }
+        Ok(expired.len())
     }
 
     /// An audit event with the request's facts filled in.

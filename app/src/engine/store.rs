@@ -20,6 +20,8 @@ pub enum Dialect {
 pub struct Store {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// The connection URL, for the PostgreSQL change listener's own connection.
+    pub url: String,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -82,6 +84,39 @@ pub struct RefreshTokenRow {
     pub used_at: Option<i64>,
 }
 
+/// A session as the sessions page lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub device_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+/// An audit event as diagnostics show it (no secrets are ever recorded).
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub kind: String,
+    pub reason: Option<String>,
+    pub source: Option<String>,
+    pub path: Option<String>,
+    pub idle_secs: Option<i64>,
+    pub ip: Option<String>,
+}
+
+/// The account columns the operator sets.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountField {
+    Status,
+    Plan,
+}
+
 /// What a new session records about where it came from.
 #[derive(Debug, Clone, Default)]
 pub struct NewSession<'a> {
@@ -131,7 +166,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await?;
-        let store = Self { pool, dialect };
+        let store = Self { pool, dialect, url };
         store.migrate().await?;
         Ok(store)
     }
@@ -355,6 +390,147 @@ impl Store {
         .bind(event.detail.as_deref())
         .execute(&mut **tx)
         .await?;
+        Ok(())
+    }
+
+    pub async fn set_last_active(&self, session_id: &str, at: i64) -> AuthResult<()> {
+        sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1")
+            .bind(at)
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user's sessions that are live or ended at or after `ended_since`, newest first.
+    pub async fn sessions_of_user(&self, user_id: &str, ended_since: i64) -> AuthResult<Vec<SessionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, device_id, user_agent, ip, created_at, last_active_at, expires_at, ended_at, end_reason
+             FROM sessions WHERE user_id = $1 AND (ended_at IS NULL OR ended_at >= $2)
+             ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .bind(ended_since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The user's sessions that have not ended.
+    pub async fn live_sessions_of_user(&self, user_id: &str) -> AuthResult<Vec<SessionState>> {
+        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT} WHERE s.user_id = $1 AND s.ended_at IS NULL"))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Sessions whose lifetime has run out but whose ending is not yet recorded.
+    pub async fn expired_sessions(&self, now: i64) -> AuthResult<Vec<SessionState>> {
+        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT} WHERE s.ended_at IS NULL AND s.expires_at <= $1"))
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Live sessions and users of an account, for the admin overview.
+    pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<(i64, i64)> {
+        let (sessions,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((sessions, users))
+    }
+
+    pub async fn set_password_hash(tx: &mut Tx, user_id: &str, hash: &str) -> AuthResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets `column` (status or plan) of an account; the caller has checked the value.
+    pub async fn set_account_field(tx: &mut Tx, account_id: &str, field: AccountField, value: &str) -> AuthResult<()> {
+        let sql = match field {
+            AccountField::Status => "UPDATE accounts SET status = $1 WHERE id = $2",
+            AccountField::Plan => "UPDATE accounts SET plan = $1 WHERE id = $2",
+        };
+        sqlx::query(sql).bind(value).bind(account_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Starts a new refresh chain for a session: every earlier token of it is marked used, so any of
+    /// them presented again counts as reuse.
+    pub async fn restart_chain(tx: &mut Tx, session_id: &str, first_hash: &str, now: i64) -> AuthResult<()> {
+        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(session_id)
+            .execute(&mut **tx)
+            .await?;
+        Self::insert_refresh_token(tx, first_hash, session_id, None, now).await
+    }
+
+    pub async fn recent_events(&self, session_id: &str, limit: i64) -> AuthResult<Vec<EventRow>> {
+        Ok(sqlx::query_as(
+            "SELECT at, kind, reason, source, path, idle_secs, ip FROM auth_events
+             WHERE session_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(session_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Server-recorded session endings per UTC day and reason since `since`, for one account or all.
+    pub async fn endings_by_day(&self, account_id: Option<&str>, since: i64) -> AuthResult<Vec<(i64, String, i64)>> {
+        const SELECT: &str = "SELECT (at / 86400) * 86400 AS day, reason, COUNT(*) AS endings FROM auth_events
+             WHERE kind = 'session_ended' AND reason IS NOT NULL AND at >= $1";
+        const GROUP: &str = "GROUP BY (at / 86400) * 86400, reason ORDER BY day, reason";
+        let rows = match account_id {
+            Some(account_id) => {
+                sqlx::query_as(&format!("{SELECT} AND account_id = $2 {GROUP}"))
+                    .bind(since)
+                    .bind(account_id)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => sqlx::query_as(&format!("{SELECT} {GROUP}")).bind(since).fetch_all(&self.pool).await?,
+        };
+        Ok(rows)
+    }
+
+    pub async fn latest_change_id(&self) -> AuthResult<i64> {
+        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM changes").fetch_one(&self.pool).await?;
+        Ok(id.unwrap_or(0))
+    }
+
+    pub async fn changes_after(&self, id: i64) -> AuthResult<Vec<(i64, String, String)>> {
+        Ok(sqlx::query_as("SELECT id, kind, subject FROM changes WHERE id > $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Removes what has been kept long enough: ended sessions (with their tokens), used refresh
+    /// tokens and events older than `history_before`, and changes older than `changes_before`.
+    pub async fn prune(&self, history_before: i64, changes_before: i64) -> AuthResult<()> {
+        let mut tx = self.write_tx().await?;
+        for sql in [
+            "DELETE FROM refresh_tokens WHERE used_at < $1",
+            "DELETE FROM sessions WHERE ended_at < $1",
+            "DELETE FROM auth_events WHERE at < $1",
+        ] {
+            sqlx::query(sql).bind(history_before).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM changes WHERE at < $1").bind(changes_before).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

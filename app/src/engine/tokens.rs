@@ -60,7 +60,12 @@ impl Keys {
             exp: expires_at,
             typ: ACCESS_TYPE.into(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        self.sign(&claims)
+    }
+
+    /// Signs any claims with the access-token key (HS256).
+    pub fn sign(&self, claims: &impl Serialize) -> AuthResult<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .map_err(|e| AuthError::Internal(format!("signing an access token: {e}")))
     }
 
@@ -125,6 +130,24 @@ mod tests {
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
         assert!(keys.verify_access(&tampered).is_err());
         assert!(Keys::derive("another secret").verify_access(&token).is_err());
+    }
+
+    #[test]
+    fn wrong_types_audiences_and_claim_types_are_refused() {
+        let keys = Keys::derive("test secret");
+        let good = keys.verify_access(&keys.sign_access("u1", "s1", 1, 2).unwrap()).unwrap();
+        let refresh_typed = Claims { typ: "refresh".into(), ..good.clone() };
+        assert!(keys.verify_access(&keys.sign(&refresh_typed).unwrap()).is_err());
+        let other_audience = Claims { aud: "elsewhere".into(), ..good.clone() };
+        assert!(keys.verify_access(&keys.sign(&other_audience).unwrap()).is_err());
+        let string_exp = serde_json::json!({
+            "iss": "lanyard", "aud": "lanyard", "sub": "u1", "sid": "s1", "jti": "j", "iat": 1, "exp": "2", "typ": "access"
+        });
+        assert!(keys.verify_access(&keys.sign(&string_exp).unwrap()).is_err());
+        let missing_sid = serde_json::json!({
+            "iss": "lanyard", "aud": "lanyard", "sub": "u1", "jti": "j", "iat": 1, "exp": 2, "typ": "access"
+        });
+        assert!(keys.verify_access(&keys.sign(&missing_sid).unwrap()).is_err());
     }
 
     #[test]

@@ -94,8 +94,12 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let db = Arc::new(TestDb::create(db).await);
-    spawn_on(db, |_| {}).await
+    spawn_on(db, adjust).await
 }
 
 /// Starts a server on an existing database (a second instance, or a restart).
@@ -105,6 +109,7 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
     adjust(&mut config);
     let clock = ManualClock::starting_at(1_800_000_000);
     let engine = server::engine(&config, Arc::new(clock.clone())).await.expect("engine starts");
+    server::run_background(&engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::web::router(engine.clone(), config.leptos_options());
@@ -197,6 +202,64 @@ impl TestApp {
     /// Creates `email` and signs in.
     pub async fn signed_in(&self, email: &str) -> Signed {
         self.create_user(email).await;
+        self.sign_in(email).await
+    }
+}
+
+/// Runs each listed test function on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $test() { super::$test($crate::helpers::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)] async fn $test() { super::$test($crate::helpers::Db::Postgres).await } )*
+        }
+    };
+}
+
+impl TestApp {
+    pub fn clock_now(&self) -> i64 {
+        use app::engine::clock::Clock;
+        self.clock.now()
+    }
+}
+
+impl TestApp {
+    /// Runs the operator CLI (the real binary) on this test's database.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &self.db.url)
+            .env("LANYARD_DEMO", "0")
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("the server binary runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "server {args:?} failed: {text}");
+        text
+    }
+
+    /// Runs SQL directly, for situations no command produces (and forgets the cached view, as a
+    /// hand edit of the database is not announced).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::query(statement).execute(&self.engine.store.pool).await.expect("the statement runs");
+        self.engine.live.clear();
+    }
+
+    pub async fn post_with_token(&self, path: &str, access: &str, body: Value) -> Answer {
+        self.send(self.http.post(self.url(path)).bearer_auth(access).json(&body)).await
+    }
+
+    /// Signs in a user created in `account` with `role`.
+    pub async fn signed_in_as(&self, email: &str, role: app::contract::Role, account: &str) -> Signed {
+        self.engine.create_user(email, PASSWORD, role, account).await.expect("user created");
+        self.sign_in(email).await
+    }
+
+    /// Signs in an existing user (another device).
+    pub async fn sign_in(&self, email: &str) -> Signed {
         let answer = self.login(email).await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         Signed {
@@ -208,22 +271,20 @@ impl TestApp {
     }
 }
 
-/// Runs each listed test function on SQLite and on PostgreSQL.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $test() { super::$test($crate::helpers::Db::Sqlite).await } )*
+/// Polls `check` every 50 ms until it holds or `limit` passes; returns whether it held.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
         }
-        mod postgres {
-            $( #[tokio::test] async fn $test() { super::$test($crate::helpers::Db::Postgres).await } )*
+        if tokio::time::Instant::now() >= deadline {
+            return false;
         }
-    };
-}
-
-impl TestApp {
-    pub fn clock_now(&self) -> i64 {
-        use app::engine::clock::Clock;
-        self.clock.now()
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

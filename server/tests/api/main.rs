@@ -3,3 +3,9 @@
 
 mod helpers;
 mod auth;
+mod endpoints;
+mod guard;
+mod limits;
+mod outage;
+mod revocation;
+mod rotation;

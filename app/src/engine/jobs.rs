@@ -1,0 +1,65 @@
+//! Simulated long-running jobs: the demo of work that outlives an access token.
+
+use super::Engine;
+use super::error::{AuthError, AuthResult};
+use super::guard::Principal;
+use super::store::new_id;
+use crate::contract::JobView;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub const DEFAULT_JOB_SECS: i64 = 20;
+const MAX_JOB_SECS: i64 = 3_600;
+/// Jobs kept per instance; the oldest go first.
+const MAX_JOBS: usize = 10_000;
+
+struct Job {
+    user_id: String,
+    started_at: i64,
+    duration_secs: i64,
+}
+
+#[derive(Default)]
+pub struct Jobs {
+    running: Mutex<HashMap<String, Job>>,
+}
+
+impl Job {
+    fn view(&self, id: &str, now: i64) -> JobView {
+        let elapsed = (now - self.started_at).clamp(0, self.duration_secs);
+        JobView {
+            id: id.to_owned(),
+            started_at: self.started_at,
+            duration_secs: self.duration_secs,
+            progress: (elapsed * 100 / self.duration_secs) as u8,
+            done: elapsed >= self.duration_secs,
+        }
+    }
+}
+
+impl Engine {
+    pub fn start_job(&self, principal: &Principal, seconds: Option<i64>) -> AuthResult<JobView> {
+        let duration_secs = seconds.unwrap_or(DEFAULT_JOB_SECS);
+        if !(1..=MAX_JOB_SECS).contains(&duration_secs) {
+            return Err(AuthError::BadRequest(format!("seconds must be between 1 and {MAX_JOB_SECS}")));
+        }
+        let now = self.now();
+        let id = new_id();
+        let job = Job { user_id: principal.user.id.clone(), started_at: now, duration_secs };
+        let view = job.view(&id, now);
+        let mut running = self.jobs.running.lock().expect("jobs lock");
+        if running.len() >= MAX_JOBS {
+            let oldest = running.iter().min_by_key(|(_, job)| job.started_at).map(|(id, _)| id.clone());
+            oldest.map(|id| running.remove(&id));
+        }
+        running.insert(id, job);
+        Ok(view)
+    }
+
+    /// A job's progress; another user's job is "not found".
+    pub fn job_status(&self, principal: &Principal, id: &str) -> AuthResult<JobView> {
+        let running = self.jobs.running.lock().expect("jobs lock");
+        let job = running.get(id).filter(|job| job.user_id == principal.user.id).ok_or(AuthError::NotFound)?;
+        Ok(job.view(id, self.now()))
+    }
+}

@@ -1,0 +1,91 @@
+//! The rest of SPEC §3: diagnostics, billing, jobs, the admin report and the operator CLI.
+
+use crate::helpers::{Db, spawn_app};
+use crate::on_both_databases;
+use app::contract::Role;
+use serde_json::json;
+
+on_both_databases!(
+    diagnostics_show_the_session_and_never_a_token,
+    a_job_outlives_its_access_token_and_belongs_to_its_user,
+    the_logout_report_counts_endings_by_reason,
+    the_operator_creates_users_and_reports,
+);
+
+async fn diagnostics_show_the_session_and_never_a_token(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let refreshed = app.refresh_with(&ada.refresh).await;
+
+    let answer = app.get_with_token("/api/auth/diagnostics", &refreshed.access_token()).await;
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["session_id"], ada.session_id.as_str());
+    assert_eq!(answer.body["rotation_count"], 1);
+    assert_eq!(answer.body["plan_status"], "active");
+    assert!(answer.body["events"].as_array().unwrap().iter().any(|e| e["kind"] == "refresh"));
+    let text = answer.body.to_string();
+    for secret in [&ada.access, &ada.refresh, &refreshed.access_token(), &refreshed.refresh_cookie().unwrap()] {
+        assert!(!text.contains(secret.as_str()), "diagnostics never carry a token");
+    }
+}
+
+async fn a_job_outlives_its_access_token_and_belongs_to_its_user(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let bob = app.signed_in("bob@example.com").await;
+
+    let started = app.post_with_token("/api/jobs/start", &ada.access, json!({})).await;
+    assert_eq!(started.status, 200, "{:?}", started.body);
+    assert_eq!(started.body["duration_secs"], 20);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+
+    app.clock.advance(10);
+    let halfway = app.get_with_token(&format!("/api/jobs/status?id={id}"), &ada.access).await;
+    assert_eq!(halfway.body["progress"], 50);
+    assert_eq!(app.get_with_token(&format!("/api/jobs/status?id={id}"), &bob.access).await.status, 404);
+
+    app.clock.advance(3_600);
+    let fresh = app.refresh_with(&ada.refresh).await;
+    let done = app.get_with_token(&format!("/api/jobs/status?id={id}"), &fresh.access_token()).await;
+    assert_eq!((done.body["progress"].as_i64(), done.body["done"].as_bool()), (Some(100), Some(true)));
+}
+
+async fn the_logout_report_counts_endings_by_reason(db: Db) {
+    let app = spawn_app(db).await;
+    let owner = app.signed_in_as("olga@example.com", Role::Owner, "acme").await;
+    let viewer = app.signed_in_as("val@example.com", Role::Viewer, "acme").await;
+    let second = app.sign_in("val@example.com").await;
+    app.post_with_token("/api/auth/logout", &viewer.access, json!({})).await;
+    app.post_with_token("/api/auth/logout_all", &second.access, json!({})).await;
+
+    let report = app.get_with_token("/api/admin/logouts?days=7", &owner.access).await;
+
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let counts = report.body["counts"].as_array().unwrap();
+    let count_of = |reason: &str| counts.iter().filter(|c| c["reason"] == reason).map(|c| c["count"].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(count_of("MANUAL_LOGOUT"), 1);
+    assert_eq!(count_of("LOGOUT_ALL"), 1);
+    assert_eq!(app.get_with_token("/api/admin/logouts", &second.access).await.status, 401);
+    let viewer_again = app.sign_in("val@example.com").await;
+    assert_eq!(app.get_with_token("/api/admin/logouts", &viewer_again.access).await.status, 403);
+}
+
+async fn the_operator_creates_users_and_reports(db: Db) {
+    let app = spawn_app(db).await;
+
+    let created = app.cli(&["admin", "user", "create", "--email", "new@example.com", "--password", "a long password", "--role", "admin", "--account", "fresh"]);
+    assert!(created.contains("new@example.com"), "{created}");
+    let login = app.post("/api/auth/login", json!({ "email": "new@example.com", "password": "a long password" })).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    assert_eq!(login.body["user"]["role"], "admin");
+    assert_eq!(login.body["user"]["account_name"], "fresh");
+
+    app.cli(&["admin", "user", "create", "--email", "plain@example.com", "--password", "a long password"]);
+    let plain = app.post("/api/auth/login", json!({ "email": "plain@example.com", "password": "a long password" })).await;
+    assert_eq!((plain.body["user"]["role"].as_str(), plain.body["user"]["account_name"].as_str()), (Some("viewer"), Some("default")));
+
+    app.cli(&["admin", "sessions", "revoke", "--email", "new@example.com"]);
+    let report = app.cli(&["admin", "report", "logouts", "--days", "7"]);
+    assert!(report.contains("ADMIN_REVOKED"), "{report}");
+}

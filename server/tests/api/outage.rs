@@ -1,0 +1,76 @@
+//! PostgreSQL unreachable: calls answer 503 with Retry-After, never a logout, and everything works
+//! again once it is back. The outage is a TCP proxy the test cuts and restores; the machine's
+//! PostgreSQL itself is never stopped.
+
+use crate::helpers::{Db, TestDb, spawn_on};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// A TCP proxy to PostgreSQL that can drop every connection and refuse new ones.
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (accept_cut, accept_links) = (cut.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if accept_cut.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                accept_links.lock().unwrap().push(link.abort_handle());
+            }
+        });
+        Self { port, cut, links }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_unreachable_during_a_refresh_is_503_and_the_token_still_works_after() {
+    let db = Arc::new(TestDb::create(Db::Postgres).await);
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let proxied = db.url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+    assert_ne!(proxied, db.url, "the test database is on 127.0.0.1:5432");
+    let app = spawn_on(db.clone(), |config| config.database_url = proxied).await;
+    let ada = app.signed_in("ada@example.com").await;
+
+    proxy.cut();
+    let refresh = app.refresh_with(&ada.refresh).await;
+    assert_eq!(refresh.status, 503, "{:?}", refresh.body);
+    assert!(refresh.header("retry-after").is_some());
+    assert_eq!(refresh.body["logout_reason"], serde_json::Value::Null);
+    let login = app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD })).await;
+    assert_eq!(login.status, 503);
+
+    proxy.restore();
+    let again = app.refresh_with(&ada.refresh).await;
+    assert_eq!(again.status, 200, "the same refresh token works once the database is back: {:?}", again.body);
+    assert_eq!(app.get_with_token("/api/auth/me", &again.access_token()).await.status, 200);
+}

@@ -1,0 +1,77 @@
+//! Refresh-token rotation without false logouts (SPEC §1), under real concurrency.
+
+use crate::helpers::{Db, spawn_app};
+use crate::on_both_databases;
+use std::collections::HashSet;
+
+on_both_databases!(
+    fifty_parallel_refreshes_share_one_successor,
+    a_lost_answer_retried_a_minute_later_gets_the_same_successor,
+    reuse_after_the_grace_window_ends_only_that_session,
+);
+
+async fn fifty_parallel_refreshes_share_one_successor(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+
+    let answers = futures::future::join_all((0..50).map(|_| app.refresh_with(&ada.refresh))).await;
+
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?} {:?}", answers.iter().find(|a| a.status != 200));
+    let successors: HashSet<String> = answers.iter().map(|a| a.refresh_cookie().unwrap()).collect();
+    assert_eq!(successors.len(), 1, "every answer carries the same successor");
+    let successor = successors.into_iter().next().unwrap();
+    let next = app.refresh_with(&successor).await;
+    assert_eq!(next.status, 200, "the session keeps working: {:?}", next.body);
+    let me = app.get_with_token("/api/auth/me", &next.access_token()).await;
+    assert_eq!(me.status, 200);
+}
+
+async fn a_lost_answer_retried_a_minute_later_gets_the_same_successor(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+
+    let lost = app.refresh_with(&ada.refresh).await;
+    app.clock.advance(60);
+    let retried = app.refresh_with(&ada.refresh).await;
+
+    assert_eq!(retried.status, 200, "{:?}", retried.body);
+    assert_eq!(retried.refresh_cookie(), lost.refresh_cookie());
+    let next = app.refresh_with(&retried.refresh_cookie().unwrap()).await;
+    assert_eq!(next.status, 200);
+}
+
+async fn reuse_after_the_grace_window_ends_only_that_session(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let other_device = app.sign_in("ada@example.com").await;
+
+    let first = app.refresh_with(&ada.refresh).await;
+    let successor = first.refresh_cookie().unwrap();
+    let second = app.refresh_with(&successor).await;
+    assert_eq!(second.status, 200);
+    let newest = second.refresh_cookie().unwrap();
+
+    app.clock.advance(5);
+    let within_grace = app.refresh_with(&ada.refresh).await;
+    assert_eq!(within_grace.status, 200, "the successor was first used 5 s ago: {:?}", within_grace.body);
+
+    app.clock.advance(6);
+    let stolen = app.send(app.http.post(app.url("/api/auth/refresh"))
+        .header("cookie", format!("lanyard_refresh={}", ada.refresh))
+        .header("x-page-path", "/jobs")
+        .json(&serde_json::json!({}))).await;
+    assert_eq!(stolen.status, 401, "{:?}", stolen.body);
+    assert_eq!(stolen.body["logout_reason"], "REFRESH_TOKEN_REUSED");
+    assert_eq!(stolen.body["logout_path"], "/jobs");
+
+    let newest_refresh = app.refresh_with(&newest).await;
+    assert_eq!(newest_refresh.body["logout_reason"], "REFRESH_TOKEN_REUSED");
+    let access = app.get_with_token("/api/auth/me", &second.access_token()).await;
+    assert_eq!(access.status, 401);
+    assert_eq!(access.body["logout_reason"], "REFRESH_TOKEN_REUSED");
+
+    let other = app.get_with_token("/api/auth/me", &other_device.access).await;
+    assert_eq!(other.status, 200, "the user's other session lives on");
+    assert_eq!(app.refresh_with(&other_device.refresh).await.status, 200);
+}
