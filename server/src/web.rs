@@ -21,6 +21,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(engine: Arc<Engine>, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
+    let hsts_engine = engine.clone();
     let api = Router::new()
         .route("/api/{*rest}", axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such API path.") }));
     Router::new()
@@ -45,6 +46,7 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security))
         .with_state(options)
 }
 
@@ -91,6 +93,25 @@ fn same_origin(request: &Request<Body>) -> bool {
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
     let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host);
     matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
+}
+
+/// HSTS on answers to requests that arrived over TLS, which lanyard only sees through a trusted
+/// proxy's `X-Forwarded-Proto: https` (it does not terminate TLS itself).
+async fn strict_transport_security(
+    axum::extract::State(engine): axum::extract::State<Arc<Engine>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let over_tls = peer.is_some_and(|peer| engine.policy.trusted_proxies.contains(&peer))
+        && request.headers().get("x-forwarded-proto").is_some_and(|proto| proto == "https");
+    let mut response = next.run(request).await;
+    if over_tls {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    response
 }
 
 fn is_json(response: &Response) -> bool {

@@ -198,3 +198,23 @@ async fn emails_are_case_insensitive(db: Db) {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["user"]["email"], "Ada@Example.com");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_the_security_headers() {
+    let app = spawn_app(Db::Sqlite).await;
+
+    let page = app.send(app.http.get(app.url("/signin"))).await;
+
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a CSP");
+    for directive in ["'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'nonce-"] {
+        assert!(csp.contains(directive), "{csp} lacks {directive}");
+    }
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(page.body.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    assert_eq!(page.header("referrer-policy"), Some("strict-origin-when-cross-origin"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("strict-transport-security"), None, "plain HTTP gets no HSTS");
+    let missing = app.send(app.http.get(app.url("/no/such/page"))).await;
+    assert_eq!(missing.status, 404);
+}
