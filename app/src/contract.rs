@@ -306,6 +306,8 @@ pub struct BillingStatus {
     /// `active`, `inactive` or `none`.
     pub plan_status: String,
     pub account_name: Option<String>,
+    /// The signed-in user: the one answer that names them without a plan check.
+    pub user: UserView,
 }
 
 /// A simulated long-running job and its progress.

@@ -206,6 +206,10 @@ impl Config {
         })
     }
 
+    pub fn ui(&self) -> app::ui::UiSettings {
+        app::ui::UiSettings { debug_panel: self.debug_panel == "on" }
+    }
+
     pub fn seeds_demo(&self) -> bool {
         self.demo == "1"
     }

@@ -79,7 +79,7 @@ fn utc_date(unix: i64) -> String {
 
 async fn serve(config: Config) -> Result<(), String> {
     let engine = server::start(&config).await.map_err(|e| e.to_string())?;
-    let app = server::web::router(engine, config.leptos_options());
+    let app = server::web::router(engine, config.leptos_options(), config.ui());
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.site_addr))?;

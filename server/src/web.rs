@@ -3,6 +3,7 @@
 
 use app::contract::ErrorBody;
 use app::engine::Engine;
+use app::ui::UiSettings;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -19,7 +20,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Largest accepted API body (SPEC §3): anything bigger is refused before any work.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn router(engine: Arc<Engine>, options: LeptosOptions) -> Router {
+pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Router {
     let routes = generate_route_list(App);
     let hsts_engine = engine.clone();
     let api = Router::new()
@@ -28,7 +29,10 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions) -> Router {
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(engine.clone()),
+            move || {
+                provide_context(engine.clone());
+                provide_context(ui);
+            },
             {
                 let options = options.clone();
                 move || shell(options.clone())

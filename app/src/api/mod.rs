@@ -150,7 +150,11 @@ pub async fn logout_event(#[server(flatten)] event: contract::LogoutEvent) -> Re
 pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
-    Ok(contract::BillingStatus { plan_status: principal.plan, account_name: principal.user.account_name })
+    Ok(contract::BillingStatus {
+        plan_status: principal.plan,
+        account_name: principal.user.account_name.clone(),
+        user: principal.user,
+    })
 }
 
 /// Starts a simulated job of `seconds` (default 20).

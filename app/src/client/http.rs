@@ -1,21 +1,59 @@
-//! The call wrapper: every API call goes through [`call`], which adds the bearer and page headers,
-//! refreshes once on a 401 without a reason and retries once, and sorts every other failure into
-//! an [`CallError`] that never, by itself, ends the session.
+//! The call wrapper: every API call goes through [`call`], which adds the bearer, page and idle
+//! headers, refreshes once on a 401 without a reason and retries once, and sorts every failure into
+//! a [`CallError`]. Only a named reason or a failed refresh ends the session; 402, 403, 5xx,
+//! unreadable answers, timeouts and network loss never do.
 
-use crate::client::{session, tokens};
-use crate::contract::{ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, LogoutCode};
+use crate::client::{activity, session, tokens, tracker};
+use crate::contract::{ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LogoutCode, LogoutSource};
+use crate::paths::logout_path;
+use crate::ui::state::ApiFailure;
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::Set;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// A session ending, as the tracker records it.
+#[derive(Clone, Debug)]
+pub struct Ending {
+    pub code: LogoutCode,
+    pub message: String,
+    pub path: String,
+    pub context: serde_json::Value,
+    pub source: LogoutSource,
+}
+
+impl Ending {
+    /// An ending the server named (its path is the page the call came from).
+    pub fn from_server(body: ErrorBody) -> Self {
+        let code = body.logout_reason.unwrap_or(LogoutCode::TokenRefreshFailed);
+        Self {
+            code,
+            message: body.logout_message.filter(|m| !m.is_empty()).unwrap_or_else(|| code.message().into()),
+            path: body.logout_path.unwrap_or_else(|| logout_path(&current_page())),
+            context: body.logout_context.unwrap_or_default(),
+            source: LogoutSource::Backend,
+        }
+    }
+
+    /// An ending this browser decided on.
+    pub fn local(code: LogoutCode) -> Self {
+        Self {
+            code,
+            message: code.message().into(),
+            path: logout_path(&current_page()),
+            context: serde_json::Value::Object(Default::default()),
+            source: LogoutSource::Frontend,
+        }
+    }
+}
 
 /// Why a call did not give an answer. Only `SessionEnded` means the session is over.
 #[derive(Clone, Debug)]
 pub enum CallError {
-    /// The server ended the session (a 401 with a reason, or a failed refresh).
-    SessionEnded(ErrorBody),
+    SessionEnded(Ending),
     /// A refusal that keeps the session: 402 (plan), 403, 404, 409, 429 …
     Refused { status: u16, body: Option<ErrorBody> },
-    /// 5xx, a non-JSON answer, a timeout or no network: retry later.
+    /// 5xx, an unreadable answer, a timeout or no network: retry later.
     Unavailable(String),
 }
 
@@ -25,7 +63,7 @@ pub enum Method {
     Post,
 }
 
-/// The page this tab shows, for `X-Page-Path`.
+/// The page this tab shows (path and query), for `X-Page-Path`.
 pub fn current_page() -> String {
     let location = web_sys::window().map(|w| w.location());
     let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
@@ -37,8 +75,9 @@ fn build(method: Method, path: &str) -> RequestBuilder {
     let builder = match method {
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
-    };
-    let builder = builder.header(HEADER_PAGE_PATH, &current_page());
+    }
+    .header(HEADER_PAGE_PATH, &current_page())
+    .header(HEADER_USER_IDLE, &activity::idle_secs().to_string());
     match tokens::access_token() {
         Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
         None => builder,
@@ -61,8 +100,18 @@ pub async fn error_body(response: &Response) -> Option<ErrorBody> {
     response.json::<ErrorBody>().await.ok()
 }
 
-/// Calls the API with the session's credentials (see the module docs for the rules).
+/// Calls the API with the session's credentials (see the module docs for the rules). A session
+/// ending goes to the tracker here, so every caller gets the same behaviour.
 pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, CallError> {
+    let result = call_once_refreshed(method, path, body).await;
+    note_outcome(path, &result);
+    if let Err(CallError::SessionEnded(ending)) = &result {
+        tracker::logout(ending.clone());
+    }
+    result
+}
+
+async fn call_once_refreshed<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, CallError> {
     let mut refreshed = false;
     loop {
         let response = send(method, path, body).await?;
@@ -72,21 +121,30 @@ pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: &impl S
             return response.json::<T>().await.map_err(|e| CallError::Unavailable(format!("unreadable answer: {e}")));
         }
         let body = error_body(&response).await;
-        match (status, body) {
-            (401, Some(body)) if body.ends_session() => return Err(CallError::SessionEnded(body)),
-            (401, _) if !refreshed => {
-                // An access token that is missing or expired while the session lives: renew, retry once.
+        let credentials_missing =
+            status == 403 && body.as_ref().and_then(|b| b.error.as_deref()) == Some("AUTH_CREDENTIALS_MISSING");
+        let renewable = status == 401 || credentials_missing;
+        match body {
+            Some(body) if status == 401 && body.ends_session() => {
+                return Err(CallError::SessionEnded(Ending::from_server(body)));
+            }
+            // The access token is missing or expired while the session lives: renew, retry once.
+            _ if renewable && !refreshed => {
                 session::refresh().await?;
                 refreshed = true;
             }
-            (401, body) => {
-                return Err(CallError::SessionEnded(body.unwrap_or_else(|| reason_only(LogoutCode::TokenRefreshFailed))));
+            _ if renewable => {
+                let code = if credentials_missing { LogoutCode::AuthCredentialsMissing } else { LogoutCode::TokenRefreshFailed };
+                return Err(CallError::SessionEnded(Ending::local(code)));
             }
-            (status, body) if status >= 500 => {
-                let detail = body.and_then(|b| b.message).unwrap_or_default();
-                return Err(CallError::Unavailable(format!("{status} {detail}")));
+            body => {
+                check_session_user(&response)?;
+                if status >= 500 {
+                    let detail = body.and_then(|b| b.message).unwrap_or_default();
+                    return Err(CallError::Unavailable(format!("{status} {detail}")));
+                }
+                return Err(CallError::Refused { status, body });
             }
-            (status, body) => return Err(CallError::Refused { status, body }),
         }
     }
 }
@@ -97,20 +155,32 @@ fn check_session_user(response: &Response) -> Result<(), CallError> {
     let signed_in = tokens::get().map(|held| held.user_id);
     match (answered_for, signed_in) {
         (Some(answered), Some(signed_in)) if answered != signed_in => {
-            Err(CallError::SessionEnded(reason_only(LogoutCode::SessionUserMismatch)))
+            Err(CallError::SessionEnded(Ending::local(LogoutCode::SessionUserMismatch)))
         }
         _ => Ok(()),
     }
 }
 
-/// A client-side reason with its message, for endings the server did not name.
-pub fn reason_only(code: LogoutCode) -> ErrorBody {
-    ErrorBody {
-        error: None,
-        message: None,
-        logout_reason: Some(code),
-        logout_message: Some(code.message().into()),
-        logout_path: Some(current_page()),
-        logout_context: None,
-    }
+/// Updates the notices and the debug panel's failure list with what a call came to.
+fn note_outcome<T>(path: &str, result: &Result<T, CallError>) {
+    let Some(view) = crate::client::view() else { return };
+    let (status, decision) = match result {
+        Ok(_) => {
+            view.retry_notice.set(None);
+            return;
+        }
+        Err(CallError::SessionEnded(ending)) => (401, format!("ended session: {}", ending.code)),
+        Err(CallError::Refused { status: 402, body }) => {
+            let message = body.as_ref().and_then(|b| b.logout_message.clone());
+            view.billing_notice.set(Some(message.unwrap_or_else(|| LogoutCode::PlanInactive.message().into())));
+            (402, "kept session: 402".into())
+        }
+        Err(CallError::Refused { status, .. }) => (*status, format!("kept session: {status}")),
+        Err(CallError::Unavailable(detail)) => {
+            view.retry_notice.set(Some("Can't reach lanyard right now; your session is kept. Retrying…".into()));
+            let status = detail.split(' ').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            (status, format!("kept session: {}", if status == 0 { "network".into() } else { status.to_string() }))
+        }
+    };
+    view.record_failure(ApiFailure { at: tokens::server_now() as i64, path: path.to_owned(), status, decision });
 }

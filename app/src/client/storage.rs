@@ -34,3 +34,15 @@ pub fn hint() -> Option<SessionHint> {
 pub fn clear_hint() {
     LocalStorage::delete(SESSION_HINT);
 }
+
+/// localStorage key of this browser's device id, sent at sign-in so the sessions page can tell
+/// devices apart.
+pub const DEVICE_ID: &str = "lanyard_device_id";
+
+pub fn device_id() -> String {
+    LocalStorage::get(DEVICE_ID).unwrap_or_else(|_| {
+        let id = crate::client::tabs::new_uuid();
+        let _ = LocalStorage::set(DEVICE_ID, &id);
+        id
+    })
+}

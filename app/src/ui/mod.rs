@@ -1,14 +1,23 @@
 //! Pages and components. Everything here renders the same on the server and in the first client
 //! render; browser work happens only in effects and event handlers (see `crate::client`).
 
+mod admin;
+mod banner;
 mod dashboard;
+mod debug_panel;
+mod jobs;
+mod notices;
+mod pages;
 mod protected;
+mod sessions;
 mod signin;
+pub mod state;
 
 use crate::contract::UserView;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
+use leptos_router::{StaticSegment, path};
+use state::ClientView;
 use leptos_router::components::{Route, Router, Routes};
 
 /// Where the session stands in this tab.
@@ -35,14 +44,32 @@ impl Auth {
     }
 }
 
+/// Instance-wide settings the pages need, provided by the server.
+#[derive(Clone, Copy, Debug)]
+pub struct UiSettings {
+    /// `LANYARD_DEBUG_PANEL`: whether the auth debug panel exists.
+    pub debug_panel: bool,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self { debug_panel: true }
+    }
+}
+
+/// The meta tag that carries [`UiSettings::debug_panel`] to the browser, so hydration renders the same.
+const DEBUG_PANEL_META: &str = "lanyard-debug-panel";
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy(&options);
+    let debug_panel = use_context::<UiSettings>().unwrap_or_default().debug_panel;
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                <meta name=DEBUG_PANEL_META content=if debug_panel { "on" } else { "off" }/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // No favicon file to fetch: an empty data URL keeps the console free of 404s.
                 <link rel="icon" href="data:,"/>
@@ -83,17 +110,53 @@ fn set_content_security_policy(options: &LeptosOptions) {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Auth { status: RwSignal::new(AuthStatus::Restoring) });
+    let view = ClientView::new(debug_panel_enabled());
+    provide_context(view);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::client::start(view);
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/lanyard.css"/>
         <Title text="lanyard"/>
         <Router>
+            <notices::Notices/>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("signin") view=signin::SignIn/>
                 <Route path=StaticSegment("") view=dashboard::Dashboard/>
+                <Route path=StaticSegment("sessions") view=sessions::Sessions/>
+                <Route path=StaticSegment("jobs") view=jobs::Jobs/>
+                <Route path=StaticSegment("admin") view=admin::Admin/>
+                <Route path=path!("/admin/logouts") view=admin::AdminLogouts/>
+                <Route path=StaticSegment("billing") view=pages::Billing/>
+                <Route path=path!("/account/password") view=pages::Password/>
             </Routes>
+            {view.debug_panel.then(|| view! { <debug_panel::DebugPanel/> })}
         </Router>
     }
+}
+
+/// Now, in Unix seconds on the server's clock (as the browser knows it; 0 while rendering on the
+/// server, where nothing time-dependent is shown).
+pub fn server_now() -> i64 {
+    #[cfg(feature = "hydrate")]
+    return crate::client::tokens::server_now() as i64;
+    #[cfg(not(feature = "hydrate"))]
+    0
+}
+
+/// On the server, the setting; in the browser, the meta tag the server rendered from it.
+fn debug_panel_enabled() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let meta = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&format!("meta[name={DEBUG_PANEL_META}]")).ok().flatten());
+        meta.and_then(|m| m.get_attribute("content")).is_none_or(|content| content == "on")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    use_context::<UiSettings>().unwrap_or_default().debug_panel
 }
 
 #[component]

@@ -33,6 +33,7 @@ pub fn SignIn() -> impl IntoView {
     let SignInForm { email, password, remember_me, problem, pending } = form;
     view! {
         <main class="page narrow signin">
+            <super::banner::LogoutBanner/>
             <h1>"Sign in"</h1>
             <form class="card" method="post" action="" on:submit=on_submit>
                 <label for="email">"Email"</label>
@@ -91,7 +92,7 @@ async fn submit(form: SignInForm, auth: super::Auth, navigate: impl Fn(&str, lep
             .and_then(|b| b.logout_message.filter(|m| !m.is_empty()).or(b.message))
             .unwrap_or_else(|| "Sign-in failed.".into()),
         Err(CallError::Unavailable(_)) => "Can't reach lanyard right now. Try again in a moment.".into(),
-        Err(CallError::SessionEnded(body)) => body.logout_message.unwrap_or_default(),
+        Err(CallError::SessionEnded(ending)) => ending.message,
     };
     form.problem.set(Some(problem));
 }

@@ -71,7 +71,7 @@ async fn bench_database(label: &str, url: &str, duration: Duration) {
     let engine = server::engine(&config, Arc::new(SystemClock)).await.expect("the engine starts");
     server::run_background(&engine);
     engine.create_user("bench@example.com", PASSWORD, Role::Owner, "bench").await.expect("a user");
-    let base = serve(server::web::router(engine, config.leptos_options())).await;
+    let base = serve(server::web::router(engine, config.leptos_options(), config.ui())).await;
     let client = reqwest::Client::new();
 
     let mut sessions = Vec::new();

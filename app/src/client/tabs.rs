@@ -1,0 +1,94 @@
+//! Tabs of one browser: who this tab is, the channel they talk on, and the lock that lets one
+//! refresh at a time.
+
+use crate::contract::{LogoutEvent, TokenInfo};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+const CHANNEL: &str = "lanyard";
+/// The Web Lock every tab takes before refreshing.
+pub const REFRESH_LOCK: &str = "lanyard-refresh";
+
+/// What tabs tell each other.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TabMessage {
+    /// A tab refreshed: the others take the new access token instead of asking the server.
+    Tokens { token: TokenInfo, user_id: String },
+    /// A tab's session ended: every tab ends with the same reason.
+    LoggedOut { event: LogoutEvent },
+}
+
+thread_local! {
+    static TAB_ID: String = new_uuid();
+    static CHANNEL_HANDLE: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
+}
+
+/// A random UUID from the browser (no random-number crate in the WASM build).
+pub fn new_uuid() -> String {
+    web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
+}
+
+pub fn tab_id() -> String {
+    TAB_ID.with(Clone::clone)
+}
+
+/// Opens the channel and hands every message from other tabs to `on_message`.
+pub fn listen(on_message: impl Fn(TabMessage) + 'static) {
+    let Ok(channel) = BroadcastChannel::new(CHANNEL) else { return };
+    let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(message) = event.data().as_string().and_then(|text| serde_json::from_str(&text).ok()) {
+            on_message(message);
+        }
+    });
+    channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // The handler lives as long as the page.
+    handler.forget();
+    CHANNEL_HANDLE.with(|slot| *slot.borrow_mut() = Some(channel));
+}
+
+pub fn broadcast(message: &TabMessage) {
+    let Ok(text) = serde_json::to_string(message) else { return };
+    CHANNEL_HANDLE.with(|slot| {
+        if let Some(channel) = slot.borrow().as_ref() {
+            let _ = channel.post_message(&JsValue::from_str(&text));
+        }
+    });
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `navigator.locks.request(name, callback)`: web-sys has it only behind an unstable flag.
+    #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
+    fn lock_request(name: &str, callback: &js_sys::Function) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Runs `work` while holding the Web Lock `name`, across every tab of this origin. Without Web
+/// Locks (very old browsers) it runs unlocked: the server's idempotent refresh keeps that safe.
+pub async fn with_lock<T: 'static>(name: &str, work: impl std::future::Future<Output = T> + 'static) -> T {
+    let result: Rc<RefCell<Option<T>>> = Rc::default();
+    let work = Rc::new(RefCell::new(Some(Box::pin(work))));
+    let (slot, pending) = (result.clone(), work.clone());
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+        wasm_bindgen_futures::future_to_promise(async move {
+            let work = pending.borrow_mut().take();
+            if let Some(work) = work {
+                let value = work.await;
+                *slot.borrow_mut() = Some(value);
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    });
+    if let Ok(promise) = lock_request(name, callback.unchecked_ref()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    let done = result.borrow_mut().take();
+    if let Some(value) = done {
+        return value;
+    }
+    let work = work.borrow_mut().take().expect("the work runs once");
+    work.await
+}

@@ -1,0 +1,71 @@
+//! `/jobs`: a job that runs longer than an access token lives, polled until it finishes.
+
+use super::protected::Protected;
+use crate::contract::JobView;
+use leptos::prelude::*;
+
+#[component]
+pub fn Jobs() -> impl IntoView {
+    let job = RwSignal::new(None::<JobView>);
+    let problem = RwSignal::new(None::<String>);
+    let start = move |_| {
+        problem.set(None);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(run_job(job, problem));
+    };
+    let running = move || job.get().is_some_and(|j| !j.done);
+    view! {
+        <Protected>
+            <h1>"Jobs"</h1>
+            <p class="muted">"A simulated job that outlives the access token: the session keeps it going."</p>
+            <button type="button" on:click=start disabled=running>"Start job"</button>
+            {move || job.get().map(|job| view! {
+                <div class="job card">
+                    <div
+                        class="progress"
+                        role="progressbar"
+                        aria-label="Job progress"
+                        aria-valuemin="0"
+                        aria-valuemax="100"
+                        aria-valuenow=job.progress.to_string()
+                    >
+                        <div class="progress-fill" style=format!("width: {}%", job.progress)></div>
+                    </div>
+                    <p>{if job.done { "Job finished".to_owned() } else { format!("{} %", job.progress) }}</p>
+                </div>
+            })}
+            {move || problem.get().map(|message| view! { <p class="problem" role="status">{message}</p> })}
+        </Protected>
+    }
+}
+
+/// Starts a job and polls it every second; a failed poll is retried, never a reason to stop.
+#[cfg(feature = "hydrate")]
+async fn run_job(job: RwSignal<Option<JobView>>, problem: RwSignal<Option<String>>) {
+    use crate::api::{JobStatus, StartJob};
+    use crate::client::http::{CallError, Method, call};
+    use leptos::server_fn::ServerFn;
+    let started: JobView = match call(Method::Post, StartJob::PATH, &serde_json::json!({})).await {
+        Ok(started) => started,
+        Err(CallError::Refused { status, body }) => {
+            return problem.set(Some(super::pages::refusal_message(status, body.as_ref())));
+        }
+        Err(_) => return problem.set(Some("The job could not be started; try again.".into())),
+    };
+    let id = started.id.clone();
+    job.set(Some(started));
+    loop {
+        gloo_timers::future::TimeoutFuture::new(1_000).await;
+        match call::<JobView>(Method::Get, &format!("{}?id={id}", JobStatus::PATH), &()).await {
+            Ok(status) => {
+                let done = status.done;
+                job.set(Some(status));
+                if done {
+                    return;
+                }
+            }
+            Err(CallError::SessionEnded(_)) => return,
+            Err(_) => {}
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! `/sessions`: the user's devices, ending them, and the recently ended ones with their reasons.
+
+use super::pages::{Loaded, load_when_signed_in};
+use super::protected::Protected;
+use crate::contract::{SessionView, SessionsAnswer};
+use leptos::prelude::*;
+
+#[component]
+pub fn Sessions() -> impl IntoView {
+    let list = RwSignal::new(Loaded::<SessionsAnswer>::Loading);
+    let reload = RwSignal::new(0_u32);
+    load_when_signed_in(|| "/api/auth/sessions".into(), list, reload);
+
+    let end_session = move |session_id: String| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            use crate::api::RevokeSession;
+            use crate::client::http::{Method, call};
+            use leptos::server_fn::ServerFn;
+            let _: Result<(), _> = call(Method::Post, RevokeSession::PATH, &serde_json::json!({ "session_id": session_id })).await;
+            reload.update(|n| *n += 1);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = session_id;
+    };
+    let sign_out_all = move |keep_current: bool| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            use crate::api::LogoutAll;
+            use crate::client::http::{Ending, Method, call};
+            use crate::contract::{LogoutAllAnswer, LogoutCode};
+            use leptos::server_fn::ServerFn;
+            let answer: Result<LogoutAllAnswer, _> =
+                call(Method::Post, LogoutAll::PATH, &serde_json::json!({ "keep_current": keep_current })).await;
+            if answer.is_ok() && !keep_current {
+                crate::client::tracker::logout(Ending::local(LogoutCode::LogoutAll));
+            }
+            reload.update(|n| *n += 1);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = keep_current;
+    };
+
+    view! {
+        <Protected>
+            <h1>"Your sessions"</h1>
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| sign_out_all(true)>"Sign out other devices"</button>
+                <button type="button" class="danger" on:click=move |_| sign_out_all(false)>"Sign out everywhere"</button>
+            </div>
+            {move || match list.get() {
+                Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
+                Loaded::Ready(answer) => {
+                    let now = super::server_now();
+                    view! {
+                        <ul class="session-list">
+                            {answer.active.into_iter().map(|session| {
+                                let id = session.id.clone();
+                                view! {
+                                    <li class="card session">
+                                        <SessionFacts session=session.clone() now=now/>
+                                        {if session.current {
+                                            view! { <span class="badge">"This device"</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <button type="button" class="secondary" on:click=move |_| end_session(id.clone())>
+                                                    "End session"
+                                                </button>
+                                            }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <h2>"Recently ended"</h2>
+                        {answer.ended.is_empty().then(|| view! { <p class="muted">"None in the last 30 days."</p> })}
+                        <ul class="session-list ended">
+                            {answer.ended.into_iter().map(|session| {
+                                let reason = session.end_reason.map(|code| code.message()).unwrap_or("Ended.");
+                                view! {
+                                    <li class="card session">
+                                        <SessionFacts session=session.clone() now=now/>
+                                        <p class="end-reason">{reason}</p>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            }}
+        </Protected>
+    }
+}
+
+#[component]
+fn SessionFacts(session: SessionView, now: i64) -> impl IntoView {
+    let device = session.user_agent.as_deref().map(short_agent).unwrap_or("Unknown device");
+    view! {
+        <div class="facts">
+            <strong>{device}</strong>
+            <span class="muted">{session.ip.unwrap_or_default()}</span>
+            <span class="muted">{format!("signed in {}", ago(now, session.created_at))}</span>
+            {match session.ended_at {
+                Some(at) => format!("ended {}", ago(now, at)),
+                None => format!("active {}", ago(now, session.last_active_at)),
+            }}
+        </div>
+    }
+}
+
+/// A browser's name from its user agent, for people rather than parsers.
+fn short_agent(agent: &str) -> &'static str {
+    [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
+        .into_iter()
+        .find(|(needle, _)| agent.contains(needle))
+        .map_or("Browser", |(_, name)| name)
+}
+
+/// "3 min ago" and the like.
+pub fn ago(now: i64, at: i64) -> String {
+    let secs = (now - at).max(0);
+    match secs {
+        0..60 => "just now".into(),
+        60..3_600 => format!("{} min ago", secs / 60),
+        3_600..86_400 => format!("{} h ago", secs / 3_600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
