@@ -1,13 +1,36 @@
 import { defineConfig } from '@playwright/test';
 
-// The tests drive the server built by `cargo leptos build` (scripts/test builds it first), on a
-// fresh SQLite file and a port of its own, in Debian's Chromium: no browser is ever downloaded.
-const port = Number(process.env.LANYARD_E2E_PORT ?? 3100);
-export const baseURL = `http://127.0.0.1:${port}`;
+// The tests drive the server built by `cargo leptos build` (scripts/test builds it first), in Debian's
+// Chromium: no browser is ever downloaded. Two instances run, each on a fresh SQLite file:
+// `standard` with the default lifetimes, and `short` with 5-second access tokens so expiry and
+// refresh happen while a test watches.
+export const servers = {
+  standard: { port: 3100, db: 'target/e2e-standard/lanyard.db', env: {} },
+  short: { port: 3101, db: 'target/e2e-short/lanyard.db', env: { LANYARD_ACCESS_TTL: '5' } },
+} as const;
+
+const webServer = Object.values(servers).map(({ port, db, env }) => ({
+  command: `rm -rf ${db.replace(/\/[^/]*$/, '')} && ./target/debug/server`,
+  cwd: '..',
+  url: `http://127.0.0.1:${port}/signin`,
+  reuseExistingServer: false,
+  timeout: 120_000,
+  stdout: 'ignore' as const,
+  stderr: 'pipe' as const,
+  env: {
+    DATABASE_URL: `sqlite://${db}`,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: 'target/site',
+    LEPTOS_SITE_PKG_DIR: 'pkg',
+    LANYARD_DEMO: '1',
+    RUST_LOG: 'warn',
+    ...env,
+  },
+}));
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 60_000,
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
@@ -15,7 +38,7 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL,
+    baseURL: `http://127.0.0.1:${servers.standard.port}`,
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -30,22 +53,5 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium' }],
-  webServer: {
-    command: 'rm -rf target/e2e && ./target/debug/server',
-    cwd: '..',
-    url: `${baseURL}/signin`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: 'sqlite://target/e2e/lanyard.db',
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_OUTPUT_NAME: 'lanyard',
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LANYARD_DEMO: '1',
-      RUST_LOG: 'info,sqlx=warn',
-    },
-  },
+  webServer,
 });

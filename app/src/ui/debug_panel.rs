@@ -19,7 +19,9 @@ pub fn DebugPanel() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             tab_id.set(crate::client::tabs::tab_id());
-            gloo_events::EventListener::new(&web_sys::window().expect("a window"), "keydown", move |event| {
+            // Ctrl+Shift+D is also a browser shortcut: the listener must be allowed to prevent it.
+            let options = gloo_events::EventListenerOptions::enable_prevent_default();
+            gloo_events::EventListener::new_with_options(&web_sys::window().expect("a window"), "keydown", options, move |event| {
                 use wasm_bindgen::JsCast;
                 let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
                 if key.ctrl_key() && key.shift_key() && key.code() == "KeyD" {

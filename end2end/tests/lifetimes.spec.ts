@@ -1,0 +1,20 @@
+import { expect, test } from '@playwright/test';
+import { expectDashboard, signIn, tokenStatus } from './fixtures';
+
+const DAY = 86_400;
+
+for (const [remember, days] of [[true, 20], [false, 7]] as const) {
+  test(`signing in ${remember ? 'with' : 'without'} "Keep me logged in" gives a ${days}-day session`, async ({ page }) => {
+    await page.goto('/signin');
+    await signIn(page, undefined, undefined, remember);
+    await expectDashboard(page);
+
+    await page.keyboard.press('Control+Shift+KeyD');
+    const panel = page.getByRole('dialog', { name: 'Auth debug panel' });
+    await expect(panel).toBeVisible();
+    const shown = Number((await panel.locator('.session-expiry').innerText()).replace(/\D/g, ''));
+    expect(Math.abs(shown - days * DAY)).toBeLessThan(120);
+    const status = await tokenStatus(page);
+    expect(Math.abs((status.sessionExpiresInSecs ?? 0) - days * DAY)).toBeLessThan(120);
+  });
+}
