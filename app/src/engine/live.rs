@@ -54,13 +54,13 @@ impl Change {
             .bind(now)
             .bind(kind)
             .bind(subject)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         if store.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
                 .bind(format!("{kind}:{subject}"))
-                .execute(&mut **tx)
+                .execute(tx.conn())
                 .await?;
         }
         Ok(())

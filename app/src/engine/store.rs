@@ -7,8 +7,10 @@
 use super::error::AuthResult;
 use crate::contract::{LogoutCode, Role};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Any, FromRow, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -22,9 +24,30 @@ pub struct Store {
     pub dialect: Dialect,
     /// The connection URL, for the PostgreSQL change listener's own connection.
     pub url: String,
+    /// One writer at a time on SQLite (see [`Tx`]).
+    writer: Arc<Mutex<()>>,
 }
 
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction. On SQLite it also holds this process's writer turn: writers queue here in
+/// order instead of spinning on the database's busy timeout.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> AuthResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    pub async fn rollback(self) -> AuthResult<()> {
+        Ok(self.tx.rollback().await?)
+    }
+}
 
 /// The session, its user and the user's account, as one row: all the guard needs to decide.
 #[derive(Debug, Clone, FromRow)]
@@ -164,9 +187,19 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // With WAL, NORMAL loses at most the last transactions on power loss, never
+                        // consistency, and saves an fsync per commit.
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
-        let store = Self { pool, dialect, url };
+        let store = Self { pool, dialect, url, writer: Arc::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -189,8 +222,11 @@ impl Store {
     /// A write transaction (see the module docs for why SQLite's is IMMEDIATE).
     pub async fn write_tx(&self) -> AuthResult<Tx> {
         Ok(match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+            Dialect::Sqlite => {
+                let turn = self.writer.clone().lock_owned().await;
+                Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Dialect::Postgres => Tx { tx: self.pool.begin().await?, _turn: None },
         })
     }
 
@@ -295,7 +331,7 @@ impl Store {
         .bind(i64::from(session.remember_me))
         .bind(session.created_at)
         .bind(session.expires_at)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         Ok(())
     }
@@ -315,7 +351,7 @@ impl Store {
         .bind(now)
         .bind(code.as_str())
         .bind(session_id)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?
         .rows_affected();
         Ok(ended == 1)
@@ -324,7 +360,7 @@ impl Store {
     pub async fn count_refresh(tx: &mut Tx, session_id: &str) -> AuthResult<()> {
         sqlx::query("UPDATE sessions SET refresh_count = refresh_count + 1 WHERE id = $1")
             .bind(session_id)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         Ok(())
     }
@@ -345,7 +381,7 @@ impl Store {
         .bind(session_id)
         .bind(parent_hash)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         Ok(())
     }
@@ -362,7 +398,7 @@ impl Store {
         let consumed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
             .bind(now)
             .bind(hash)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         Ok(consumed == 1)
@@ -388,7 +424,7 @@ impl Store {
         .bind(event.ip)
         .bind(event.user_agent)
         .bind(event.detail.as_deref())
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         Ok(())
     }
@@ -451,7 +487,7 @@ impl Store {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         Ok(())
     }
@@ -462,7 +498,7 @@ impl Store {
             AccountField::Status => "UPDATE accounts SET status = $1 WHERE id = $2",
             AccountField::Plan => "UPDATE accounts SET plan = $1 WHERE id = $2",
         };
-        sqlx::query(sql).bind(value).bind(account_id).execute(&mut **tx).await?;
+        sqlx::query(sql).bind(value).bind(account_id).execute(tx.conn()).await?;
         Ok(())
     }
 
@@ -472,7 +508,7 @@ impl Store {
         sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(session_id)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         Self::insert_refresh_token(tx, first_hash, session_id, None, now).await
     }
@@ -527,9 +563,9 @@ impl Store {
             "DELETE FROM sessions WHERE ended_at < $1",
             "DELETE FROM auth_events WHERE at < $1",
         ] {
-            sqlx::query(sql).bind(history_before).execute(&mut *tx).await?;
+            sqlx::query(sql).bind(history_before).execute(tx.conn()).await?;
         }
-        sqlx::query("DELETE FROM changes WHERE at < $1").bind(changes_before).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM changes WHERE at < $1").bind(changes_before).execute(tx.conn()).await?;
         tx.commit().await?;
         Ok(())
     }
