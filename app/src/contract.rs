@@ -209,6 +209,18 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// The body of an error that has nothing to do with the session (400, 403, 404, 429, 503 …).
+    pub fn plain(error: &str, message: &str) -> Self {
+        Self {
+            error: Some(error.to_owned()),
+            message: Some(message.to_owned()),
+            logout_reason: None,
+            logout_message: None,
+            logout_path: None,
+            logout_context: None,
+        }
+    }
+
     /// Whether this answer ends the session: only a non-null reason that is not a plan code does.
     pub fn ends_session(&self) -> bool {
         self.logout_reason.is_some_and(LogoutCode::ends_session)

@@ -56,15 +56,7 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
 
 /// The JSON error body of SPEC §2 for answers the server functions never see.
 pub fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
-    let body = ErrorBody {
-        error: Some(error.into()),
-        message: Some(message.into()),
-        logout_reason: None,
-        logout_message: None,
-        logout_path: None,
-        logout_context: None,
-    };
-    (status, axum::Json(body)).into_response()
+    (status, axum::Json(ErrorBody::plain(error, message))).into_response()
 }
 
 /// In front of every API call: bodies over the cap get 413 before they are read, and a POST whose

@@ -33,14 +33,7 @@ impl FromServerFnError for ErrorBody {
         } else {
             ("INTERNAL", "Something went wrong on our side.".to_owned())
         };
-        ErrorBody {
-            error: Some(code.into()),
-            message: Some(message),
-            logout_reason: None,
-            logout_message: None,
-            logout_path: None,
-            logout_context: None,
-        }
+        ErrorBody::plain(code, &message)
     }
 }
 

@@ -4,7 +4,7 @@ use super::error::{AuthError, AuthResult};
 use super::guard::Principal;
 use super::store::{AuthEvent, Store};
 use super::{Engine, RequestMeta};
-use crate::contract::{Diagnostics, EventView, LogoutCount, LogoutEvent, LogoutReport, LogoutSource};
+use crate::contract::{Diagnostics, LogoutCount, LogoutEvent, LogoutReport, LogoutSource};
 use crate::paths::is_local_path;
 
 /// Limits on a client logout event's fields: the event is unauthenticated, so it is kept small.
@@ -85,18 +85,7 @@ impl Engine {
             account_status: stored.account_status,
             plan_status: stored.account_plan,
             idle_timeout_secs: self.policy.idle_timeout.max(0) as u64,
-            events: events
-                .into_iter()
-                .map(|e| EventView {
-                    at: e.at,
-                    kind: e.kind,
-                    reason: e.reason,
-                    source: e.source,
-                    path: e.path,
-                    idle_secs: e.idle_secs,
-                    ip: e.ip,
-                })
-                .collect(),
+            events,
         })
     }
 

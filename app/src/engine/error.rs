@@ -74,14 +74,7 @@ impl AuthError {
             logout_path: Some(page_path.to_owned()),
             logout_context: Some(context),
         };
-        let plain = |error: &str, message: &str| ErrorBody {
-            error: Some(error.to_owned()),
-            message: Some(message.to_owned()),
-            logout_reason: None,
-            logout_message: None,
-            logout_path: None,
-            logout_context: None,
-        };
+        let plain = ErrorBody::plain;
         match self {
             Self::Logout { code, context } => logout_fields(Some(*code), code.message(), context.clone()),
             Self::AccessTokenInvalid(_) => ErrorBody {

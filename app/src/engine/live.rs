@@ -17,6 +17,9 @@ use std::time::Duration;
 /// The NOTIFY channel of changes on PostgreSQL.
 pub const CHANNEL: &str = "lanyard_changes";
 
+/// Entries kept at most; past that the view starts over (it is a cache: misses reload).
+const MAX_ENTRIES: usize = 200_000;
+
 /// How often a SQLite instance looks for other processes' changes (SPEC §6: ~250 ms).
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -92,7 +95,11 @@ impl LiveView {
             last_active_stored: AtomicI64::new(state.last_active_at),
             state,
         });
-        self.sessions.write().expect("live view lock").insert(entry.state.session_id.clone(), entry.clone());
+        let mut sessions = self.sessions.write().expect("live view lock");
+        if sessions.len() >= MAX_ENTRIES {
+            sessions.clear();
+        }
+        sessions.insert(entry.state.session_id.clone(), entry.clone());
         entry
     }
 

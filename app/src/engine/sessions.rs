@@ -296,6 +296,7 @@ impl Engine {
                 (None, _) if row.expires_at <= now => (Some(row.expires_at), Some(LogoutCode::SessionExpired)),
                 (None, _) => (None, None),
             };
+            let last_active_at = self.live.get(&row.id).map_or(row.last_active_at, |e| e.last_active().max(row.last_active_at));
             let view = SessionView {
                 current: row.id == principal.session_id,
                 id: row.id,
@@ -303,7 +304,7 @@ impl Engine {
                 user_agent: row.user_agent,
                 ip: row.ip,
                 created_at: row.created_at,
-                last_active_at: self.live.get(&principal.session_id).map_or(row.last_active_at, |e| e.last_active()),
+                last_active_at,
                 expires_at: row.expires_at,
                 ended_at,
                 end_reason,

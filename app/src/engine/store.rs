@@ -5,7 +5,7 @@
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
 use super::error::AuthResult;
-use crate::contract::{LogoutCode, Role};
+use crate::contract::{EventView, LogoutCode, Role};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
 use std::sync::Arc;
@@ -119,18 +119,6 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
-}
-
-/// An audit event as diagnostics show it (no secrets are ever recorded).
-#[derive(Debug, Clone, FromRow)]
-pub struct EventRow {
-    pub at: i64,
-    pub kind: String,
-    pub reason: Option<String>,
-    pub source: Option<String>,
-    pub path: Option<String>,
-    pub idle_secs: Option<i64>,
-    pub ip: Option<String>,
 }
 
 /// The account columns the operator sets.
@@ -513,15 +501,21 @@ impl Store {
         Self::insert_refresh_token(tx, first_hash, session_id, None, now).await
     }
 
-    pub async fn recent_events(&self, session_id: &str, limit: i64) -> AuthResult<Vec<EventRow>> {
-        Ok(sqlx::query_as(
+    /// The session's newest audit events (no secret is ever recorded in them).
+    pub async fn recent_events(&self, session_id: &str, limit: i64) -> AuthResult<Vec<EventView>> {
+        type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT at, kind, reason, source, path, idle_secs, ip FROM auth_events
              WHERE session_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(session_id)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, kind, reason, source, path, idle_secs, ip)| EventView { at, kind, reason, source, path, idle_secs, ip })
+            .collect())
     }
 
     /// Server-recorded session endings per UTC day and reason since `since`, for one account or all.

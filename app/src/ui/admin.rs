@@ -1,6 +1,6 @@
 //! `/admin` and `/admin/logouts`: for owners and admins; a viewer is told so and stays signed in.
 
-use super::pages::{Loaded, load_when_signed_in};
+use super::pages::{Loaded, load_when_signed_in, render_loaded};
 use super::protected::Protected;
 use crate::contract::{AdminOverview, LogoutCode, LogoutReport};
 use leptos::prelude::*;
@@ -13,18 +13,14 @@ pub fn Admin() -> impl IntoView {
     view! {
         <Protected>
             <h1>"Admin"</h1>
-            {move || match overview.get() {
-                Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
-                Loaded::Ready(overview) => view! {
+            {move || render_loaded(overview.get(), |overview| view! {
                     <div class="card">
                         <p>"Account: "<strong>{overview.account_name.unwrap_or_default()}</strong></p>
                         <p>"Users: "<strong>{overview.users}</strong></p>
                         <p>"Active sessions: "<strong>{overview.active_sessions}</strong></p>
                         <p><a href="/admin/logouts">"Logouts by reason"</a></p>
                     </div>
-                }.into_any(),
-            }}
+                }.into_any())}
         </Protected>
     }
 }
@@ -36,11 +32,7 @@ pub fn AdminLogouts() -> impl IntoView {
     view! {
         <Protected>
             <h1>"Logouts by reason"</h1>
-            {move || match report.get() {
-                Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
-                Loaded::Ready(report) => view! { <Chart report=report.clone()/> <Table report/> }.into_any(),
-            }}
+            {move || render_loaded(report.get(), |report| view! { <Chart report=report.clone()/> <Table report/> }.into_any())}
         </Protected>
     }
 }

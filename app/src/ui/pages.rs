@@ -17,6 +17,15 @@ pub enum Loaded<T> {
     Problem(String),
 }
 
+/// Renders the loading and problem states the same way on every page, and `ready` for the data.
+pub fn render_loaded<T>(loaded: Loaded<T>, ready: impl FnOnce(T) -> AnyView) -> AnyView {
+    match loaded {
+        Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
+        Loaded::Ready(value) => ready(value),
+    }
+}
+
 /// What a refusal tells the user.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn refusal_message(status: u16, body: Option<&ErrorBody>) -> String {
@@ -61,10 +70,7 @@ pub fn Billing() -> impl IntoView {
     view! {
         <Protected>
             <h1>"Billing"</h1>
-            {move || match status.get() {
-                Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
-                Loaded::Ready(billing) => view! {
+            {move || render_loaded(status.get(), |billing| view! {
                     <div class="card">
                         <p>"Account: "<strong>{billing.account_name.unwrap_or_default()}</strong></p>
                         <p>"Plan status: "<strong class="plan-status">{billing.plan_status.clone()}</strong></p>
@@ -72,8 +78,7 @@ pub fn Billing() -> impl IntoView {
                             <p class="muted">"Features that need a plan are paused; your session is unaffected."</p>
                         })}
                     </div>
-                }.into_any(),
-            }}
+                }.into_any())}
         </Protected>
     }
 }

@@ -1,6 +1,6 @@
 //! `/sessions`: the user's devices, ending them, and the recently ended ones with their reasons.
 
-use super::pages::{Loaded, load_when_signed_in};
+use super::pages::{Loaded, load_when_signed_in, render_loaded};
 use super::protected::Protected;
 use crate::contract::{SessionView, SessionsAnswer};
 use leptos::prelude::*;
@@ -48,10 +48,7 @@ pub fn Sessions() -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| sign_out_all(true)>"Sign out other devices"</button>
                 <button type="button" class="danger" on:click=move |_| sign_out_all(false)>"Sign out everywhere"</button>
             </div>
-            {move || match list.get() {
-                Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
-                Loaded::Ready(answer) => {
+            {move || render_loaded(list.get(), |answer| {
                     let now = super::server_now();
                     view! {
                         <ul class="session-list">
@@ -87,8 +84,7 @@ pub fn Sessions() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any()
-                }
-            }}
+                })}
         </Protected>
     }
 }
