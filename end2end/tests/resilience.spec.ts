@@ -53,3 +53,24 @@ test('a viewer sees the permission message on the admin page and stays signed in
   await expect(page.getByText("You don't have permission to view this page.")).toBeVisible();
   await expectSignedIn(page, 'viewer@example.com');
 });
+
+test('a reload while the server answers 503 keeps restoring, then restores the session', async ({ page }) => {
+  await page.goto('/signin');
+  await signIn(page);
+  await expectSignedIn(page);
+
+  let failures = 2;
+  await page.route('**/api/auth/refresh', (route) => {
+    if (failures <= 0) return route.continue();
+    failures -= 1;
+    return route.fulfill({ status: 503, headers: { 'retry-after': '1' }, contentType: 'application/json',
+      body: JSON.stringify({ error: 'SERVICE_UNAVAILABLE', message: 'try again', logout_reason: null }) });
+  });
+  await page.reload();
+
+  await expect(page.getByText('Restoring your session…')).toBeVisible();
+  await expect(page.getByText(/Can't reach lanyard right now; retrying/)).toBeVisible();
+  await expectSignedIn(page);
+  expect(failures).toBe(0);
+  await expect(page).toHaveURL(/\/$/);
+});

@@ -6,7 +6,8 @@ use super::passwords::check_policy;
 use super::sessions::Initiator;
 use super::store::{AccountField, Store};
 use super::{Engine, RequestMeta};
-use crate::contract::{LogoutCode, Role};
+use super::guard::Principal;
+use crate::contract::{AdminOverview, LogoutCode, Role};
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -85,7 +86,7 @@ impl Engine {
             .user_by_email(email)
             .await?
             .ok_or_else(|| AuthError::BadRequest(format!("no user has the email {email}")))?;
-        let meta = RequestMeta { page_path: "-".into(), ..RequestMeta::default() };
+        let meta = RequestMeta::background();
         let mut revoked = Vec::new();
         for state in self.store.live_sessions_of_user(&user.id).await? {
             self.end_session(&state, LogoutCode::AdminRevoked, Initiator::Automatic, &meta).await?;
@@ -93,13 +94,12 @@ impl Engine {
         }
         Ok(revoked)
     }
-}
 
-impl Engine {
-    pub async fn admin_overview(&self, principal: &super::guard::Principal) -> AuthResult<crate::contract::AdminOverview> {
+    /// The account at a glance, for the admin page.
+    pub async fn admin_overview(&self, principal: &Principal) -> AuthResult<AdminOverview> {
         let account_id = principal.user.account_id.clone().ok_or(AuthError::NotFound)?;
         let (active_sessions, users) = self.store.account_counts(&account_id, self.now()).await?;
-        Ok(crate::contract::AdminOverview {
+        Ok(AdminOverview {
             account_id,
             account_name: principal.user.account_name.clone(),
             users,

@@ -81,6 +81,13 @@ pub struct RequestMeta {
 /// Client logout events accepted per IP and minute.
 const CLIENT_EVENTS_PER_MINUTE: usize = 60;
 
+impl RequestMeta {
+    /// Work that no request asked for: the operator CLI and the hourly sweep.
+    pub fn background() -> Self {
+        Self { page_path: "-".into(), ..Self::default() }
+    }
+}
+
 pub struct Engine {
     pub store: Store,
     /// Session, user and account state kept in memory (see `live`).

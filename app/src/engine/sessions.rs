@@ -356,7 +356,7 @@ impl Engine {
     /// Records the ending of every session whose lifetime has run out (the hourly sweep).
     pub async fn sweep_expired(&self) -> AuthResult<usize> {
         let expired = self.store.expired_sessions(self.now()).await?;
-        let meta = RequestMeta { page_path: "-".into(), ..RequestMeta::default() };
+        let meta = RequestMeta::background();
         for state in &expired {
             self.end_session(state, LogoutCode::SessionExpired, Initiator::Automatic, &meta).await?;
         }

@@ -10,6 +10,7 @@ on_both_databases!(
     a_job_outlives_its_access_token_and_belongs_to_its_user,
     the_logout_report_counts_endings_by_reason,
     the_operator_creates_users_and_reports,
+    the_hourly_sweep_records_expired_sessions,
 );
 
 async fn diagnostics_show_the_session_and_never_a_token(db: Db) {
@@ -88,4 +89,26 @@ async fn the_operator_creates_users_and_reports(db: Db) {
     app.cli(&["admin", "sessions", "revoke", "--email", "new@example.com"]);
     let report = app.cli(&["admin", "report", "logouts", "--days", "7"]);
     assert!(report.contains("ADMIN_REVOKED"), "{report}");
+}
+
+async fn the_hourly_sweep_records_expired_sessions(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let remembered = app
+        .post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD, "remember_me": true }))
+        .await;
+
+    app.clock.advance(7 * 86_400);
+    let swept = app.engine.sweep_expired().await.unwrap();
+
+    assert_eq!(swept, 1, "only the 7-day session has run out");
+    let remembered_access = remembered.access_token();
+    let fresh = app.refresh_with(&remembered.refresh_cookie().unwrap()).await;
+    let list = app.get_with_token("/api/auth/sessions", &fresh.access_token()).await;
+    let ended = list.body["ended"].as_array().unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0]["id"], ada.session_id.as_str());
+    assert_eq!(ended[0]["end_reason"], "SESSION_EXPIRED");
+    assert_eq!(app.refresh_with(&ada.refresh).await.body["logout_reason"], "SESSION_EXPIRED");
+    assert_ne!(remembered_access, fresh.access_token());
 }
