@@ -29,11 +29,12 @@ impl FromServerFnError for ErrorBody {
         #[cfg(feature = "ssr")]
         serve::set_status_for_framework_error(bad_input, &error);
         let (code, message) = if bad_input {
-            ("BAD_REQUEST", format!("The request could not be read: {error}"))
+            // A fixed message: the decoder's own would echo parts of the input back.
+            ("BAD_REQUEST", "The request body is not valid for this call.")
         } else {
-            ("INTERNAL", "Something went wrong on our side.".to_owned())
+            ("INTERNAL", "Something went wrong on our side.")
         };
-        ErrorBody::plain(code, &message)
+        ErrorBody::plain(code, message)
     }
 }
 

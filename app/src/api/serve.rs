@@ -163,7 +163,9 @@ pub fn page_path(headers: &HeaderMap) -> String {
 
 /// Sets the status for errors raised by the server-function framework itself (undecodable input).
 pub fn set_status_for_framework_error(bad_input: bool, error: &leptos::server_fn::error::ServerFnErrorErr) {
-    if !bad_input {
+    if bad_input {
+        tracing::debug!("undecodable request: {error}");
+    } else {
         tracing::error!("server function error: {error}");
     }
     if let Some(response) = use_context::<ResponseOptions>() {
