@@ -229,11 +229,16 @@ impl TestApp {
 impl TestApp {
     /// Runs the operator CLI (the real binary) on this test's database.
     pub fn cli(&self, args: &[&str]) -> String {
+        self.cli_with_env(args, &[])
+    }
+
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
             .args(args)
             .env("DATABASE_URL", &self.db.url)
             .env("LANYARD_DEMO", "0")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .output()
             .expect("the server binary runs");
         let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

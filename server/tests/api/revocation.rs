@@ -151,6 +151,12 @@ async fn the_operator_revokes_with_admin_revoked(db: Db) {
     })
     .await;
     assert!(seen, "the running server sees the revocation within 1 s");
+
+    let bob = app.signed_in("bob@example.com").await;
+    let json_lines = app.cli_with_env(&["admin", "sessions", "revoke", "--email", "bob@example.com"], &[("LANYARD_LOG_FORMAT", "json")]);
+    let line = json_lines.lines().find(|line| line.contains("[AUTO-LOGOUT]")).expect("an [AUTO-LOGOUT] line");
+    let parsed: serde_json::Value = serde_json::from_str(line).expect("LANYARD_LOG_FORMAT=json logs JSON");
+    assert!(parsed["fields"]["message"].as_str().unwrap().contains(&bob.session_id));
 }
 
 async fn a_logout_on_one_instance_is_seen_by_another(db: Db) {
