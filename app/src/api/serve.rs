@@ -1,6 +1,9 @@
 //! The request side of the server functions: what a call reads (bearer, cookie, page, IP) and how
 //! it answers (status, headers, cookie, error body).
 
+// The server functions' error type is the wire body itself (SPEC §2), returned by value.
+#![allow(clippy::result_large_err)]
+
 use crate::contract::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
 };

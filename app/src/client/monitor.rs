@@ -83,7 +83,7 @@ async fn tick_forever() {
             view.status.set(status.clone());
             view.idle_secs.set(activity::idle_secs());
         }
-        if ticks % LOG_EVERY_TICKS == 0 {
+        if ticks.is_multiple_of(LOG_EVERY_TICKS) {
             log_status(&status);
         }
         if !status.signed_in {

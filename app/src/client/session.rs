@@ -23,10 +23,10 @@ fn keep(token: TokenInfo, user_id: String) {
 pub async fn refresh() -> Result<TokenInfo, CallError> {
     let before = tokens::get().map(|held| held.token.access_expires_at);
     tabs::with_lock(REFRESH_LOCK, async move {
-        if let Some(before) = before {
-            if let Some(token) = refreshed_elsewhere(before).await {
-                return Ok(token);
-            }
+        if let Some(before) = before
+            && let Some(token) = refreshed_elsewhere(before).await
+        {
+            return Ok(token);
         }
         refresh_now().await
     })

@@ -179,10 +179,10 @@ impl Engine {
         };
         match judge(&entry.state, check) {
             Ok(principal) => {
-                if entry.touch(activity) {
-                    if let Err(error) = self.store.set_last_active(&entry.state.session_id, entry.last_active()).await {
-                        tracing::warn!("recording activity: {error}");
-                    }
+                if entry.touch(activity)
+                    && let Err(error) = self.store.set_last_active(&entry.state.session_id, entry.last_active()).await
+                {
+                    tracing::warn!("recording activity: {error}");
                 }
                 Ok(principal)
             }

@@ -33,7 +33,7 @@ fn unique_name() -> String {
 /// A database that exists for one test and is removed after it.
 pub struct TestDb {
     pub url: String,
-    cleanup: Option<Box<dyn FnOnce() + Send>>,
+    cleanup: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl TestDb {
