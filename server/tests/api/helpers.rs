@@ -19,7 +19,7 @@ pub enum Db {
     Postgres,
 }
 
-/// The PostgreSQL server tests create their databases on (trust auth on this machine kind).
+/// The PostgreSQL server the tests create their databases on (`LANYARD_TEST_POSTGRES`).
 fn postgres_admin_url() -> String {
     std::env::var("LANYARD_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
