@@ -1,40 +1,34 @@
 //! `/admin` and `/admin/logouts`: for owners and admins; a viewer is told so and stays signed in.
 
-use super::pages::{Loaded, load_when_signed_in, render_loaded};
-use super::protected::Protected;
+use super::pages::DataPage;
 use crate::contract::{AdminOverview, LogoutCode, LogoutReport};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
 #[component]
 pub fn Admin() -> impl IntoView {
-    let overview = RwSignal::new(Loaded::<AdminOverview>::Loading);
-    load_when_signed_in(|| "/api/admin/overview".into(), overview, RwSignal::new(0));
+    view! { <DataPage title="Admin" path="/api/admin/overview" render=overview_card/> }
+}
+
+fn overview_card(overview: AdminOverview) -> AnyView {
     view! {
-        <Protected>
-            <h1>"Admin"</h1>
-            {move || render_loaded(overview.get(), |overview| view! {
-                    <div class="card">
-                        <p>"Account: "<strong>{overview.account_name.unwrap_or_default()}</strong></p>
-                        <p>"Users: "<strong>{overview.users}</strong></p>
-                        <p>"Active sessions: "<strong>{overview.active_sessions}</strong></p>
-                        <p><a href="/admin/logouts">"Logouts by reason"</a></p>
-                    </div>
-                }.into_any())}
-        </Protected>
+        <div class="card">
+            <p>"Account: "<strong>{overview.account_name.unwrap_or_default()}</strong></p>
+            <p>"Users: "<strong>{overview.users}</strong></p>
+            <p>"Active sessions: "<strong>{overview.active_sessions}</strong></p>
+            <p><a href="/admin/logouts">"Logouts by reason"</a></p>
+        </div>
     }
+    .into_any()
 }
 
 #[component]
 pub fn AdminLogouts() -> impl IntoView {
-    let report = RwSignal::new(Loaded::<LogoutReport>::Loading);
-    load_when_signed_in(|| "/api/admin/logouts?days=7".into(), report, RwSignal::new(0));
-    view! {
-        <Protected>
-            <h1>"Logouts by reason"</h1>
-            {move || render_loaded(report.get(), |report| view! { <Chart report=report.clone()/> <Table report/> }.into_any())}
-        </Protected>
-    }
+    view! { <DataPage title="Logouts by reason" path="/api/admin/logouts?days=7" render=report_view/> }
+}
+
+fn report_view(report: LogoutReport) -> AnyView {
+    view! { <Chart report=report.clone()/> <Table report/> }.into_any()
 }
 
 /// One colour per reason, stable across days.

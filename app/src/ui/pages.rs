@@ -63,24 +63,38 @@ where
     });
 }
 
+/// A protected page that shows one API answer, with loading and problems shown alike everywhere.
 #[component]
-pub fn Billing() -> impl IntoView {
-    let status = RwSignal::new(Loaded::<BillingStatus>::Loading);
-    load_when_signed_in(|| "/api/billing/status".into(), status, RwSignal::new(0));
+pub fn DataPage<T>(title: &'static str, path: &'static str, render: fn(T) -> AnyView) -> impl IntoView
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let data = RwSignal::new(Loaded::<T>::Loading);
+    load_when_signed_in(move || path.to_owned(), data, RwSignal::new(0));
     view! {
         <Protected>
-            <h1>"Billing"</h1>
-            {move || render_loaded(status.get(), |billing| view! {
-                    <div class="card">
-                        <p>"Account: "<strong>{billing.account_name.unwrap_or_default()}</strong></p>
-                        <p>"Plan status: "<strong class="plan-status">{billing.plan_status.clone()}</strong></p>
-                        {(billing.plan_status != "active").then(|| view! {
-                            <p class="muted">"Features that need a plan are paused; your session is unaffected."</p>
-                        })}
-                    </div>
-                }.into_any())}
+            <h1>{title}</h1>
+            {move || render_loaded(data.get(), render)}
         </Protected>
     }
+}
+
+#[component]
+pub fn Billing() -> impl IntoView {
+    view! { <DataPage title="Billing" path="/api/billing/status" render=billing_card/> }
+}
+
+fn billing_card(billing: BillingStatus) -> AnyView {
+    view! {
+        <div class="card">
+            <p>"Account: "<strong>{billing.account_name.unwrap_or_default()}</strong></p>
+            <p>"Plan status: "<strong class="plan-status">{billing.plan_status.clone()}</strong></p>
+            {(billing.plan_status != "active").then(|| view! {
+                <p class="muted">"Features that need a plan are paused; your session is unaffected."</p>
+            })}
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
