@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { servers } from '../playwright.config';
@@ -73,4 +73,16 @@ export type TokenStatus = {
 
 export async function tokenStatus(page: Page): Promise<TokenStatus> {
   return page.evaluate(() => (window as any).__tokenMonitor.getTokenStatus());
+}
+
+/** Two tabs of one browser on the server at `base`: signed in in the first, restored in the second. */
+export async function twoSignedInTabs(context: BrowserContext, base: string): Promise<[Page, Page]> {
+  const first = await context.newPage();
+  await first.goto(`${base}/signin`);
+  await signIn(first);
+  await expectSignedIn(first);
+  const second = await context.newPage();
+  await second.goto(`${base}/`);
+  await expectSignedIn(second);
+  return [first, second];
 }

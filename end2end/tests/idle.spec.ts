@@ -1,17 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { IDLE, expectSignedIn, signIn } from './fixtures';
+import { IDLE, twoSignedInTabs } from './fixtures';
 
 // Against the `idle` server: sessions end after 65 s without activity in any tab.
 
 test('activity in any tab counts; an idle session warns, then ends with IDLE_TIMEOUT', async ({ context }) => {
   test.setTimeout(150_000);
-  const tabA = await context.newPage();
-  await tabA.goto(`${IDLE}/signin`);
-  await signIn(tabA);
-  await expectSignedIn(tabA);
-  const tabB = await context.newPage();
-  await tabB.goto(`${IDLE}/`);
-  await expectSignedIn(tabB);
+  const [tabA, tabB] = await twoSignedInTabs(context, IDLE);
 
   const countdown = tabA.locator('.notice.idle');
   for (let i = 0; i < 4; i += 1) {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHORT, expectSignedIn, signIn, tokenStatus, watchConsole } from './fixtures';
+import { SHORT, twoSignedInTabs, expectSignedIn, signIn, tokenStatus, watchConsole } from './fixtures';
 
 // These run against the `short` server: access tokens live 5 seconds.
 
@@ -38,13 +38,7 @@ test('a 20-second job finishes although the access token lives 5 seconds', async
 });
 
 test('two tabs whose tokens expire together send one refresh, and a sign-out reaches both', async ({ context }) => {
-  const tabA = await context.newPage();
-  await tabA.goto(`${SHORT}/signin`);
-  await signIn(tabA);
-  await expectSignedIn(tabA);
-  const tabB = await context.newPage();
-  await tabB.goto(`${SHORT}/`);
-  await expectSignedIn(tabB);
+  const [tabA, tabB] = await twoSignedInTabs(context, SHORT);
 
   // Once one tab has refreshed for both, their tokens expire together.
   await expect.poll(async () => (await tokenStatus(tabA)).accessExpiresAt === (await tokenStatus(tabB)).accessExpiresAt,

@@ -6,7 +6,7 @@
 use crate::client::{activity, session, tokens, tracker};
 use crate::contract::{ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LogoutCode, LogoutSource};
 use crate::paths::logout_path;
-use crate::ui::state::ApiFailure;
+use crate::ui::state::{ApiFailure, RETRY_NOTICE};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::Set;
 use serde::Serialize;
@@ -53,8 +53,28 @@ pub enum CallError {
     SessionEnded(Ending),
     /// A refusal that keeps the session: 402 (plan), 403, 404, 409, 429 …
     Refused { status: u16, body: Option<ErrorBody> },
-    /// 5xx, an unreadable answer, a timeout or no network: retry later.
-    Unavailable(String),
+    /// 5xx (`status`), an unreadable answer, a timeout or no network (`status: None`): retry later.
+    Unavailable { status: Option<u16>, detail: String },
+}
+
+impl CallError {
+    fn network(detail: impl std::fmt::Display) -> Self {
+        Self::Unavailable { status: None, detail: detail.to_string() }
+    }
+}
+
+/// Reads a 2xx answer's JSON body; an unreadable one counts as unavailable.
+pub async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, CallError> {
+    response.json::<T>().await.map_err(|e| CallError::network(format!("unreadable answer: {e}")))
+}
+
+/// A non-2xx answer that does not concern the session: unavailable (5xx) or refused (4xx).
+pub fn refusal(status: u16, body: Option<ErrorBody>) -> CallError {
+    if status >= 500 {
+        CallError::Unavailable { status: Some(status), detail: body.and_then(|b| b.message).unwrap_or_default() }
+    } else {
+        CallError::Refused { status, body }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -91,8 +111,8 @@ pub async fn send(method: Method, path: &str, body: &impl Serialize) -> Result<R
         Method::Get => builder.build(),
         Method::Post => builder.json(body),
     }
-    .map_err(|e| CallError::Unavailable(e.to_string()))?;
-    request.send().await.map_err(|e| CallError::Unavailable(format!("network: {e}")))
+    .map_err(CallError::network)?;
+    request.send().await.map_err(|e| CallError::network(format!("network: {e}")))
 }
 
 /// Reads the error body, if the answer has a JSON one.
@@ -118,7 +138,7 @@ async fn call_once_refreshed<T: DeserializeOwned>(method: Method, path: &str, bo
         let status = response.status();
         if (200..300).contains(&status) {
             check_session_user(&response)?;
-            return response.json::<T>().await.map_err(|e| CallError::Unavailable(format!("unreadable answer: {e}")));
+            return read_json(&response).await;
         }
         let body = error_body(&response).await;
         let credentials_missing =
@@ -139,11 +159,7 @@ async fn call_once_refreshed<T: DeserializeOwned>(method: Method, path: &str, bo
             }
             body => {
                 check_session_user(&response)?;
-                if status >= 500 {
-                    let detail = body.and_then(|b| b.message).unwrap_or_default();
-                    return Err(CallError::Unavailable(format!("{status} {detail}")));
-                }
-                return Err(CallError::Refused { status, body });
+                return Err(refusal(status, body));
             }
         }
     }
@@ -176,10 +192,10 @@ fn note_outcome<T>(path: &str, result: &Result<T, CallError>) {
             (402, "kept session: 402".into())
         }
         Err(CallError::Refused { status, .. }) => (*status, format!("kept session: {status}")),
-        Err(CallError::Unavailable(detail)) => {
-            view.retry_notice.set(Some("Can't reach lanyard right now; your session is kept. Retrying…".into()));
-            let status = detail.split(' ').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            (status, format!("kept session: {}", if status == 0 { "network".into() } else { status.to_string() }))
+        Err(CallError::Unavailable { status, .. }) => {
+            view.retry_notice.set(Some(RETRY_NOTICE.into()));
+            let shown = status.map_or_else(|| "network".to_owned(), |status| status.to_string());
+            (status.unwrap_or(0), format!("kept session: {shown}"))
         }
     };
     view.record_failure(ApiFailure { at: tokens::server_now() as i64, path: path.to_owned(), status, decision });

@@ -6,7 +6,7 @@ use crate::api::Me;
 use crate::client::http::{self, CallError, Method};
 use crate::client::{activity, session, tokens, tracker};
 use crate::contract::UserView;
-use crate::ui::state::TokenStatus;
+use crate::ui::state::{RETRY_NOTICE, TokenStatus};
 use gloo_events::EventListener;
 use leptos::prelude::Set;
 use leptos::server_fn::ServerFn;
@@ -123,7 +123,7 @@ fn refresh_if_due(waking: bool) {
             Err(_) => {
                 RETRY_AT.with(|at| at.set(tokens::browser_now() + 5.0));
                 if let Some(view) = crate::client::view() {
-                    view.retry_notice.set(Some("Can't reach lanyard right now; your session is kept. Retrying…".into()));
+                    view.retry_notice.set(Some(RETRY_NOTICE.into()));
                 }
             }
         }

@@ -5,6 +5,7 @@ use crate::client::http::{self, CallError, Ending, Method};
 use crate::client::tabs::{self, REFRESH_LOCK, TabMessage};
 use crate::client::{storage, tokens};
 use crate::contract::{BillingStatus, HEADER_SESSION_USER, LoginAnswer, LogoutCode, TokenInfo, UserView};
+use crate::ui::state::UNREACHABLE;
 use leptos::server_fn::ServerFn;
 use serde_json::json;
 
@@ -54,8 +55,7 @@ async fn refresh_now() -> Result<TokenInfo, CallError> {
     let response = http::send(Method::Post, Refresh::PATH, &json!({})).await?;
     match response.status() {
         200 => {
-            let token: TokenInfo =
-                response.json().await.map_err(|e| CallError::Unavailable(format!("unreadable refresh: {e}")))?;
+            let token: TokenInfo = http::read_json(&response).await?;
             let user_id = response.headers().get(HEADER_SESSION_USER).unwrap_or_default();
             if tokens::get().is_some_and(|held| held.user_id != user_id) {
                 return Err(CallError::SessionEnded(Ending::local(LogoutCode::SessionUserMismatch)));
@@ -67,8 +67,7 @@ async fn refresh_now() -> Result<TokenInfo, CallError> {
             Some(body) => Err(CallError::SessionEnded(Ending::from_server(body))),
             None => Err(CallError::SessionEnded(Ending::local(LogoutCode::TokenRefreshFailed))),
         },
-        status if status >= 500 => Err(CallError::Unavailable(format!("{status} refresh"))),
-        status => Err(CallError::Refused { status, body: http::error_body(&response).await }),
+        status => Err(http::refusal(status, http::error_body(&response).await)),
     }
 }
 
@@ -92,13 +91,11 @@ pub async fn sign_in(email: &str, password: &str, remember_me: bool) -> Result<U
     let response = http::send(Method::Post, Login::PATH, &body).await?;
     match response.status() {
         200 => {
-            let answer: LoginAnswer =
-                response.json().await.map_err(|e| CallError::Unavailable(format!("unreadable login: {e}")))?;
+            let answer: LoginAnswer = http::read_json(&response).await?;
             keep(answer.token, answer.user.id.clone());
             Ok(answer.user)
         }
-        status if status >= 500 => Err(CallError::Unavailable(format!("{status} sign-in"))),
-        status => Err(CallError::Refused { status, body: http::error_body(&response).await }),
+        status => Err(http::refusal(status, http::error_body(&response).await)),
     }
 }
 
@@ -128,7 +125,7 @@ pub async fn change_password(current_password: &str, new_password: &str) -> Resu
         Err(CallError::Refused { body, .. }) => {
             Err(body.and_then(|b| b.message).unwrap_or_else(|| "The password could not be changed.".into()))
         }
-        Err(CallError::Unavailable(_)) => Err("Can't reach lanyard right now; try again shortly.".into()),
+        Err(CallError::Unavailable { .. }) => Err(UNREACHABLE.into()),
         Err(CallError::SessionEnded(ending)) => Err(ending.message),
     }
 }

@@ -188,10 +188,7 @@ impl Engine {
                 .await?
                 .is_some_and(|next| next.used_at.is_none_or(|used| now - used < self.policy.refresh_grace));
             if !replayable {
-                let event = AuthEvent { kind: "reuse_detected", ..self.session_event(now, state, meta) };
-                let mut tx = self.store.write_tx().await?;
-                Store::record_event(&mut tx, &event).await?;
-                tx.commit().await?;
+                // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
                 let code = self.end_session(state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
                 let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
                 return Err(AuthError::logout(code, context));

@@ -54,7 +54,7 @@ where
             target.set(match call::<T>(Method::Get, &path, &()).await {
                 Ok(value) => Loaded::Ready(value),
                 Err(CallError::Refused { status, body }) => Loaded::Problem(refusal_message(status, body.as_ref())),
-                Err(CallError::Unavailable(_)) => Loaded::Problem("Can't reach lanyard right now; try again shortly.".into()),
+                Err(CallError::Unavailable { .. }) => Loaded::Problem(super::state::UNREACHABLE.into()),
                 Err(CallError::SessionEnded(_)) => Loaded::Loading,
             });
         });

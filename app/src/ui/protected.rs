@@ -69,7 +69,7 @@ async fn restore(auth: Auth, retry_notice: RwSignal<Option<String>>) {
                 auth.status.set(AuthStatus::SignedIn(user));
                 return;
             }
-            Err(CallError::Unavailable(_)) | Err(CallError::Refused { status: 429, .. }) => {
+            Err(CallError::Unavailable { .. }) | Err(CallError::Refused { status: 429, .. }) => {
                 retry_notice.set(Some(format!("Can't reach lanyard right now; retrying in {} s.", delay_ms / 1_000)));
                 gloo_timers::future::TimeoutFuture::new(delay_ms).await;
                 delay_ms = (delay_ms * 2).min(30_000);

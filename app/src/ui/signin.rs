@@ -91,7 +91,7 @@ async fn submit(form: SignInForm, auth: super::Auth, navigate: impl Fn(&str, lep
         Err(CallError::Refused { body, .. }) => body
             .and_then(|b| b.logout_message.filter(|m| !m.is_empty()).or(b.message))
             .unwrap_or_else(|| "Sign-in failed.".into()),
-        Err(CallError::Unavailable(_)) => "Can't reach lanyard right now. Try again in a moment.".into(),
+        Err(CallError::Unavailable { .. }) => crate::ui::state::UNREACHABLE.into(),
         Err(CallError::SessionEnded(ending)) => ending.message,
     };
     form.problem.set(Some(problem));

@@ -29,6 +29,11 @@ pub struct ApiFailure {
     pub decision: String,
 }
 
+/// What the user reads when the API cannot be reached and a retry is up to them.
+pub const UNREACHABLE: &str = "Can't reach lanyard right now; try again shortly.";
+/// The notice while the client retries by itself.
+pub const RETRY_NOTICE: &str = "Can't reach lanyard right now; your session is kept. Retrying…";
+
 /// How many failures the debug panel keeps.
 pub const FAILURES_KEPT: usize = 20;
 
