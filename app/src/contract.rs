@@ -382,8 +382,7 @@ mod tests {
 
     #[test]
     fn an_error_body_without_a_reason_does_not_end_the_session() {
-        let body: ErrorBody =
-            serde_json::from_str(r#"{"logout_reason":null,"error":"ACCESS_TOKEN_INVALID"}"#).unwrap();
+        let body: ErrorBody = serde_json::from_str(r#"{"logout_reason":null,"error":"ACCESS_TOKEN_INVALID"}"#).unwrap();
         assert!(!body.ends_session());
     }
 }

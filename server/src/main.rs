@@ -1,6 +1,6 @@
-use clap::Parser;
 use app::contract::{LogoutCode, Role};
 use app::engine::store::AccountField;
+use clap::Parser;
 use server::config::{AccountCommand, AdminCommand, Cli, Command, Config, ReportCommand, SessionsCommand, UserCommand};
 use std::net::SocketAddr;
 use tracing_subscriber::EnvFilter;
@@ -35,7 +35,9 @@ fn init_logging(format: &str) {
 /// The operator CLI (SPEC §8): the same database, no server needed; running servers see each
 /// change within a second.
 async fn admin(config: &Config, command: AdminCommand) -> Result<(), String> {
-    let engine = server::engine(config, std::sync::Arc::new(app::engine::clock::SystemClock)).await.map_err(|e| e.to_string())?;
+    let engine = server::engine(config, std::sync::Arc::new(app::engine::clock::SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
     match command {
         AdminCommand::User { command: UserCommand::Create { email, password, role, account } } => {
             let role = Role::parse(&role).ok_or("unknown role")?;

@@ -23,8 +23,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Router {
     let routes = generate_route_list(App);
     let hsts_engine = engine.clone();
-    let api = Router::new()
-        .route("/api/{*rest}", axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such API path.") }));
+    let api = Router::new().route(
+        "/api/{*rest}",
+        axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such API path.") }),
+    );
     Router::new()
         .leptos_routes_with_context(
             &options,
@@ -49,7 +51,10 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security))
         .with_state(options)
 }

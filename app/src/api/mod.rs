@@ -4,7 +4,9 @@
 #[cfg(feature = "ssr")]
 pub mod serve;
 
-use crate::contract::{self, ErrorBody, JobView, LoginAnswer, LogoutAllAnswer, LogoutReport, SessionsAnswer, TokenInfo, UserView};
+use crate::contract::{
+    self, ErrorBody, JobView, LoginAnswer, LogoutAllAnswer, LogoutReport, SessionsAnswer, TokenInfo, UserView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -47,8 +49,8 @@ pub async fn login(
     #[server(default)] device_id: Option<String>,
 ) -> Result<LoginAnswer, ErrorBody> {
     let call = serve::Call::current()?;
-    let (issued, user) = call
-        .answer(call.engine.login(&email, &password, remember_me, device_id.as_deref(), &call.meta).await)?;
+    let (issued, user) =
+        call.answer(call.engine.login(&email, &password, remember_me, device_id.as_deref(), &call.meta).await)?;
     call.set_tokens(&issued);
     Ok(LoginAnswer { token: issued.token, user })
 }

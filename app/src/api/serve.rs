@@ -8,9 +8,9 @@ use crate::contract::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
 };
 use crate::engine::guard::{PlanCheck, Principal};
-use crate::paths::logout_path;
 use crate::engine::sessions::Issued;
 use crate::engine::{AuthError, AuthResult, Engine, RequestMeta};
+use crate::paths::logout_path;
 use axum::extract::ConnectInfo;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{StatusCode, request::Parts};
@@ -41,7 +41,9 @@ impl Call {
             ip,
             user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
             page_path: page_path(&parts.headers),
-            idle_secs: header_str(&parts.headers, HEADER_USER_IDLE).and_then(|v| v.parse::<i64>().ok()).filter(|s| *s >= 0),
+            idle_secs: header_str(&parts.headers, HEADER_USER_IDLE)
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|s| *s >= 0),
         };
         Ok(Self { engine, meta, headers: parts.headers, response })
     }

@@ -52,9 +52,15 @@ impl Ending {
 pub enum CallError {
     SessionEnded(Ending),
     /// A refusal that keeps the session: 402 (plan), 403, 404, 409, 429 …
-    Refused { status: u16, body: Option<ErrorBody> },
+    Refused {
+        status: u16,
+        body: Option<ErrorBody>,
+    },
     /// 5xx (`status`), an unreadable answer, a timeout or no network (`status: None`): retry later.
-    Unavailable { status: Option<u16>, detail: String },
+    Unavailable {
+        status: Option<u16>,
+        detail: String,
+    },
 }
 
 impl CallError {
@@ -131,7 +137,11 @@ pub async fn call<T: DeserializeOwned>(method: Method, path: &str, body: &impl S
     result
 }
 
-async fn call_once_refreshed<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, CallError> {
+async fn call_once_refreshed<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &impl Serialize,
+) -> Result<T, CallError> {
     let mut refreshed = false;
     loop {
         let response = send(method, path, body).await?;
@@ -154,7 +164,11 @@ async fn call_once_refreshed<T: DeserializeOwned>(method: Method, path: &str, bo
                 refreshed = true;
             }
             _ if renewable => {
-                let code = if credentials_missing { LogoutCode::AuthCredentialsMissing } else { LogoutCode::TokenRefreshFailed };
+                let code = if credentials_missing {
+                    LogoutCode::AuthCredentialsMissing
+                } else {
+                    LogoutCode::TokenRefreshFailed
+                };
                 return Err(CallError::SessionEnded(Ending::local(code)));
             }
             body => {

@@ -85,7 +85,11 @@ pub fn history() -> Vec<LogoutEvent> {
 fn log_to_console(event: &LogoutEvent) {
     let text = format!(
         "%c[lanyard] session ended: {} ({}) on {}, source {}, idle {} s",
-        event.code, event.message, event.path, serde_json::to_string(&event.source).unwrap_or_default(), event.idle_secs
+        event.code,
+        event.message,
+        event.path,
+        serde_json::to_string(&event.source).unwrap_or_default(),
+        event.idle_secs
     );
     web_sys::console::warn_2(&JsValue::from_str(&text), &JsValue::from_str("color:#b45309;font-weight:bold"));
 }

@@ -1,23 +1,20 @@
 //! Accounts and users: creation (operator CLI) and the demo seed.
 
 use super::error::{AuthError, AuthResult};
+use super::guard::Principal;
 use super::live::Change;
 use super::passwords::check_policy;
 use super::sessions::Initiator;
 use super::store::{AccountField, Store};
 use super::{Engine, RequestMeta};
-use super::guard::Principal;
 use crate::contract::{AdminOverview, LogoutCode, Role};
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
 pub const DEMO_ACCOUNT: &str = "demo";
 pub const DEMO_PASSWORD: &str = "lanyard-demo";
-pub const DEMO_USERS: [(&str, Role); 3] = [
-    ("owner@example.com", Role::Owner),
-    ("admin@example.com", Role::Admin),
-    ("viewer@example.com", Role::Viewer),
-];
+pub const DEMO_USERS: [(&str, Role); 3] =
+    [("owner@example.com", Role::Owner), ("admin@example.com", Role::Admin), ("viewer@example.com", Role::Viewer)];
 
 impl Engine {
     /// Creates a user in `account` (created, active with an active plan, if new).
@@ -99,11 +96,6 @@ impl Engine {
     pub async fn admin_overview(&self, principal: &Principal) -> AuthResult<AdminOverview> {
         let account_id = principal.user.account_id.clone().ok_or(AuthError::NotFound)?;
         let (active_sessions, users) = self.store.account_counts(&account_id, self.now()).await?;
-        Ok(AdminOverview {
-            account_id,
-            account_name: principal.user.account_name.clone(),
-            users,
-            active_sessions,
-        })
+        Ok(AdminOverview { account_id, account_name: principal.user.account_name.clone(), users, active_sessions })
     }
 }

@@ -92,9 +92,7 @@ impl AuthError {
             Self::Forbidden { code, message } => plain(code, message),
             Self::NotFound => plain("NOT_FOUND", "Nothing here."),
             Self::RateLimited { .. } => plain("RATE_LIMITED", "Too many attempts; try again later."),
-            Self::Unavailable(_) => {
-                plain("SERVICE_UNAVAILABLE", "The service is briefly unavailable; try again.")
-            }
+            Self::Unavailable(_) => plain("SERVICE_UNAVAILABLE", "The service is briefly unavailable; try again."),
             Self::Internal(_) => plain("INTERNAL", "Something went wrong on our side."),
         }
     }

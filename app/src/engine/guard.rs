@@ -84,7 +84,10 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
         return refuse(LogoutCode::SessionExpired, json!({ "expired_at": state.expires_at }));
     }
     if idle_timeout > 0 && now - last_active >= idle_timeout {
-        return refuse(LogoutCode::IdleTimeout, json!({ "idle_secs": now - last_active, "idle_timeout_secs": idle_timeout }));
+        return refuse(
+            LogoutCode::IdleTimeout,
+            json!({ "idle_secs": now - last_active, "idle_timeout_secs": idle_timeout }),
+        );
     }
     if token_user.is_some_and(|user| user != state.session_user_id) {
         return refuse(LogoutCode::SessionUserMismatch, json!({ "token_user_id": token_user }));
@@ -135,7 +138,12 @@ impl Engine {
     /// Authenticates a bearer token: the signature and claims first, then the session it names (so a
     /// token of an ended session gets that session's reason), then its expiry. The session comes
     /// from the live view, so a call that passes needs no database round trip.
-    pub async fn authenticate(&self, bearer: Option<&str>, plan: PlanCheck, meta: &RequestMeta) -> AuthResult<Principal> {
+    pub async fn authenticate(
+        &self,
+        bearer: Option<&str>,
+        plan: PlanCheck,
+        meta: &RequestMeta,
+    ) -> AuthResult<Principal> {
         let token = bearer.ok_or(AuthError::AccessTokenInvalid("no bearer token"))?;
         let claims = self.keys.verify_access(token)?;
         let now = self.now();

@@ -17,13 +17,13 @@ pub mod throttle;
 pub mod tokens;
 
 use clock::Clock;
+pub use error::{AuthError, AuthResult};
 use jobs::Jobs;
 use live::LiveView;
-use throttle::Throttle;
-pub use error::{AuthError, AuthResult};
 use passwords::Passwords;
 use std::sync::Arc;
 use store::Store;
+use throttle::Throttle;
 use tokens::Keys;
 
 /// Lifetimes and limits (SPEC §1, §7); every value in seconds.

@@ -3,10 +3,10 @@
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal};
 use super::live::Change;
+use super::passwords::check_policy;
 use super::store::{self, AuthEvent, NewSession, SessionState, Store, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use super::{Engine, RequestMeta};
-use super::passwords::check_policy;
 use crate::contract::{LogoutCode, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
 
@@ -40,7 +40,14 @@ const MAX_DEVICE_ID_CHARS: usize = 100;
 
 impl Engine {
     /// The access token and expiries for a live session. The access token never outlives the session.
-    fn issue(&self, session_id: &str, user_id: &str, session_expires_at: i64, refresh_token: String, now: i64) -> AuthResult<Issued> {
+    fn issue(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        session_expires_at: i64,
+        refresh_token: String,
+        now: i64,
+    ) -> AuthResult<Issued> {
         let access_expires_at = (now + self.policy.access_ttl).min(session_expires_at);
         Ok(Issued {
             token: TokenInfo {
@@ -203,7 +210,9 @@ impl Engine {
         let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
         let session_id = match (from_bearer, cookie.filter(|token| looks_like_refresh_token(token))) {
             (Some(session_id), _) => Some(session_id),
-            (None, Some(token)) => self.store.refresh_token(&hash_refresh_token(token)).await?.map(|row| row.session_id),
+            (None, Some(token)) => {
+                self.store.refresh_token(&hash_refresh_token(token)).await?.map(|row| row.session_id)
+            }
             (None, None) => None,
         };
         let Some(session_id) = session_id else { return Ok(()) };
@@ -274,8 +283,11 @@ impl Engine {
             .filter(|state| state.session_user_id == principal.user.id)
             .ok_or(AuthError::NotFound)?;
         if state.ended_at.is_none() {
-            let code =
-                if session_id == principal.session_id { LogoutCode::ManualLogout } else { LogoutCode::LogoutOtherDevice };
+            let code = if session_id == principal.session_id {
+                LogoutCode::ManualLogout
+            } else {
+                LogoutCode::LogoutOtherDevice
+            };
             self.end_session(&state, code, Initiator::User, meta).await?;
         }
         Ok(())
@@ -293,7 +305,8 @@ impl Engine {
                 (None, _) if row.expires_at <= now => (Some(row.expires_at), Some(LogoutCode::SessionExpired)),
                 (None, _) => (None, None),
             };
-            let last_active_at = self.live.get(&row.id).map_or(row.last_active_at, |e| e.last_active().max(row.last_active_at));
+            let last_active_at =
+                self.live.get(&row.id).map_or(row.last_active_at, |e| e.last_active().max(row.last_active_at));
             let view = SessionView {
                 current: row.id == principal.session_id,
                 id: row.id,

@@ -201,10 +201,7 @@ impl Store {
             }
             Dialect::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| super::error::AuthError::Internal(format!("migrations: {e}")))
+        migrator.run(&self.pool).await.map_err(|e| super::error::AuthError::Internal(format!("migrations: {e}")))
     }
 
     /// A write transaction (see the module docs for why SQLite's is IMMEDIATE).
@@ -227,10 +224,8 @@ impl Store {
             .bind(default)
             .execute(&self.pool)
             .await?;
-        let (value,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await?;
+        let (value,): (String,) =
+            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?;
         Ok(value)
     }
 
@@ -333,15 +328,14 @@ impl Store {
 
     /// Ends a live session; returns false if it had already ended (the first ending stands).
     pub async fn end_session(tx: &mut Tx, session_id: &str, code: LogoutCode, now: i64) -> AuthResult<bool> {
-        let ended = sqlx::query(
-            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
-        )
-        .bind(now)
-        .bind(code.as_str())
-        .bind(session_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+        let ended =
+            sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
+                .bind(now)
+                .bind(code.as_str())
+                .bind(session_id)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
         Ok(ended == 1)
     }
 
@@ -362,15 +356,13 @@ impl Store {
         parent_hash: Option<&str>,
         now: i64,
     ) -> AuthResult<()> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(hash)
-        .bind(session_id)
-        .bind(parent_hash)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
+        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash)
+            .bind(session_id)
+            .bind(parent_hash)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
         Ok(())
     }
 
@@ -514,7 +506,15 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(at, kind, reason, source, path, idle_secs, ip)| EventView { at, kind, reason, source, path, idle_secs, ip })
+            .map(|(at, kind, reason, source, path, idle_secs, ip)| EventView {
+                at,
+                kind,
+                reason,
+                source,
+                path,
+                idle_secs,
+                ip,
+            })
             .collect())
     }
 

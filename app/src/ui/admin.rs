@@ -41,7 +41,8 @@ fn Chart(report: LogoutReport) -> impl IntoView {
     const HEIGHT: f64 = 220.0;
     const BASE: f64 = 190.0;
     let days: Vec<i64> = (0..report.days).map(|i| report.since + i * 86_400).collect();
-    let reasons: Vec<String> = report.counts.iter().map(|c| c.reason.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let reasons: Vec<String> =
+        report.counts.iter().map(|c| c.reason.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut per_day: BTreeMap<i64, Vec<(usize, i64)>> = BTreeMap::new();
     for count in &report.counts {
         let colour = reasons.iter().position(|r| *r == count.reason).unwrap_or(0);

@@ -21,14 +21,19 @@ pub fn DebugPanel() -> impl IntoView {
             tab_id.set(crate::client::tabs::tab_id());
             // Ctrl+Shift+D is also a browser shortcut: the listener must be allowed to prevent it.
             let options = gloo_events::EventListenerOptions::enable_prevent_default();
-            gloo_events::EventListener::new_with_options(&web_sys::window().expect("a window"), "keydown", options, move |event| {
-                use wasm_bindgen::JsCast;
-                let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                if key.ctrl_key() && key.shift_key() && key.code() == "KeyD" {
-                    key.prevent_default();
-                    open.update(|open| *open = !*open);
-                }
-            })
+            gloo_events::EventListener::new_with_options(
+                &web_sys::window().expect("a window"),
+                "keydown",
+                options,
+                move |event| {
+                    use wasm_bindgen::JsCast;
+                    let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+                    if key.ctrl_key() && key.shift_key() && key.code() == "KeyD" {
+                        key.prevent_default();
+                        open.update(|open| *open = !*open);
+                    }
+                },
+            )
             .forget();
         }
     });

@@ -16,9 +16,9 @@ pub mod state;
 use crate::contract::UserView;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{StaticSegment, path};
 use state::ClientView;
-use leptos_router::components::{Route, Router, Routes};
 
 /// Where the session stands in this tab.
 #[derive(Clone, Debug, PartialEq)]

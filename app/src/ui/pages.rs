@@ -31,7 +31,9 @@ pub fn render_loaded<T>(loaded: Loaded<T>, ready: impl FnOnce(T) -> AnyView) -> 
 pub fn refusal_message(status: u16, body: Option<&ErrorBody>) -> String {
     match status {
         403 => "You don't have permission to view this page.".into(),
-        402 => body.and_then(|b| b.logout_message.clone()).unwrap_or_else(|| "Your plan needs attention — see Billing.".into()),
+        402 => body
+            .and_then(|b| b.logout_message.clone())
+            .unwrap_or_else(|| "Your plan needs attention — see Billing.".into()),
         _ => body.and_then(|b| b.message.clone()).unwrap_or_else(|| format!("The request was refused ({status}).")),
     }
 }

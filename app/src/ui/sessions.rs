@@ -17,7 +17,8 @@ pub fn Sessions() -> impl IntoView {
             use crate::api::RevokeSession;
             use crate::client::http::{Method, call};
             use leptos::server_fn::ServerFn;
-            let _: Result<(), _> = call(Method::Post, RevokeSession::PATH, &serde_json::json!({ "session_id": session_id })).await;
+            let _: Result<(), _> =
+                call(Method::Post, RevokeSession::PATH, &serde_json::json!({ "session_id": session_id })).await;
             reload.update(|n| *n += 1);
         });
         #[cfg(not(feature = "hydrate"))]

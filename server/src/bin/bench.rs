@@ -16,7 +16,8 @@ const PASSWORD: &str = "bench password 1";
 #[tokio::main]
 async fn main() {
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
-    let postgres = std::env::var("LANYARD_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let postgres =
+        std::env::var("LANYARD_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let duration = Duration::from_secs(seconds);
     println!("lanyard benchmark: {CONNECTIONS} connections, {seconds} s per endpoint, server and load in one process");
     println!("{:<10} {:<8} {:>9} {:>10} {:>9} {:>9}", "database", "endpoint", "requests", "req/s", "p50 ms", "p99 ms");

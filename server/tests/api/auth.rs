@@ -110,7 +110,8 @@ async fn logout_ends_the_session_for_both_tokens(db: Db) {
     assert_eq!(logout.status, 200, "{:?}", logout.body);
     assert!(logout.set_cookie().unwrap().contains("Max-Age=0"));
 
-    let me = app.send(app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-page-path", "/jobs")).await;
+    let me =
+        app.send(app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-page-path", "/jobs")).await;
     assert_eq!(me.status, 401);
     assert_eq!(me.body["logout_reason"], "MANUAL_LOGOUT");
     assert_eq!(me.body["logout_message"], "You signed out.");
@@ -207,11 +208,15 @@ async fn pages_carry_the_security_headers() {
 
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").expect("a CSP");
-    for directive in ["'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'nonce-"] {
+    for directive in ["'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "'nonce-"]
+    {
         assert!(csp.contains(directive), "{csp} lacks {directive}");
     }
     let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-    assert!(page.body.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    assert!(
+        page.body.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
     assert_eq!(page.header("referrer-policy"), Some("strict-origin-when-cross-origin"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(page.header("strict-transport-security"), None, "plain HTTP gets no HSTS");

@@ -64,7 +64,9 @@ async fn the_logout_report_counts_endings_by_reason(db: Db) {
 
     assert_eq!(report.status, 200, "{:?}", report.body);
     let counts = report.body["counts"].as_array().unwrap();
-    let count_of = |reason: &str| counts.iter().filter(|c| c["reason"] == reason).map(|c| c["count"].as_i64().unwrap()).sum::<i64>();
+    let count_of = |reason: &str| {
+        counts.iter().filter(|c| c["reason"] == reason).map(|c| c["count"].as_i64().unwrap()).sum::<i64>()
+    };
     assert_eq!(count_of("MANUAL_LOGOUT"), 1);
     assert_eq!(count_of("LOGOUT_ALL"), 1);
     assert_eq!(app.get_with_token("/api/admin/logouts", &second.access).await.status, 401);
@@ -75,7 +77,19 @@ async fn the_logout_report_counts_endings_by_reason(db: Db) {
 async fn the_operator_creates_users_and_reports(db: Db) {
     let app = spawn_app(db).await;
 
-    let created = app.cli(&["admin", "user", "create", "--email", "new@example.com", "--password", "a long password", "--role", "admin", "--account", "fresh"]);
+    let created = app.cli(&[
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "new@example.com",
+        "--password",
+        "a long password",
+        "--role",
+        "admin",
+        "--account",
+        "fresh",
+    ]);
     assert!(created.contains("new@example.com"), "{created}");
     let login = app.post("/api/auth/login", json!({ "email": "new@example.com", "password": "a long password" })).await;
     assert_eq!(login.status, 200, "{:?}", login.body);
@@ -83,8 +97,12 @@ async fn the_operator_creates_users_and_reports(db: Db) {
     assert_eq!(login.body["user"]["account_name"], "fresh");
 
     app.cli(&["admin", "user", "create", "--email", "plain@example.com", "--password", "a long password"]);
-    let plain = app.post("/api/auth/login", json!({ "email": "plain@example.com", "password": "a long password" })).await;
-    assert_eq!((plain.body["user"]["role"].as_str(), plain.body["user"]["account_name"].as_str()), (Some("viewer"), Some("default")));
+    let plain =
+        app.post("/api/auth/login", json!({ "email": "plain@example.com", "password": "a long password" })).await;
+    assert_eq!(
+        (plain.body["user"]["role"].as_str(), plain.body["user"]["account_name"].as_str()),
+        (Some("viewer"), Some("default"))
+    );
 
     app.cli(&["admin", "sessions", "revoke", "--email", "new@example.com"]);
     let report = app.cli(&["admin", "report", "logouts", "--days", "7"]);
@@ -95,7 +113,10 @@ async fn the_hourly_sweep_records_expired_sessions(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     let remembered = app
-        .post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD, "remember_me": true }))
+        .post(
+            "/api/auth/login",
+            json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD, "remember_me": true }),
+        )
         .await;
 
     app.clock.advance(7 * 86_400);

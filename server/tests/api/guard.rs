@@ -118,9 +118,15 @@ async fn the_lifetime_is_absolute_and_remember_me_extends_it(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     let remembered = app
-        .post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD, "remember_me": true }))
+        .post(
+            "/api/auth/login",
+            json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD, "remember_me": true }),
+        )
         .await;
-    assert_eq!(remembered.body["refresh_expires_at"].as_i64().unwrap() - remembered.body["server_time"].as_i64().unwrap(), 1_728_000);
+    assert_eq!(
+        remembered.body["refresh_expires_at"].as_i64().unwrap() - remembered.body["server_time"].as_i64().unwrap(),
+        1_728_000
+    );
 
     let mut refresh = ada.refresh.clone();
     for _ in 0..6 {
@@ -144,7 +150,9 @@ async fn an_idle_timeout_ends_the_session_only_when_configured(db: Db) {
     let login = app.login("ada@example.com").await;
     assert_eq!(login.body["idle_timeout_secs"], 600);
 
-    let me_after_idle = |idle: u32| app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-user-idle", idle.to_string());
+    let me_after_idle = |idle: u32| {
+        app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-user-idle", idle.to_string())
+    };
     app.clock.advance(590);
     assert_eq!(app.send(me_after_idle(30)).await.status, 200, "activity in any tab 30 s ago");
     app.clock.advance(500);
@@ -156,7 +164,9 @@ async fn an_idle_timeout_ends_the_session_only_when_configured(db: Db) {
 
     let untimed = spawn_app(db).await;
     let bob = untimed.signed_in("bob@example.com").await;
-    let answer = untimed.send(untimed.http.get(untimed.url("/api/auth/me")).bearer_auth(&bob.access).header("x-user-idle", "86400")).await;
+    let answer = untimed
+        .send(untimed.http.get(untimed.url("/api/auth/me")).bearer_auth(&bob.access).header("x-user-idle", "86400"))
+        .await;
     assert_eq!(answer.status, 200, "idle time alone never ends a session by default");
 }
 

@@ -1,8 +1,8 @@
 //! `spawn_app`: the real server on port 0 over a fresh SQLite file or PostgreSQL database, with a
 //! clock the test controls and a plain HTTP client (cookies are handled by hand, as assertions).
 
-use app::engine::clock::ManualClock;
 use app::engine::Engine;
+use app::engine::clock::ManualClock;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -58,7 +58,9 @@ impl TestDb {
                     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     runtime.block_on(async {
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
                         }
                     });
                 };
@@ -184,15 +186,13 @@ impl TestApp {
     }
 
     pub async fn refresh_with(&self, cookie: &str) -> Answer {
-        let request = self.http.post(self.url("/api/auth/refresh")).header("cookie", format!("lanyard_refresh={cookie}"));
+        let request =
+            self.http.post(self.url("/api/auth/refresh")).header("cookie", format!("lanyard_refresh={cookie}"));
         self.send(request.json(&json!({}))).await
     }
 
     pub async fn create_user(&self, email: &str) -> String {
-        self.engine
-            .create_user(email, PASSWORD, app::contract::Role::Owner, "acme")
-            .await
-            .expect("user created")
+        self.engine.create_user(email, PASSWORD, app::contract::Role::Owner, "acme").await.expect("user created")
     }
 
     pub async fn login(&self, email: &str) -> Answer {

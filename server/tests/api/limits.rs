@@ -71,7 +71,12 @@ async fn logout_events_are_stored_validated_and_rate_limited(db: Db) {
     let as_json = app.post("/api/auth/logout_event", event.clone()).await;
     assert_eq!(as_json.status, 204, "{:?}", as_json.body);
     let as_beacon = app
-        .send(app.http.post(app.url("/api/auth/logout_event")).header("content-type", "text/plain;charset=UTF-8").body(event.to_string()))
+        .send(
+            app.http
+                .post(app.url("/api/auth/logout_event"))
+                .header("content-type", "text/plain;charset=UTF-8")
+                .body(event.to_string()),
+        )
         .await;
     assert_eq!(as_beacon.status, 204, "sendBeacon posts text/plain: {:?}", as_beacon.body);
 
@@ -87,7 +92,9 @@ async fn logout_events_are_stored_validated_and_rate_limited(db: Db) {
     let mut bad_path = event.clone();
     bad_path["path"] = json!("https://evil.example/");
     assert_eq!(app.post("/api/auth/logout_event", bad_path).await.status, 400);
-    let cross_site = app.send(app.http.post(app.url("/api/auth/logout_event")).header("origin", "https://evil.example").json(&event)).await;
+    let cross_site = app
+        .send(app.http.post(app.url("/api/auth/logout_event")).header("origin", "https://evil.example").json(&event))
+        .await;
     assert_eq!(cross_site.status, 403);
 
     let mut statuses = Vec::new();

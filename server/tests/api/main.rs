@@ -1,10 +1,10 @@
 //! The HTTP tests: the real router on port 0 with a fresh database per test, each test run against
 //! SQLite and PostgreSQL.
 
-mod helpers;
 mod auth;
 mod endpoints;
 mod guard;
+mod helpers;
 mod limits;
 mod outage;
 mod revocation;

@@ -66,7 +66,8 @@ async fn postgres_unreachable_during_a_refresh_is_503_and_the_token_still_works_
     assert_eq!(refresh.status, 503, "{:?}", refresh.body);
     assert!(refresh.header("retry-after").is_some());
     assert_eq!(refresh.body["logout_reason"], serde_json::Value::Null);
-    let login = app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD })).await;
+    let login =
+        app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD })).await;
     assert_eq!(login.status, 503);
 
     proxy.restore();

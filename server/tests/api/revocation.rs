@@ -56,15 +56,20 @@ async fn revoking_from_the_list_names_the_right_reason(db: Db) {
     let phone = app.sign_in("ada@example.com").await;
     let bob = app.signed_in("bob@example.com").await;
 
-    let other = app.post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": phone.session_id })).await;
+    let other = app
+        .post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": phone.session_id }))
+        .await;
     assert_eq!(other.status, 200, "{:?}", other.body);
     assert_eq!(app.get_with_token("/api/auth/me", &phone.access).await.body["logout_reason"], "LOGOUT_OTHER_DEVICE");
 
-    let foreign = app.post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": bob.session_id })).await;
+    let foreign =
+        app.post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": bob.session_id })).await;
     assert_eq!(foreign.status, 404, "another user's session is not found");
     assert_eq!(app.get_with_token("/api/auth/me", &bob.access).await.status, 200);
 
-    let own = app.post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": laptop.session_id })).await;
+    let own = app
+        .post_with_token("/api/auth/sessions/revoke", &laptop.access, json!({ "session_id": laptop.session_id }))
+        .await;
     assert_eq!(own.status, 200);
     assert_eq!(app.get_with_token("/api/auth/me", &laptop.access).await.body["logout_reason"], "MANUAL_LOGOUT");
 }
@@ -97,9 +102,13 @@ async fn a_password_change_ends_the_other_sessions_and_restarts_this_chain(db: D
     assert_eq!(rotated.status, 200);
 
     let answer = app
-        .post_with_token("/api/auth/password", &laptop.access, json!({
-            "current_password": PASSWORD, "new_password": "a brand new passphrase"
-        }))
+        .post_with_token(
+            "/api/auth/password",
+            &laptop.access,
+            json!({
+                "current_password": PASSWORD, "new_password": "a brand new passphrase"
+            }),
+        )
         .await;
 
     assert_eq!(answer.status, 200, "{:?}", answer.body);
@@ -113,9 +122,8 @@ async fn a_password_change_ends_the_other_sessions_and_restarts_this_chain(db: D
 
     let old_password = app.login("ada@example.com").await;
     assert_eq!(old_password.status, 401);
-    let new_password = app
-        .post("/api/auth/login", json!({ "email": "ada@example.com", "password": "a brand new passphrase" }))
-        .await;
+    let new_password =
+        app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": "a brand new passphrase" })).await;
     assert_eq!(new_password.status, 200);
 }
 
@@ -124,12 +132,20 @@ async fn a_password_change_needs_the_current_password_and_a_strong_new_one(db: D
     let ada = app.signed_in("ada@example.com").await;
 
     let wrong = app
-        .post_with_token("/api/auth/password", &ada.access, json!({ "current_password": "not it", "new_password": "long enough pass" }))
+        .post_with_token(
+            "/api/auth/password",
+            &ada.access,
+            json!({ "current_password": "not it", "new_password": "long enough pass" }),
+        )
         .await;
     assert_eq!(wrong.status, 403, "never 401: {:?}", wrong.body);
     for weak in ["short", "ada@example.com"] {
         let answer = app
-            .post_with_token("/api/auth/password", &ada.access, json!({ "current_password": PASSWORD, "new_password": weak }))
+            .post_with_token(
+                "/api/auth/password",
+                &ada.access,
+                json!({ "current_password": PASSWORD, "new_password": weak }),
+            )
             .await;
         assert_eq!(answer.status, 400);
         assert_eq!(answer.body["error"], "WEAK_PASSWORD");
@@ -153,7 +169,10 @@ async fn the_operator_revokes_with_admin_revoked(db: Db) {
     assert!(seen, "the running server sees the revocation within 1 s");
 
     let bob = app.signed_in("bob@example.com").await;
-    let json_lines = app.cli_with_env(&["admin", "sessions", "revoke", "--email", "bob@example.com"], &[("LANYARD_LOG_FORMAT", "json")]);
+    let json_lines = app.cli_with_env(
+        &["admin", "sessions", "revoke", "--email", "bob@example.com"],
+        &[("LANYARD_LOG_FORMAT", "json")],
+    );
     let line = json_lines.lines().find(|line| line.contains("[AUTO-LOGOUT]")).expect("an [AUTO-LOGOUT] line");
     let parsed: serde_json::Value = serde_json::from_str(line).expect("LANYARD_LOG_FORMAT=json logs JSON");
     assert!(parsed["fields"]["message"].as_str().unwrap().contains(&bob.session_id));

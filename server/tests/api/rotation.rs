@@ -57,10 +57,15 @@ async fn reuse_after_the_grace_window_ends_only_that_session(db: Db) {
     assert_eq!(within_grace.status, 200, "the successor was first used 5 s ago: {:?}", within_grace.body);
 
     app.clock.advance(6);
-    let stolen = app.send(app.http.post(app.url("/api/auth/refresh"))
-        .header("cookie", format!("lanyard_refresh={}", ada.refresh))
-        .header("x-page-path", "/jobs")
-        .json(&serde_json::json!({}))).await;
+    let stolen = app
+        .send(
+            app.http
+                .post(app.url("/api/auth/refresh"))
+                .header("cookie", format!("lanyard_refresh={}", ada.refresh))
+                .header("x-page-path", "/jobs")
+                .json(&serde_json::json!({})),
+        )
+        .await;
     assert_eq!(stolen.status, 401, "{:?}", stolen.body);
     assert_eq!(stolen.body["logout_reason"], "REFRESH_TOKEN_REUSED");
     assert_eq!(stolen.body["logout_path"], "/jobs");
