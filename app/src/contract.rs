@@ -14,86 +14,88 @@ pub const HEADER_SESSION_USER: &str = "x-session-user";
 pub const HEADER_PAGE_PATH: &str = "x-page-path";
 pub const HEADER_USER_IDLE: &str = "x-user-idle";
 
-/// Why a session ended (or, for the plan codes, why a call was refused without ending it).
-///
-/// This enum is the one table of SPEC §2: its status, whether it ends the session and the message a
-/// user reads all come from the methods below and nowhere else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LogoutCode {
-    ManualLogout,
-    LogoutOtherDevice,
-    LogoutAll,
-    PasswordChanged,
-    AdminRevoked,
-    SessionExpired,
-    IdleTimeout,
-    RefreshTokenReused,
-    SessionAccountMismatch,
-    SessionUserMismatch,
-    AccountMissing,
-    AccountSuspended,
-    AccountCancelled,
-    PlanMissing,
-    PlanInactive,
-    TokenRefreshFailed,
-    NoRefreshToken,
-    AuthCredentialsMissing,
-    OtherTabLogout,
+/// Declares a closed set: the enum, its wire names (serde, `Display`, `FromStr`) and `ALL`, a list
+/// the compiler keeps complete because it is written by this macro from the same variants.
+macro_rules! closed_set {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every member, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The name on the wire, in the database and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|member| member.as_str() == name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownName;
+
+            fn from_str(name: &str) -> Result<Self, UnknownName> {
+                Self::parse(name).ok_or_else(|| UnknownName { set: stringify!($name), name: name.to_owned() })
+            }
+        }
+    };
+}
+
+/// A name that is not a member of a closed set.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not a {set}")]
+pub struct UnknownName {
+    pub set: &'static str,
+    pub name: String,
+}
+
+closed_set! {
+    /// Why a session ended (or, for the plan codes, why a call was refused without ending it).
+    ///
+    /// This enum is the one table of SPEC §2: its status, whether it ends the session and the message
+    /// a user reads all come from the methods below and nowhere else.
+    pub enum LogoutCode {
+        ManualLogout = "MANUAL_LOGOUT",
+        LogoutOtherDevice = "LOGOUT_OTHER_DEVICE",
+        LogoutAll = "LOGOUT_ALL",
+        PasswordChanged = "PASSWORD_CHANGED",
+        AdminRevoked = "ADMIN_REVOKED",
+        SessionExpired = "SESSION_EXPIRED",
+        IdleTimeout = "IDLE_TIMEOUT",
+        RefreshTokenReused = "REFRESH_TOKEN_REUSED",
+        SessionAccountMismatch = "SESSION_ACCOUNT_MISMATCH",
+        SessionUserMismatch = "SESSION_USER_MISMATCH",
+        AccountMissing = "ACCOUNT_MISSING",
+        AccountSuspended = "ACCOUNT_SUSPENDED",
+        AccountCancelled = "ACCOUNT_CANCELLED",
+        PlanMissing = "PLAN_MISSING",
+        PlanInactive = "PLAN_INACTIVE",
+        TokenRefreshFailed = "TOKEN_REFRESH_FAILED",
+        NoRefreshToken = "NO_REFRESH_TOKEN",
+        AuthCredentialsMissing = "AUTH_CREDENTIALS_MISSING",
+        OtherTabLogout = "OTHER_TAB_LOGOUT",
+    }
 }
 
 impl LogoutCode {
-    pub const ALL: [LogoutCode; 19] = [
-        Self::ManualLogout,
-        Self::LogoutOtherDevice,
-        Self::LogoutAll,
-        Self::PasswordChanged,
-        Self::AdminRevoked,
-        Self::SessionExpired,
-        Self::IdleTimeout,
-        Self::RefreshTokenReused,
-        Self::SessionAccountMismatch,
-        Self::SessionUserMismatch,
-        Self::AccountMissing,
-        Self::AccountSuspended,
-        Self::AccountCancelled,
-        Self::PlanMissing,
-        Self::PlanInactive,
-        Self::TokenRefreshFailed,
-        Self::NoRefreshToken,
-        Self::AuthCredentialsMissing,
-        Self::OtherTabLogout,
-    ];
-
-    /// The SCREAMING_SNAKE_CASE name, as on the wire and in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ManualLogout => "MANUAL_LOGOUT",
-            Self::LogoutOtherDevice => "LOGOUT_OTHER_DEVICE",
-            Self::LogoutAll => "LOGOUT_ALL",
-            Self::PasswordChanged => "PASSWORD_CHANGED",
-            Self::AdminRevoked => "ADMIN_REVOKED",
-            Self::SessionExpired => "SESSION_EXPIRED",
-            Self::IdleTimeout => "IDLE_TIMEOUT",
-            Self::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
-            Self::SessionAccountMismatch => "SESSION_ACCOUNT_MISMATCH",
-            Self::SessionUserMismatch => "SESSION_USER_MISMATCH",
-            Self::AccountMissing => "ACCOUNT_MISSING",
-            Self::AccountSuspended => "ACCOUNT_SUSPENDED",
-            Self::AccountCancelled => "ACCOUNT_CANCELLED",
-            Self::PlanMissing => "PLAN_MISSING",
-            Self::PlanInactive => "PLAN_INACTIVE",
-            Self::TokenRefreshFailed => "TOKEN_REFRESH_FAILED",
-            Self::NoRefreshToken => "NO_REFRESH_TOKEN",
-            Self::AuthCredentialsMissing => "AUTH_CREDENTIALS_MISSING",
-            Self::OtherTabLogout => "OTHER_TAB_LOGOUT",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|code| code.as_str() == name)
-    }
-
     /// What the user reads on the sign-in banner.
     pub fn message(self) -> &'static str {
         match self {
@@ -130,32 +132,89 @@ impl LogoutCode {
     }
 }
 
-impl std::fmt::Display for LogoutCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+closed_set! {
+    /// The `error` of an answer that is not about the session's end (SPEC §2), and the client's own
+    /// names for answers it never got.
+    pub enum ErrorCode {
+        /// The access token is missing, malformed or expired while its session lives: refresh, retry.
+        AccessTokenInvalid = "ACCESS_TOKEN_INVALID",
+        /// A 403 that a refresh may cure; if it does not, the session ended (SPEC §2).
+        AuthCredentialsMissing = "AUTH_CREDENTIALS_MISSING",
+        InvalidCredentials = "INVALID_CREDENTIALS",
+        BadRequest = "BAD_REQUEST",
+        WeakPassword = "WEAK_PASSWORD",
+        WrongPassword = "WRONG_PASSWORD",
+        Forbidden = "FORBIDDEN",
+        /// A sensitive action needs a fresh password check; the session is kept.
+        ReauthRequired = "REAUTH_REQUIRED",
+        OriginMismatch = "ORIGIN_MISMATCH",
+        NotFound = "NOT_FOUND",
+        MethodNotAllowed = "METHOD_NOT_ALLOWED",
+        PayloadTooLarge = "PAYLOAD_TOO_LARGE",
+        RateLimited = "RATE_LIMITED",
+        ServiceUnavailable = "SERVICE_UNAVAILABLE",
+        Internal = "INTERNAL",
+        /// Client only: no answer arrived (network loss, a deadline passed).
+        Unreachable = "UNREACHABLE",
+        /// Client only: an answer arrived that is not the API's (a proxy's page, a cut-off body).
+        UnreadableAnswer = "UNREADABLE_ANSWER",
     }
 }
 
-/// The user's role within their account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Viewer,
+impl ErrorCode {
+    /// Whether the call may simply be tried again later: the session is kept and nothing was refused.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::ServiceUnavailable | Self::Internal | Self::Unreachable | Self::UnreadableAnswer)
+    }
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Admin => "admin",
-            Self::Viewer => "viewer",
+closed_set! {
+    /// The user's role within their account.
+    pub enum Role {
+        Owner = "owner",
+        Admin = "admin",
+        Viewer = "viewer",
+    }
+}
+
+closed_set! {
+    /// How close the session is to its end, as `getTokenStatus()` reports it (SPEC §4); the first
+    /// that applies wins, in this order.
+    pub enum TokenLevel {
+        SignedOut = "signed_out",
+        Expired = "expired",
+        Critical = "critical",
+        Warning = "warning",
+        Ok = "ok",
+    }
+}
+
+/// `window.__tokenMonitor.getTokenStatus()` (SPEC §4); instants in Unix seconds on the server's clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStatus {
+    pub signed_in: bool,
+    pub access_expires_at: Option<i64>,
+    pub access_expires_in_secs: Option<i64>,
+    pub session_expires_at: Option<i64>,
+    pub session_expires_in_secs: Option<i64>,
+    pub level: TokenLevel,
+    pub last_refresh_at: Option<i64>,
+    pub session_id: Option<String>,
+}
+
+impl TokenStatus {
+    pub fn signed_out() -> Self {
+        Self {
+            signed_in: false,
+            access_expires_at: None,
+            access_expires_in_secs: None,
+            session_expires_at: None,
+            session_expires_in_secs: None,
+            level: TokenLevel::SignedOut,
+            last_refresh_at: None,
+            session_id: None,
         }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Owner, Self::Admin, Self::Viewer].into_iter().find(|role| role.as_str() == name)
     }
 }
 
@@ -196,7 +255,7 @@ pub struct LoginAnswer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<ErrorCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub logout_reason: Option<LogoutCode>,
@@ -210,9 +269,9 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// The body of an error that has nothing to do with the session (400, 403, 404, 429, 503 …).
-    pub fn plain(error: &str, message: &str) -> Self {
+    pub fn plain(error: ErrorCode, message: &str) -> Self {
         Self {
-            error: Some(error.to_owned()),
+            error: Some(error),
             message: Some(message.to_owned()),
             logout_reason: None,
             logout_message: None,
@@ -364,7 +423,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip_through_serde_and_names() {
-        for code in LogoutCode::ALL {
+        for &code in LogoutCode::ALL {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<LogoutCode>(&json).unwrap(), code);

@@ -1,7 +1,7 @@
 //! The HTTP router: the Leptos app and its server functions, plus the layers every answer passes
 //! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
 
-use app::contract::ErrorBody;
+use app::contract::{ErrorBody, ErrorCode};
 use app::engine::Engine;
 use app::ui::UiSettings;
 use app::{App, shell};
@@ -25,7 +25,7 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
     let hsts_engine = engine.clone();
     let api = Router::new().route(
         "/api/{*rest}",
-        axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "No such API path.") }),
+        axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such API path.") }),
     );
     Router::new()
         .leptos_routes_with_context(
@@ -42,7 +42,11 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
         )
         .merge(api)
         .method_not_allowed_fallback(|| async {
-            json_error(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This path does not take that method.")
+            json_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MethodNotAllowed,
+                "This path does not take that method.",
+            )
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -60,7 +64,7 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
 }
 
 /// The JSON error body of SPEC §2 for answers the server functions never see.
-pub fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
+pub fn json_error(status: StatusCode, error: ErrorCode, message: &str) -> Response {
     (status, axum::Json(ErrorBody::plain(error, message))).into_response()
 }
 
@@ -74,15 +78,23 @@ async fn api_gate(request: Request<Body>, next: Next) -> Response {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
         if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large.");
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                "The request body is too large.",
+            );
         }
         if request.method() == Method::POST && !same_origin(&request) {
-            return json_error(StatusCode::FORBIDDEN, "ORIGIN_MISMATCH", "Cross-site requests are not accepted.");
+            return json_error(
+                StatusCode::FORBIDDEN,
+                ErrorCode::OriginMismatch,
+                "Cross-site requests are not accepted.",
+            );
         }
     }
     let response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "The request body is too large.");
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "The request body is too large.");
     }
     response
 }

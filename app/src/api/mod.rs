@@ -1,15 +1,25 @@
 //! The server functions, at the stable paths of SPEC §3. Each is thin: read the request, call the
 //! engine, answer; all the rules live in the engine. The bodies exist only in the server build.
 
+pub mod credentials;
 #[cfg(feature = "ssr")]
 pub mod serve;
 
+pub use credentials::{Login, Logout, LogoutEvent, Refresh, login, logout, logout_event, refresh};
+
 use crate::contract::{
-    self, ErrorBody, JobView, LoginAnswer, LogoutAllAnswer, LogoutReport, SessionsAnswer, TokenInfo, UserView,
+    self, ErrorBody, ErrorCode, JobView, LogoutAllAnswer, LogoutReport, SessionsAnswer, TokenInfo, UserView,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// The browser's client of the authenticated calls; the server never sends a call, and names the
+/// stock client only because every server function must name one.
+#[cfg(feature = "hydrate")]
+use crate::session::transport::Authenticated;
+#[cfg(not(feature = "hydrate"))]
+use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 
 #[cfg(feature = "ssr")]
 use crate::engine::guard::PlanCheck;
@@ -22,59 +32,33 @@ const ADMINS: [crate::contract::Role; 2] = [crate::contract::Role::Owner, crate:
 impl FromServerFnError for ErrorBody {
     type Encoder = JsonEncoding;
 
-    /// Arguments that do not decode are the caller's mistake: 400, never 500.
+    /// On the server, arguments that do not decode are the caller's mistake: 400, never 500. In the
+    /// browser, a call that could not be sent or whose answer did not decode names that instead.
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
-        let bad_input = matches!(
-            error,
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
-        );
-        #[cfg(feature = "ssr")]
-        serve::set_status_for_framework_error(bad_input, &error);
-        let (code, message) = if bad_input {
-            // A fixed message: the decoder's own would echo parts of the input back.
-            ("BAD_REQUEST", "The request body is not valid for this call.")
-        } else {
-            ("INTERNAL", "Something went wrong on our side.")
+        #[cfg(not(feature = "ssr"))]
+        return match error {
+            ServerFnErrorErr::Request(detail) => ErrorBody::plain(ErrorCode::Unreachable, &detail),
+            other => ErrorBody::plain(ErrorCode::UnreadableAnswer, &other.to_string()),
         };
-        ErrorBody::plain(code, message)
+        #[cfg(feature = "ssr")]
+        {
+            let bad_input = matches!(
+                error,
+                ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
+            );
+            serve::set_status_for_framework_error(bad_input, &error);
+            if bad_input {
+                // A fixed message: the decoder's own would echo parts of the input back.
+                ErrorBody::plain(ErrorCode::BadRequest, "The request body is not valid for this call.")
+            } else {
+                ErrorBody::plain(ErrorCode::Internal, "Something went wrong on our side.")
+            }
+        }
     }
 }
 
-/// Signs in. The refresh token goes out as the HttpOnly cookie; the access token in the body.
-#[server(prefix = "/api", endpoint = "auth/login", input = Json)]
-pub async fn login(
-    email: String,
-    password: String,
-    #[server(default)] remember_me: bool,
-    #[server(default)] device_id: Option<String>,
-) -> Result<LoginAnswer, ErrorBody> {
-    let call = serve::Call::current()?;
-    let (issued, user) =
-        call.answer(call.engine.login(&email, &password, remember_me, device_id.as_deref(), &call.meta).await)?;
-    call.set_tokens(&issued);
-    Ok(LoginAnswer { token: issued.token, user })
-}
-
-/// Rotates the refresh cookie and issues a new access token.
-#[server(prefix = "/api", endpoint = "auth/refresh", input = Json)]
-pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
-    let call = serve::Call::current()?;
-    call.no_store();
-    let issued = call.answer(call.engine.refresh(call.refresh_cookie().as_deref(), &call.meta).await)?;
-    call.set_tokens(&issued);
-    Ok(issued.token)
-}
-
-/// Signs out this device; idempotent. The cookie is cleared whatever the outcome.
-#[server(prefix = "/api", endpoint = "auth/logout", input = Json)]
-pub async fn logout() -> Result<(), ErrorBody> {
-    let call = serve::Call::current()?;
-    call.clear_refresh_cookie();
-    call.answer(call.engine.logout(call.refresh_cookie().as_deref(), call.bearer(), &call.meta).await)
-}
-
 /// The signed-in user.
-#[server(prefix = "/api", endpoint = "auth/me", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "auth/me", input = GetUrl, client = Authenticated)]
 pub async fn me() -> Result<UserView, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Required).await?;
@@ -82,7 +66,7 @@ pub async fn me() -> Result<UserView, ErrorBody> {
 }
 
 /// Signs out every session of the user, or every other one (`keep_current`).
-#[server(prefix = "/api", endpoint = "auth/logout_all", input = Json)]
+#[server(prefix = "/api", endpoint = "auth/logout_all", input = Json, client = Authenticated)]
 pub async fn logout_all(#[server(default)] keep_current: bool) -> Result<LogoutAllAnswer, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -94,7 +78,7 @@ pub async fn logout_all(#[server(default)] keep_current: bool) -> Result<LogoutA
 }
 
 /// The user's live sessions and those ended in the last 30 days.
-#[server(prefix = "/api", endpoint = "auth/sessions", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "auth/sessions", input = GetUrl, client = Authenticated)]
 pub async fn sessions() -> Result<SessionsAnswer, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -102,7 +86,7 @@ pub async fn sessions() -> Result<SessionsAnswer, ErrorBody> {
 }
 
 /// Ends one of the user's sessions.
-#[server(prefix = "/api", endpoint = "auth/sessions/revoke", input = Json)]
+#[server(prefix = "/api", endpoint = "auth/sessions/revoke", input = Json, client = Authenticated)]
 pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -113,7 +97,7 @@ pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
 }
 
 /// Changes the password; the answer carries a new refresh cookie for this session.
-#[server(prefix = "/api", endpoint = "auth/password", input = Json)]
+#[server(prefix = "/api", endpoint = "auth/password", input = Json, client = Authenticated)]
 pub async fn change_password(current_password: String, new_password: String) -> Result<TokenInfo, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -124,7 +108,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 }
 
 /// The server's view of this session, for the debug panel.
-#[server(prefix = "/api", endpoint = "auth/diagnostics", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "auth/diagnostics", input = GetUrl, client = Authenticated)]
 pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -132,17 +116,8 @@ pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
     call.answer(call.engine.diagnostics(&principal).await)
 }
 
-/// A browser's logout event, kept in the audit trail. No authentication: the session may be gone.
-#[server(prefix = "/api", endpoint = "auth/logout_event", input = Json)]
-pub async fn logout_event(#[server(flatten)] event: contract::LogoutEvent) -> Result<(), ErrorBody> {
-    let call = serve::Call::current()?;
-    call.answer(call.engine.record_client_event(&event, &call.meta).await)?;
-    call.set_status(204);
-    Ok(())
-}
-
 /// The account's plan; answered even when the plan has lapsed, so the billing page can say so.
-#[server(prefix = "/api", endpoint = "billing/status", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "billing/status", input = GetUrl, client = Authenticated)]
 pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
@@ -154,22 +129,22 @@ pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
 }
 
 /// Starts a simulated job of `seconds` (default 20).
-#[server(prefix = "/api", endpoint = "jobs/start", input = Json)]
+#[server(prefix = "/api", endpoint = "jobs/start", input = Json, client = Authenticated)]
 pub async fn start_job(#[server(default)] seconds: Option<i64>) -> Result<JobView, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(call.engine.start_job(&principal, seconds))
+    call.answer(call.engine.start_job(&principal.user.id, seconds))
 }
 
-#[server(prefix = "/api", endpoint = "jobs/status", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "jobs/status", input = GetUrl, client = Authenticated)]
 pub async fn job_status(id: String) -> Result<JobView, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(call.engine.job_status(&principal, &id))
+    call.answer(call.engine.job_status(&principal.user.id, &id))
 }
 
 /// The account at a glance; admins and owners only.
-#[server(prefix = "/api", endpoint = "admin/overview", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "admin/overview", input = GetUrl, client = Authenticated)]
 pub async fn admin_overview() -> Result<contract::AdminOverview, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Required).await?;
@@ -178,7 +153,7 @@ pub async fn admin_overview() -> Result<contract::AdminOverview, ErrorBody> {
 }
 
 /// The account's session endings by reason and day; admins and owners only.
-#[server(prefix = "/api", endpoint = "admin/logouts", input = GetUrl)]
+#[server(prefix = "/api", endpoint = "admin/logouts", input = GetUrl, client = Authenticated)]
 pub async fn admin_logouts(#[server(default)] days: Option<i64>) -> Result<LogoutReport, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Required).await?;

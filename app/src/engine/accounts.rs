@@ -1,12 +1,13 @@
 //! Accounts and users: creation (operator CLI) and the demo seed.
 
+use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::guard::Principal;
+use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
-use super::sessions::Initiator;
+use super::policy::RequestMeta;
 use super::store::{AccountField, Store};
-use super::{Engine, RequestMeta};
 use crate::contract::{AdminOverview, LogoutCode, Role};
 
 /// The account a user joins when the operator names none.

@@ -2,8 +2,9 @@
 
 use super::error::{AuthError, AuthResult};
 use super::guard::Principal;
+use super::instance::Engine;
+use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
-use super::{Engine, RequestMeta};
 use crate::contract::{Diagnostics, LogoutCount, LogoutEvent, LogoutReport, LogoutSource};
 use crate::paths::is_local_path;
 

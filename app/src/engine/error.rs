@@ -1,6 +1,6 @@
 //! The one error type of the engine, and how each variant answers over HTTP (SPEC §2).
 
-use crate::contract::{ErrorBody, LogoutCode};
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum AuthError {
     Weak(String),
     /// A well-formed request the caller may not make; never ends a session.
     #[error("forbidden: {code}")]
-    Forbidden { code: &'static str, message: &'static str },
+    Forbidden { code: ErrorCode, message: &'static str },
     #[error("not found")]
     NotFound,
     #[error("rate limited for {retry_after} s")]
@@ -78,22 +78,24 @@ impl AuthError {
         match self {
             Self::Logout { code, context } => logout_fields(Some(*code), code.message(), context.clone()),
             Self::AccessTokenInvalid(_) => ErrorBody {
-                error: Some("ACCESS_TOKEN_INVALID".into()),
+                error: Some(ErrorCode::AccessTokenInvalid),
                 message: Some("The access token is missing, malformed or expired; refresh it.".into()),
                 ..logout_fields(None, "", Value::Object(Default::default()))
             },
             Self::InvalidCredentials => ErrorBody {
-                error: Some("INVALID_CREDENTIALS".into()),
+                error: Some(ErrorCode::InvalidCredentials),
                 message: Some("The email or password is incorrect.".into()),
                 ..logout_fields(None, "", Value::Object(Default::default()))
             },
-            Self::BadRequest(message) => plain("BAD_REQUEST", message),
-            Self::Weak(message) => plain("WEAK_PASSWORD", message),
-            Self::Forbidden { code, message } => plain(code, message),
-            Self::NotFound => plain("NOT_FOUND", "Nothing here."),
-            Self::RateLimited { .. } => plain("RATE_LIMITED", "Too many attempts; try again later."),
-            Self::Unavailable(_) => plain("SERVICE_UNAVAILABLE", "The service is briefly unavailable; try again."),
-            Self::Internal(_) => plain("INTERNAL", "Something went wrong on our side."),
+            Self::BadRequest(message) => plain(ErrorCode::BadRequest, message),
+            Self::Weak(message) => plain(ErrorCode::WeakPassword, message),
+            Self::Forbidden { code, message } => plain(*code, message),
+            Self::NotFound => plain(ErrorCode::NotFound, "Nothing here."),
+            Self::RateLimited { .. } => plain(ErrorCode::RateLimited, "Too many attempts; try again later."),
+            Self::Unavailable(_) => {
+                plain(ErrorCode::ServiceUnavailable, "The service is briefly unavailable; try again.")
+            }
+            Self::Internal(_) => plain(ErrorCode::Internal, "Something went wrong on our side."),
         }
     }
 }

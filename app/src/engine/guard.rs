@@ -1,10 +1,11 @@
 //! The guard: token → session → user → account → plan → role, each answered with its SPEC §2 code.
 
+use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
+use super::instance::Engine;
 use super::live::Entry;
-use super::sessions::Initiator;
+use super::policy::RequestMeta;
 use super::store::SessionState;
-use super::{Engine, RequestMeta};
 use crate::contract::{LogoutCode, Role, UserView};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,7 +34,10 @@ impl Principal {
         if allowed.contains(&self.user.role) {
             Ok(())
         } else {
-            Err(AuthError::Forbidden { code: "FORBIDDEN", message: "You don't have permission to view this page." })
+            Err(AuthError::Forbidden {
+                code: crate::contract::ErrorCode::Forbidden,
+                message: "You don't have permission to view this page.",
+            })
         }
     }
 }

@@ -1,8 +1,6 @@
 //! Simulated long-running jobs: the demo of work that outlives an access token.
 
-use super::Engine;
 use super::error::{AuthError, AuthResult};
-use super::guard::Principal;
 use super::store::new_id;
 use crate::contract::JobView;
 use std::collections::HashMap;
@@ -37,17 +35,17 @@ impl Job {
     }
 }
 
-impl Engine {
-    pub fn start_job(&self, principal: &Principal, seconds: Option<i64>) -> AuthResult<JobView> {
+impl Jobs {
+    /// Starts a job of `seconds` (default 20) for `user_id`.
+    pub fn start(&self, user_id: &str, seconds: Option<i64>, now: i64) -> AuthResult<JobView> {
         let duration_secs = seconds.unwrap_or(DEFAULT_JOB_SECS);
         if !(1..=MAX_JOB_SECS).contains(&duration_secs) {
             return Err(AuthError::BadRequest(format!("seconds must be between 1 and {MAX_JOB_SECS}")));
         }
-        let now = self.now();
         let id = new_id();
-        let job = Job { user_id: principal.user.id.clone(), started_at: now, duration_secs };
+        let job = Job { user_id: user_id.to_owned(), started_at: now, duration_secs };
         let view = job.view(&id, now);
-        let mut running = self.jobs.running.lock().expect("jobs lock");
+        let mut running = self.running.lock().expect("jobs lock");
         if running.len() >= MAX_JOBS {
             let oldest = running.iter().min_by_key(|(_, job)| job.started_at).map(|(id, _)| id.clone());
             oldest.map(|id| running.remove(&id));
@@ -57,9 +55,9 @@ impl Engine {
     }
 
     /// A job's progress; another user's job is "not found".
-    pub fn job_status(&self, principal: &Principal, id: &str) -> AuthResult<JobView> {
-        let running = self.jobs.running.lock().expect("jobs lock");
-        let job = running.get(id).filter(|job| job.user_id == principal.user.id).ok_or(AuthError::NotFound)?;
-        Ok(job.view(id, self.now()))
+    pub fn status(&self, user_id: &str, id: &str, now: i64) -> AuthResult<JobView> {
+        let running = self.running.lock().expect("jobs lock");
+        let job = running.get(id).filter(|job| job.user_id == user_id).ok_or(AuthError::NotFound)?;
+        Ok(job.view(id, now))
     }
 }

@@ -6,7 +6,6 @@
 //! writer); on PostgreSQL a NOTIFY carries the change and is delivered on commit. A listener that
 //! reconnects may have missed notifications, so it forgets the whole view.
 
-use super::Engine;
 use super::error::AuthResult;
 use super::store::{Dialect, SessionState, Store, Tx};
 use std::collections::HashMap;
@@ -144,18 +143,18 @@ impl Entry {
     }
 }
 
-impl Engine {
+impl LiveView {
     /// Follows other processes' changes until the process ends.
-    pub async fn follow_changes(self: Arc<Self>) {
-        match self.store.dialect {
-            Dialect::Sqlite => self.poll_changes().await,
-            Dialect::Postgres => self.listen_for_changes().await,
+    pub async fn follow(&self, store: &Store) {
+        match store.dialect {
+            Dialect::Sqlite => self.poll_changes(store).await,
+            Dialect::Postgres => self.listen_for_changes(store).await,
         }
     }
 
-    async fn poll_changes(&self) {
+    async fn poll_changes(&self, store: &Store) {
         let mut last_seen = loop {
-            match self.store.latest_change_id().await {
+            match store.latest_change_id().await {
                 Ok(id) => break id,
                 Err(error) => {
                     tracing::warn!("reading the change sequence: {error}");
@@ -165,12 +164,12 @@ impl Engine {
         };
         loop {
             tokio::time::sleep(POLL_INTERVAL).await;
-            match self.store.changes_after(last_seen).await {
+            match store.changes_after(last_seen).await {
                 Ok(changes) => {
                     for (id, kind, subject) in changes {
                         last_seen = last_seen.max(id);
                         if let Some(change) = Change::parse(&kind, &subject) {
-                            self.live.apply(&change);
+                            self.apply(&change);
                         }
                     }
                 }
@@ -179,10 +178,10 @@ impl Engine {
         }
     }
 
-    async fn listen_for_changes(&self) {
+    async fn listen_for_changes(&self, store: &Store) {
         loop {
             let listener = async {
-                let mut listener = sqlx::postgres::PgListener::connect(&self.store.url).await?;
+                let mut listener = sqlx::postgres::PgListener::connect(&store.url).await?;
                 listener.listen(CHANNEL).await?;
                 Ok::<_, sqlx::Error>(listener)
             };
@@ -195,22 +194,22 @@ impl Engine {
                 }
             };
             // Anything may have changed while no one was listening.
-            self.live.clear();
+            self.clear();
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) => {
                         let change = notification.payload().split_once(':').and_then(|(k, s)| Change::parse(k, s));
                         match change {
-                            Some(change) => self.live.apply(&change),
-                            None => self.live.clear(),
+                            Some(change) => self.apply(&change),
+                            None => self.clear(),
                         }
                     }
                     // The connection dropped: notifications may be lost, so forget everything; the
                     // next `try_recv` reconnects.
-                    Ok(None) => self.live.clear(),
+                    Ok(None) => self.clear(),
                     Err(error) => {
                         tracing::warn!("change listener failed: {error}");
-                        self.live.clear();
+                        self.clear();
                         break;
                     }
                 }

@@ -1,22 +1,16 @@
 //! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
 
+use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal};
+use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
-use super::store::{self, AuthEvent, NewSession, SessionState, Store, new_id};
+use super::policy::RequestMeta;
+use super::store::{self, AuthEvent, NewSession, Store, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
-use super::{Engine, RequestMeta};
 use crate::contract::{LogoutCode, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
-
-/// Who ended a session: the user, in the very request that ended it, or anything else. Every
-/// automatic ending gets an `[AUTO-LOGOUT]` log line (SPEC §2 "Logs").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Initiator {
-    User,
-    Automatic,
-}
 
 /// A token answer and the refresh token to set as the cookie.
 #[derive(Debug, Clone)]
@@ -222,41 +216,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Ends a session with `code`, records it in the audit trail in the same transaction and, for an
-    /// automatic ending, writes the `[AUTO-LOGOUT]` line. Returns the code the session ended with,
-    /// which is an earlier one if another request ended it first.
-    pub(crate) async fn end_session(
-        &self,
-        state: &SessionState,
-        code: LogoutCode,
-        initiator: Initiator,
-        meta: &RequestMeta,
-    ) -> AuthResult<LogoutCode> {
-        let now = self.now();
-        let mut tx = self.store.write_tx().await?;
-        if !Store::end_session(&mut tx, &state.session_id, code, now).await? {
-            tx.rollback().await?;
-            let earlier = self.store.session_state(&state.session_id).await?;
-            return Ok(earlier.and_then(|s| s.end_reason).and_then(|r| LogoutCode::parse(&r)).unwrap_or(code));
-        }
-        let event = AuthEvent { kind: "session_ended", reason: Some(code), ..self.session_event(now, state, meta) };
-        Store::record_event(&mut tx, &event).await?;
-        let change = Change::Session(state.session_id.clone());
-        change.publish(&mut tx, &self.store, now).await?;
-        tx.commit().await?;
-        self.live.apply(&change);
-        if initiator == Initiator::Automatic {
-            tracing::warn!(
-                "[AUTO-LOGOUT] {code} user={} session={} path={} ip={} at={now}",
-                state.session_user_id,
-                state.session_id,
-                meta.page_path,
-                meta.ip.as_deref().unwrap_or("-"),
-            );
-        }
-        Ok(code)
-    }
-
     /// Ends the caller's sessions: all of them (LOGOUT_ALL), or all but the current one
     /// (LOGOUT_OTHER_DEVICE). Returns how many this call ended.
     pub async fn logout_all(&self, principal: &Principal, keep_current: bool, meta: &RequestMeta) -> AuthResult<u64> {
@@ -337,7 +296,10 @@ impl Engine {
     ) -> AuthResult<Issued> {
         let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
         if !self.passwords.verify(current_password, Some(&user.password_hash)).await? {
-            return Err(AuthError::Forbidden { code: "WRONG_PASSWORD", message: "The current password is incorrect." });
+            return Err(AuthError::Forbidden {
+                code: crate::contract::ErrorCode::WrongPassword,
+                message: "The current password is incorrect.",
+            });
         }
         check_policy(new_password, &user.email).map_err(|message| AuthError::Weak(message.into()))?;
         let hash = self.passwords.hash(new_password).await?;
@@ -371,28 +333,5 @@ impl Engine {
             self.end_session(state, LogoutCode::SessionExpired, Initiator::Automatic, &meta).await?;
         }
         Ok(expired.len())
-    }
-
-    /// An audit event with the request's facts filled in.
-    fn event<'a>(&self, now: i64, meta: &'a RequestMeta) -> AuthEvent<'a> {
-        AuthEvent {
-            at: now,
-            source: Some("server"),
-            path: Some(&meta.page_path),
-            idle_secs: meta.idle_secs,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-            ..AuthEvent::default()
-        }
-    }
-
-    /// An audit event about `state`'s session.
-    fn session_event<'a>(&self, now: i64, state: &'a SessionState, meta: &'a RequestMeta) -> AuthEvent<'a> {
-        AuthEvent {
-            user_id: Some(&state.session_user_id),
-            account_id: state.session_account_id.as_deref(),
-            session_id: Some(&state.session_id),
-            ..self.event(now, meta)
-        }
     }
 }

@@ -1,13 +1,14 @@
 //! `/admin` and `/admin/logouts`: for owners and admins; a viewer is told so and stays signed in.
 
 use super::pages::DataPage;
+use crate::api;
 use crate::contract::{AdminOverview, LogoutCode, LogoutReport};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
 #[component]
 pub fn Admin() -> impl IntoView {
-    view! { <DataPage title="Admin" path="/api/admin/overview" render=overview_card/> }
+    view! { <DataPage title="Admin" load=api::admin_overview render=overview_card/> }
 }
 
 fn overview_card(overview: AdminOverview) -> AnyView {
@@ -24,7 +25,7 @@ fn overview_card(overview: AdminOverview) -> AnyView {
 
 #[component]
 pub fn AdminLogouts() -> impl IntoView {
-    view! { <DataPage title="Logouts by reason" path="/api/admin/logouts?days=7" render=report_view/> }
+    view! { <DataPage title="Logouts by reason" load=|| api::admin_logouts(Some(7)) render=report_view/> }
 }
 
 fn report_view(report: LogoutReport) -> AnyView {

@@ -1,9 +1,10 @@
 //! The sign-in page's banner: why the last session ended, shown once (SPEC §4).
 
+use crate::contract::LogoutEvent;
+use crate::session;
 use leptos::prelude::*;
 
 /// How long the banner stays.
-#[cfg(feature = "hydrate")]
 const SHOWN_MS: u32 = 30_000;
 
 /// The banner's text, prepared in the browser from the stored reason object.
@@ -23,11 +24,10 @@ pub fn LogoutBanner() -> impl IntoView {
     let shown = RwSignal::new(None::<BannerText>);
     let details = RwSignal::new(false);
     Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(text) = take_reason() {
-            shown.set(Some(text));
+        if let Some(event) = session::take_logout_reason() {
+            shown.set(Some(BannerText::from(event)));
             leptos::task::spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(SHOWN_MS).await;
+                session::pause(SHOWN_MS).await;
                 shown.set(None);
             });
         }
@@ -62,32 +62,19 @@ pub fn LogoutBanner() -> impl IntoView {
     }
 }
 
-/// Takes the reason this tab should show: its own (sessionStorage) first, else the browser's last
-/// (localStorage), and clears the one it showed.
-#[cfg(feature = "hydrate")]
-fn take_reason() -> Option<BannerText> {
-    use crate::client::tracker::LOGOUT_REASON;
-    use crate::contract::LogoutEvent;
-    use gloo_storage::{LocalStorage, SessionStorage, Storage};
-    let event: LogoutEvent = match SessionStorage::get(LOGOUT_REASON) {
-        Ok(event) => {
-            SessionStorage::delete(LOGOUT_REASON);
-            event
+impl From<LogoutEvent> for BannerText {
+    fn from(event: LogoutEvent) -> Self {
+        Self {
+            message: event.message,
+            path: event.path,
+            code: event.code.to_string(),
+            time: session::local_time(event.at),
+            source: serde_json::to_value(event.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            idle: format!("{} s", event.idle_secs),
+            context: event.context.to_string(),
         }
-        Err(_) => {
-            let event = LocalStorage::get(LOGOUT_REASON).ok()?;
-            LocalStorage::delete(LOGOUT_REASON);
-            event
-        }
-    };
-    let time = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(event.at as f64 * 1_000.0));
-    Some(BannerText {
-        message: event.message,
-        path: event.path,
-        code: event.code.to_string(),
-        time: String::from(time.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED)),
-        source: serde_json::to_value(event.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        idle: format!("{} s", event.idle_secs),
-        context: event.context.to_string(),
-    })
+    }
 }

@@ -1,18 +1,18 @@
 //! `/`: the dashboard.
 
-use super::Auth;
 use super::protected::Protected;
+use crate::session::ClientView;
 use leptos::prelude::*;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let auth = expect_context::<Auth>();
+    let view = expect_context::<ClientView>();
     view! {
         <Protected>
             <h1>"Dashboard"</h1>
-            <p>"Signed in as " <strong class="user-email">{move || auth.user().map(|u| u.email)}</strong></p>
+            <p>"Signed in as " <strong class="user-email">{move || view.user().map(|u| u.email)}</strong></p>
             <p class="muted">
-                {move || auth.user().and_then(|u| u.account_name).map(|name| format!("Account: {name}"))}
+                {move || view.user().and_then(|u| u.account_name).map(|name| format!("Account: {name}"))}
             </p>
         </Protected>
     }

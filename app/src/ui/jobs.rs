@@ -1,7 +1,9 @@
 //! `/jobs`: a job that runs longer than an access token lives, polled until it finishes.
 
 use super::protected::Protected;
+use crate::api;
 use crate::contract::JobView;
+use crate::session::{self, describe};
 use leptos::prelude::*;
 
 #[component]
@@ -10,7 +12,6 @@ pub fn Jobs() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let start = move |_| {
         problem.set(None);
-        #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(run_job(job, problem));
     };
     let running = move || job.get().is_some_and(|j| !j.done);
@@ -40,23 +41,20 @@ pub fn Jobs() -> impl IntoView {
 }
 
 /// Starts a job and polls it every second; a failed poll is retried, never a reason to stop.
-#[cfg(feature = "hydrate")]
 async fn run_job(job: RwSignal<Option<JobView>>, problem: RwSignal<Option<String>>) {
-    use crate::api::{JobStatus, StartJob};
-    use crate::client::http::{CallError, Method, call};
-    use leptos::server_fn::ServerFn;
-    let started: JobView = match call(Method::Post, StartJob::PATH, &serde_json::json!({})).await {
+    let started = match api::start_job(None).await {
         Ok(started) => started,
-        Err(CallError::Refused { status, body }) => {
-            return problem.set(Some(super::pages::refusal_message(status, body.as_ref())));
+        Err(error) if error.ends_session() => return,
+        Err(error) if error.error.is_some_and(|code| code.is_transient()) => {
+            return problem.set(Some("The job could not be started; try again.".into()));
         }
-        Err(_) => return problem.set(Some("The job could not be started; try again.".into())),
+        Err(error) => return problem.set(Some(describe(&error))),
     };
     let id = started.id.clone();
     job.set(Some(started));
     loop {
-        gloo_timers::future::TimeoutFuture::new(1_000).await;
-        match call::<JobView>(Method::Get, &format!("{}?id={id}", JobStatus::PATH), &()).await {
+        session::pause(1_000).await;
+        match api::job_status(id.clone()).await {
             Ok(status) => {
                 let done = status.done;
                 job.set(Some(status));
@@ -64,7 +62,7 @@ async fn run_job(job: RwSignal<Option<JobView>>, problem: RwSignal<Option<String
                     return;
                 }
             }
-            Err(CallError::SessionEnded(_)) => return,
+            Err(error) if error.ends_session() => return,
             Err(_) => {}
         }
     }

@@ -1,5 +1,5 @@
 //! Pages and components. Everything here renders the same on the server and in the first client
-//! render; browser work happens only in effects and event handlers (see `crate::client`).
+//! render; browser work happens only in effects and event handlers, through `crate::session`.
 
 mod admin;
 mod banner;
@@ -11,38 +11,12 @@ mod pages;
 mod protected;
 mod sessions;
 mod signin;
-pub mod state;
 
-use crate::contract::UserView;
+use crate::session::{self, ClientView};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{StaticSegment, path};
-use state::ClientView;
-
-/// Where the session stands in this tab.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AuthStatus {
-    /// Not yet known: the server render and the first client render of a protected page.
-    Restoring,
-    SignedIn(UserView),
-    SignedOut,
-}
-
-/// The session state every component reads; provided once by [`App`].
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub status: RwSignal<AuthStatus>,
-}
-
-impl Auth {
-    pub fn user(&self) -> Option<UserView> {
-        match self.status.get() {
-            AuthStatus::SignedIn(user) => Some(user),
-            _ => None,
-        }
-    }
-}
 
 /// Instance-wide settings the pages need, provided by the server.
 #[derive(Clone, Copy, Debug)]
@@ -109,13 +83,9 @@ fn set_content_security_policy(options: &LeptosOptions) {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(Auth { status: RwSignal::new(AuthStatus::Restoring) });
     let view = ClientView::new(debug_panel_enabled());
     provide_context(view);
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        crate::client::start(view);
-    });
+    Effect::new(move |_| session::start(view));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/lanyard.css"/>
@@ -135,15 +105,6 @@ pub fn App() -> impl IntoView {
             {view.debug_panel.then(|| view! { <debug_panel::DebugPanel/> })}
         </Router>
     }
-}
-
-/// Now, in Unix seconds on the server's clock (as the browser knows it; 0 while rendering on the
-/// server, where nothing time-dependent is shown).
-pub fn server_now() -> i64 {
-    #[cfg(feature = "hydrate")]
-    return crate::client::tokens::server_now() as i64;
-    #[cfg(not(feature = "hydrate"))]
-    0
 }
 
 /// On the server, the setting; in the browser, the meta tag the server rendered from it.

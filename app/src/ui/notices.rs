@@ -2,7 +2,7 @@
 //! needs attention, the idle countdown, and the session's last hour. All role="status": the sign-in
 //! banner is the page's only alert.
 
-use super::state::ClientView;
+use crate::session::{self, ClientView};
 use leptos::prelude::*;
 
 /// The session's last hour gets a visible warning.
@@ -12,8 +12,7 @@ const SESSION_WARNING_SECS: i64 = 3_600;
 pub fn Notices() -> impl IntoView {
     let view = expect_context::<ClientView>();
     let stay_signed_in = move |_| {
-        #[cfg(feature = "hydrate")]
-        crate::client::activity::note_activity(js_sys::Date::now());
+        session::note_activity();
         view.idle_countdown.set(None);
     };
     let session_warning = move || {

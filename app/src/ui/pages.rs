@@ -1,89 +1,64 @@
 //! Small pages (billing, password) and what every data page shares: loading API data once the
-//! session is restored, with refusals shown in place (a 403 or 402 never signs anyone out).
+//! session is restored, with refusals shown in place.
 
 use super::protected::Protected;
-use super::{Auth, AuthStatus};
+use crate::api;
 use crate::contract::{BillingStatus, ErrorBody};
+use crate::session::{self, problem};
 use leptos::prelude::*;
-use serde::de::DeserializeOwned;
+use std::future::Future;
 
-/// The state of data a page loads (filled in the browser only).
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-#[derive(Clone, Debug, PartialEq)]
-pub enum Loaded<T> {
-    Loading,
-    Ready(T),
-    /// Refused or unavailable, in words for the user; the session is kept.
-    Problem(String),
+/// What a page shows while its data is on the way (or while the tab leaves after an ending).
+pub fn loading() -> AnyView {
+    view! { <p class="muted">"Loading…"</p> }.into_any()
 }
 
-/// Renders the loading and problem states the same way on every page, and `ready` for the data.
-pub fn render_loaded<T>(loaded: Loaded<T>, ready: impl FnOnce(T) -> AnyView) -> AnyView {
-    match loaded {
-        Loaded::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        Loaded::Problem(message) => view! { <p class="problem">{message}</p> }.into_any(),
-        Loaded::Ready(value) => ready(value),
+/// An API answer on a page: `render` for the data; a refusal or an unreachable API in words, in
+/// place (a 403 or 402 never signs anyone out).
+pub fn shown<T>(answer: Result<T, ErrorBody>, render: impl FnOnce(T) -> AnyView) -> AnyView {
+    match answer {
+        Ok(value) => render(value),
+        Err(error) => match problem(&error) {
+            Some(message) => view! { <p class="problem">{message}</p> }.into_any(),
+            None => loading(),
+        },
     }
 }
 
-/// What a refusal tells the user.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-pub fn refusal_message(status: u16, body: Option<&ErrorBody>) -> String {
-    match status {
-        403 => "You don't have permission to view this page.".into(),
-        402 => body
-            .and_then(|b| b.logout_message.clone())
-            .unwrap_or_else(|| "Your plan needs attention — see Billing.".into()),
-        _ => body.and_then(|b| b.message.clone()).unwrap_or_else(|| format!("The request was refused ({status}).")),
-    }
-}
-
-/// Loads `path` (GET) into `target` whenever `reload` changes, once the session is restored.
-pub fn load_when_signed_in<T>(path: impl Fn() -> String + 'static, target: RwSignal<Loaded<T>>, reload: RwSignal<u32>)
-where
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    let auth = expect_context::<Auth>();
-    Effect::new(move |_| {
-        reload.track();
-        if !matches!(auth.status.get(), AuthStatus::SignedIn(_)) {
-            return;
-        }
-        let path = path();
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            use crate::client::http::{CallError, Method, call};
-            target.set(match call::<T>(Method::Get, &path, &()).await {
-                Ok(value) => Loaded::Ready(value),
-                Err(CallError::Refused { status, body }) => Loaded::Problem(refusal_message(status, body.as_ref())),
-                Err(CallError::Unavailable { .. }) => Loaded::Problem(super::state::UNREACHABLE.into()),
-                Err(CallError::SessionEnded(_)) => Loaded::Loading,
-            });
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (path, target);
-    });
-}
-
-/// A protected page that shows one API answer, with loading and problems shown alike everywhere.
+/// A protected page that shows one API answer, loaded once the session is restored.
 #[component]
-pub fn DataPage<T>(title: &'static str, path: &'static str, render: fn(T) -> AnyView) -> impl IntoView
+pub fn DataPage<T, Fut>(title: &'static str, load: fn() -> Fut, render: fn(T) -> AnyView) -> impl IntoView
 where
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
+    T: Clone + 'static,
+    Fut: Future<Output = Result<T, ErrorBody>> + 'static,
 {
-    let data = RwSignal::new(Loaded::<T>::Loading);
-    load_when_signed_in(move || path.to_owned(), data, RwSignal::new(0));
     view! {
         <Protected>
             <h1>{title}</h1>
-            {move || render_loaded(data.get(), render)}
+            <Answer load render/>
         </Protected>
+    }
+}
+
+/// `load`'s answer, rendered by `render` (a child of the protected frame, so it loads only once the
+/// session is restored).
+#[component]
+fn Answer<T, Fut>(load: fn() -> Fut, render: fn(T) -> AnyView) -> impl IntoView
+where
+    T: Clone + 'static,
+    Fut: Future<Output = Result<T, ErrorBody>> + 'static,
+{
+    let data = LocalResource::new(load);
+    view! {
+        <Suspense fallback=loading>
+            {move || data.get().map(|answer| shown(answer, render))}
+        </Suspense>
     }
 }
 
 #[component]
 pub fn Billing() -> impl IntoView {
-    view! { <DataPage title="Billing" path="/api/billing/status" render=billing_card/> }
+    view! { <DataPage title="Billing" load=api::billing_status render=billing_card/> }
 }
 
 fn billing_card(billing: BillingStatus) -> AnyView {
@@ -108,9 +83,8 @@ pub fn Password() -> impl IntoView {
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         pending.set(true);
-        #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let result = crate::client::session::change_password(&current.get_untracked(), &new.get_untracked()).await;
+            let result = session::change_password(current.get_untracked(), new.get_untracked()).await;
             pending.set(false);
             outcome.set(Some(match result {
                 Ok(()) => {

@@ -1,56 +1,46 @@
 //! `/sessions`: the user's devices, ending them, and the recently ended ones with their reasons.
 
-use super::pages::{Loaded, load_when_signed_in, render_loaded};
+use super::pages::{loading, shown};
 use super::protected::Protected;
+use crate::api;
 use crate::contract::{SessionView, SessionsAnswer};
+use crate::session;
 use leptos::prelude::*;
 
 #[component]
 pub fn Sessions() -> impl IntoView {
-    let list = RwSignal::new(Loaded::<SessionsAnswer>::Loading);
-    let reload = RwSignal::new(0_u32);
-    load_when_signed_in(|| "/api/auth/sessions".into(), list, reload);
-
-    let end_session = move |session_id: String| {
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            use crate::api::RevokeSession;
-            use crate::client::http::{Method, call};
-            use leptos::server_fn::ServerFn;
-            let _: Result<(), _> =
-                call(Method::Post, RevokeSession::PATH, &serde_json::json!({ "session_id": session_id })).await;
-            reload.update(|n| *n += 1);
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = session_id;
-    };
-    let sign_out_all = move |keep_current: bool| {
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            use crate::api::LogoutAll;
-            use crate::client::http::{Ending, Method, call};
-            use crate::contract::{LogoutAllAnswer, LogoutCode};
-            use leptos::server_fn::ServerFn;
-            let answer: Result<LogoutAllAnswer, _> =
-                call(Method::Post, LogoutAll::PATH, &serde_json::json!({ "keep_current": keep_current })).await;
-            if answer.is_ok() && !keep_current {
-                crate::client::tracker::logout(Ending::local(LogoutCode::LogoutAll));
-            }
-            reload.update(|n| *n += 1);
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = keep_current;
-    };
-
     view! {
         <Protected>
             <h1>"Your sessions"</h1>
+            <SessionLists/>
+        </Protected>
+    }
+}
+
+/// The lists, loaded once the session is restored and again after every change.
+#[component]
+fn SessionLists() -> impl IntoView {
+    let list = LocalResource::new(api::sessions);
+    let end_session = move |session_id: String| {
+        leptos::task::spawn_local(async move {
+            let _ = api::revoke_session(session_id).await;
+            list.refetch();
+        });
+    };
+    let sign_out_all = move |keep_current: bool| {
+        leptos::task::spawn_local(async move {
+            let _ = session::sign_out_all(keep_current).await;
+            list.refetch();
+        });
+    };
+    view! {
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| sign_out_all(true)>"Sign out other devices"</button>
                 <button type="button" class="danger" on:click=move |_| sign_out_all(false)>"Sign out everywhere"</button>
             </div>
-            {move || render_loaded(list.get(), |answer| {
-                    let now = super::server_now();
+            <Suspense fallback=loading>
+            {move || list.get().map(|answer| shown(answer, |answer: SessionsAnswer| {
+                    let now = session::server_now();
                     view! {
                         <ul class="session-list">
                             {answer.active.into_iter().map(|session| {
@@ -85,8 +75,8 @@ pub fn Sessions() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any()
-                })}
-        </Protected>
+                }))}
+            </Suspense>
     }
 }
 

@@ -1,7 +1,10 @@
 //! `/signin`: the sign-in form.
 
+use crate::paths::next_from_query;
+use crate::session;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
 
 #[component]
 pub fn SignIn() -> impl IntoView {
@@ -17,8 +20,7 @@ pub fn SignIn() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    #[cfg(feature = "hydrate")]
-    let (auth, navigate) = (expect_context::<super::Auth>(), leptos_router::hooks::use_navigate());
+    let (navigate, location) = (use_navigate(), use_location());
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         if form.pending.get_untracked() {
@@ -26,8 +28,8 @@ pub fn SignIn() -> impl IntoView {
         }
         form.pending.set(true);
         form.problem.set(None);
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(submit(form, auth, navigate.clone()));
+        let next = next_from_query(&location.search.get_untracked()).unwrap_or_else(|| "/".into());
+        leptos::task::spawn_local(submit(form, next, navigate.clone()));
     };
 
     let SignInForm { email, password, remember_me, problem, pending } = form;
@@ -69,30 +71,17 @@ struct SignInForm {
     pending: RwSignal<bool>,
 }
 
-/// Signs in and goes to the page the user came for (`next`), else the dashboard.
-#[cfg(feature = "hydrate")]
-async fn submit(form: SignInForm, auth: super::Auth, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
-    use crate::client::http::CallError;
-    let outcome = crate::client::session::sign_in(
-        &form.email.get_untracked(),
-        &form.password.get_untracked(),
-        form.remember_me.get_untracked(),
-    )
-    .await;
+/// Signs in and goes to `next`, the page the user came for.
+async fn submit(form: SignInForm, next: String, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+    let outcome =
+        session::sign_in(form.email.get_untracked(), form.password.get_untracked(), form.remember_me.get_untracked())
+            .await;
     form.pending.set(false);
-    let problem = match outcome {
-        Ok(user) => {
+    match outcome {
+        Ok(_) => {
             form.password.set(String::new());
-            auth.status.set(super::AuthStatus::SignedIn(user));
-            let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-            navigate(&crate::paths::next_from_query(&search).unwrap_or_else(|| "/".into()), Default::default());
-            return;
+            navigate(&next, Default::default());
         }
-        Err(CallError::Refused { body, .. }) => body
-            .and_then(|b| b.logout_message.filter(|m| !m.is_empty()).or(b.message))
-            .unwrap_or_else(|| "Sign-in failed.".into()),
-        Err(CallError::Unavailable { .. }) => crate::ui::state::UNREACHABLE.into(),
-        Err(CallError::SessionEnded(ending)) => ending.message,
-    };
-    form.problem.set(Some(problem));
+        Err(error) => form.problem.set(Some(session::describe(&error))),
+    }
 }

@@ -2,15 +2,13 @@
 //! confirms the session with the server on focus and every 5 minutes while visible, keeps the
 //! status the UI and `window.__tokenMonitor.getTokenStatus()` show, and logs it every 30 s.
 
-use crate::api::Me;
-use crate::client::http::{self, CallError, Method};
-use crate::client::{activity, session, tokens, tracker};
-use crate::contract::UserView;
-use crate::ui::state::{RETRY_NOTICE, TokenStatus};
+use crate::contract::{TokenLevel, TokenStatus};
+use crate::session::context::{browser_now, client};
+use crate::session::renew::{self, RenewError};
+use crate::session::view::RETRY_NOTICE;
+use crate::session::{activity, tracker};
 use gloo_events::EventListener;
 use leptos::prelude::Set;
-use leptos::server_fn::ServerFn;
-use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
 const TICK_MS: u32 = 1_000;
@@ -19,13 +17,6 @@ const LOG_EVERY_TICKS: u64 = 30;
 const CONFIRM_EVERY_SECS: f64 = 300.0;
 const WARNING_SECS: i64 = 5 * 60;
 const CRITICAL_SECS: i64 = 86_400;
-
-thread_local! {
-    static REFRESHING: Cell<bool> = const { Cell::new(false) };
-    /// Browser time before which no refresh is retried (after a 5xx or network failure).
-    static RETRY_AT: Cell<f64> = const { Cell::new(0.0) };
-    static LAST_CONFIRM: Cell<f64> = const { Cell::new(0.0) };
-}
 
 pub fn start() {
     install_global();
@@ -46,20 +37,20 @@ pub fn start() {
 
 /// The status of SPEC §4, on the server's clock.
 pub fn status() -> TokenStatus {
-    let Some(held) = tokens::get() else {
-        return TokenStatus { level: "signed_out".into(), ..TokenStatus::default() };
+    let Some(held) = client().held() else {
+        return TokenStatus::signed_out();
     };
-    let now = tokens::server_now() as i64;
+    let now = client().server_now() as i64;
     let access_in = (held.token.access_expires_at - now).max(0);
     let session_in = (held.token.refresh_expires_at - now).max(0);
     let level = if access_in == 0 || session_in == 0 {
-        "expired"
+        TokenLevel::Expired
     } else if session_in < CRITICAL_SECS {
-        "critical"
+        TokenLevel::Critical
     } else if access_in < WARNING_SECS {
-        "warning"
+        TokenLevel::Warning
     } else {
-        "ok"
+        TokenLevel::Ok
     };
     TokenStatus {
         signed_in: true,
@@ -67,7 +58,7 @@ pub fn status() -> TokenStatus {
         access_expires_in_secs: Some(access_in),
         session_expires_at: Some(held.token.refresh_expires_at),
         session_expires_in_secs: Some(session_in),
-        level: level.into(),
+        level,
         last_refresh_at: Some(held.received_at),
         session_id: Some(held.token.session_id.clone()),
     }
@@ -79,7 +70,7 @@ async fn tick_forever() {
         gloo_timers::future::TimeoutFuture::new(TICK_MS).await;
         ticks += 1;
         let status = status();
-        if let Some(view) = crate::client::view() {
+        if let Some(view) = client().view() {
             view.status.set(status.clone());
             view.idle_secs.set(activity::idle_secs());
         }
@@ -94,7 +85,7 @@ async fn tick_forever() {
         let visible = web_sys::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if visible && tokens::browser_now() - LAST_CONFIRM.with(Cell::get) >= CONFIRM_EVERY_SECS {
+        if visible && browser_now() - client().monitor.last_confirm.get() >= CONFIRM_EVERY_SECS {
             confirm();
         }
     }
@@ -103,68 +94,72 @@ async fn tick_forever() {
 /// Refreshes at `exp − min(60 s, ttl/5)`; a tab that wakes (timers may have slept with it)
 /// refreshes a token that is past half its life.
 fn refresh_if_due(waking: bool) {
-    let Some(held) = tokens::get() else { return };
+    let client = client();
+    let Some(held) = client.held() else { return };
     let expires_at = held.token.access_expires_at as f64;
     let ttl = (expires_at - held.received_at as f64).max(1.0);
     let due = if waking { expires_at - ttl / 2.0 } else { expires_at - 60.0_f64.min(ttl / 5.0) };
-    let retry_ok = tokens::browser_now() >= RETRY_AT.with(Cell::get);
-    if tokens::server_now() < due || !retry_ok || REFRESHING.with(|r| r.replace(true)) {
+    let monitor = &client.monitor;
+    let retry_ok = browser_now() >= monitor.retry_at.get();
+    if client.server_now() < due || !retry_ok || monitor.refreshing.replace(true) {
         return;
     }
-    leptos::task::spawn_local(async {
-        match session::refresh().await {
+    leptos::task::spawn_local(async move {
+        let view = client.view();
+        match renew::refresh().await {
             Ok(_) => {
-                RETRY_AT.with(|at| at.set(0.0));
-                if let Some(view) = crate::client::view() {
+                monitor.retry_at.set(0.0);
+                if let Some(view) = view {
                     view.retry_notice.set(None);
                 }
             }
-            Err(CallError::SessionEnded(ending)) => tracker::logout(ending),
-            Err(_) => {
-                RETRY_AT.with(|at| at.set(tokens::browser_now() + 5.0));
-                if let Some(view) = crate::client::view() {
+            Err(RenewError::Ended(ending)) => tracker::logout(ending),
+            Err(RenewError::Failed(_)) => {
+                monitor.retry_at.set(browser_now() + 5.0);
+                if let Some(view) = view {
                     view.retry_notice.set(Some(RETRY_NOTICE.into()));
                 }
             }
         }
-        REFRESHING.with(|r| r.set(false));
+        monitor.refreshing.set(false);
     });
 }
 
 /// Asks the server whether the session still lives, so a device revoked elsewhere learns it.
 fn confirm() {
-    if tokens::get().is_none() {
+    if client().held().is_none() {
         return;
     }
-    LAST_CONFIRM.with(|at| at.set(tokens::browser_now()));
+    client().monitor.last_confirm.set(browser_now());
     leptos::task::spawn_local(async {
-        let _: Result<UserView, CallError> = http::call(Method::Get, Me::PATH, &()).await;
+        // The answer does not matter here: the transport acts on an ending.
+        let _ = crate::api::me().await;
     });
 }
 
 /// With an idle timeout: the countdown in the last minute, then a confirmation that carries the idle
 /// time, which the server answers with IDLE_TIMEOUT.
 fn watch_idle() {
-    let Some(held) = tokens::get() else { return };
+    let Some(held) = client().held() else { return };
     let timeout = held.token.idle_timeout_secs as i64;
     if timeout == 0 {
         return;
     }
     let idle = activity::idle_secs();
-    if let Some(view) = crate::client::view() {
+    if let Some(view) = client().view() {
         view.idle_countdown.set((idle >= timeout - 60).then(|| (timeout - idle).max(0)));
     }
-    if idle >= timeout && tokens::browser_now() - LAST_CONFIRM.with(Cell::get) >= 2.0 {
+    if idle >= timeout && browser_now() - client().monitor.last_confirm.get() >= 2.0 {
         confirm();
     }
 }
 
 fn log_status(status: &TokenStatus) {
-    let colour = match status.level.as_str() {
-        "ok" => "color:#15803d",
-        "warning" => "color:#b45309;font-weight:bold",
-        "critical" | "expired" => "color:#b91c1c;font-weight:bold",
-        _ => "color:#6b7280",
+    let colour = match status.level {
+        TokenLevel::Ok => "color:#15803d",
+        TokenLevel::Warning => "color:#b45309;font-weight:bold",
+        TokenLevel::Critical | TokenLevel::Expired => "color:#b91c1c;font-weight:bold",
+        TokenLevel::SignedOut => "color:#6b7280",
     };
     let text = format!(
         "%c[lanyard] {}: access token {} s, session {} s, idle {} s",

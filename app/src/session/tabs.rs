@@ -1,7 +1,7 @@
-//! Tabs of one browser: who this tab is, the channel they talk on, and the lock that lets one
-//! refresh at a time.
+//! Tabs of one browser: the channel they talk on, and the lock that lets one refresh at a time.
 
 use crate::contract::{LogoutEvent, TokenInfo};
+use crate::session::context::client;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,20 +22,6 @@ pub enum TabMessage {
     LoggedOut { event: LogoutEvent },
 }
 
-thread_local! {
-    static TAB_ID: String = new_uuid();
-    static CHANNEL_HANDLE: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
-}
-
-/// A random UUID from the browser (no random-number crate in the WASM build).
-pub fn new_uuid() -> String {
-    web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
-}
-
-pub fn tab_id() -> String {
-    TAB_ID.with(Clone::clone)
-}
-
 /// Opens the channel and hands every message from other tabs to `on_message`.
 pub fn listen(on_message: impl Fn(TabMessage) + 'static) {
     let Ok(channel) = BroadcastChannel::new(CHANNEL) else { return };
@@ -47,16 +33,14 @@ pub fn listen(on_message: impl Fn(TabMessage) + 'static) {
     channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the page.
     handler.forget();
-    CHANNEL_HANDLE.with(|slot| *slot.borrow_mut() = Some(channel));
+    *client().channel.borrow_mut() = Some(channel);
 }
 
 pub fn broadcast(message: &TabMessage) {
     let Ok(text) = serde_json::to_string(message) else { return };
-    CHANNEL_HANDLE.with(|slot| {
-        if let Some(channel) = slot.borrow().as_ref() {
-            let _ = channel.post_message(&JsValue::from_str(&text));
-        }
-    });
+    if let Some(channel) = client().channel.borrow().as_ref() {
+        let _ = channel.post_message(&JsValue::from_str(&text));
+    }
 }
 
 #[wasm_bindgen]

@@ -1,9 +1,9 @@
 //! User activity, shared across tabs: each tab notes input (throttled, passive listeners) in
 //! localStorage, and idle time is measured from the newest note of any tab.
 
+use crate::session::context::client;
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_storage::{LocalStorage, Storage};
-use std::cell::Cell;
 
 /// localStorage key of the last activity in any tab (Unix milliseconds).
 pub const ACTIVITY_KEY: &str = "lanyard_activity";
@@ -11,19 +11,14 @@ pub const ACTIVITY_KEY: &str = "lanyard_activity";
 const THROTTLE_MS: f64 = 1_000.0;
 const EVENTS: [&str; 7] = ["mousemove", "mousedown", "keydown", "click", "scroll", "touchstart", "wheel"];
 
-thread_local! {
-    static LAST_LOCAL: Cell<f64> = Cell::new(js_sys::Date::now());
-}
-
 pub fn start() {
     let Some(window) = web_sys::window() else { return };
-    note_activity(js_sys::Date::now());
+    note_activity();
     let options = EventListenerOptions { passive: true, ..EventListenerOptions::default() };
     for event in EVENTS {
         EventListener::new_with_options(&window, event, options, |_| {
-            let now = js_sys::Date::now();
-            if now - LAST_LOCAL.with(Cell::get) >= THROTTLE_MS {
-                note_activity(now);
+            if js_sys::Date::now() - client().last_activity_ms.get() >= THROTTLE_MS {
+                note_activity();
             }
         })
         .forget();
@@ -31,14 +26,15 @@ pub fn start() {
 }
 
 /// Records activity now (also used by "Stay signed in").
-pub fn note_activity(at_ms: f64) {
-    LAST_LOCAL.with(|last| last.set(at_ms));
-    let _ = LocalStorage::set(ACTIVITY_KEY, at_ms);
+pub fn note_activity() {
+    let now = js_sys::Date::now();
+    client().last_activity_ms.set(now);
+    let _ = LocalStorage::set(ACTIVITY_KEY, now);
 }
 
 /// Seconds since the last activity in any tab.
 pub fn idle_secs() -> i64 {
     let shared: f64 = LocalStorage::get(ACTIVITY_KEY).unwrap_or(0.0);
-    let last = LAST_LOCAL.with(Cell::get).max(shared);
+    let last = client().last_activity_ms.get().max(shared);
     ((js_sys::Date::now() - last) / 1_000.0).max(0.0) as i64
 }

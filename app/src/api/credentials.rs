@@ -1,0 +1,56 @@
+//! The calls that carry credentials rather than a bearer: sign-in (a password), refresh and
+//! sign-out (the cookie), and the browser's logout event (no authentication at all). Their answers go
+//! to the caller as they come: a 401 here is a refusal of these credentials, never a cue to refresh.
+
+use crate::contract::{self, ErrorBody, LoginAnswer, TokenInfo};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use super::serve;
+#[cfg(feature = "hydrate")]
+use crate::session::wire::Plain;
+#[cfg(not(feature = "hydrate"))]
+use leptos::server_fn::client::browser::BrowserClient as Plain;
+
+/// Signs in. The refresh token goes out as the HttpOnly cookie; the access token in the body.
+#[server(prefix = "/api", endpoint = "auth/login", input = Json, client = Plain)]
+pub async fn login(
+    email: String,
+    password: String,
+    #[server(default)] remember_me: bool,
+    #[server(default)] device_id: Option<String>,
+) -> Result<LoginAnswer, ErrorBody> {
+    let call = serve::Call::current()?;
+    let (issued, user) =
+        call.answer(call.engine.login(&email, &password, remember_me, device_id.as_deref(), &call.meta).await)?;
+    call.set_tokens(&issued);
+    Ok(LoginAnswer { token: issued.token, user })
+}
+
+/// Rotates the refresh cookie and issues a new access token.
+#[server(prefix = "/api", endpoint = "auth/refresh", input = Json, client = Plain)]
+pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
+    let call = serve::Call::current()?;
+    call.no_store();
+    let issued = call.answer(call.engine.refresh(call.refresh_cookie().as_deref(), &call.meta).await)?;
+    call.set_tokens(&issued);
+    Ok(issued.token)
+}
+
+/// Signs out this device; idempotent. The cookie is cleared whatever the outcome.
+#[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
+pub async fn logout() -> Result<(), ErrorBody> {
+    let call = serve::Call::current()?;
+    call.clear_refresh_cookie();
+    call.answer(call.engine.logout(call.refresh_cookie().as_deref(), call.bearer(), &call.meta).await)
+}
+
+/// A browser's logout event, kept in the audit trail. No authentication: the session may be gone.
+#[server(prefix = "/api", endpoint = "auth/logout_event", input = Json, client = Plain)]
+pub async fn logout_event(#[server(flatten)] event: contract::LogoutEvent) -> Result<(), ErrorBody> {
+    let call = serve::Call::current()?;
+    call.answer(call.engine.record_client_event(&event, &call.meta).await)?;
+    call.set_status(204);
+    Ok(())
+}

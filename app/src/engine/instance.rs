@@ -1,0 +1,97 @@
+//! The engine itself: the one object the API talks to. It owns the store, the clock, the policy and
+//! the keys; its methods live beside the rules they serve (`sessions`, `guard`, `ending`, `accounts`,
+//! `audit`), and this file holds what they all share.
+
+use super::clock::Clock;
+use super::error::AuthResult;
+use super::jobs::Jobs;
+use super::live::LiveView;
+use super::passwords::Passwords;
+use super::policy::Policy;
+use super::store::Store;
+use super::throttle::Throttle;
+use super::tokens::{self, Keys};
+use crate::contract::JobView;
+use std::sync::Arc;
+
+/// Client logout events accepted per IP and minute.
+const CLIENT_EVENTS_PER_MINUTE: usize = 60;
+
+pub struct Engine {
+    pub store: Store,
+    /// Session, user and account state kept in memory (see `live`).
+    pub live: LiveView,
+    pub policy: Policy,
+    pub passwords: Passwords,
+    pub jobs: Jobs,
+    /// Failed sign-ins per email+IP and per IP; client logout events per IP.
+    pub(super) login_failures: Throttle,
+    pub(super) login_failures_per_ip: Throttle,
+    pub(super) client_events: Throttle,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) keys: Keys,
+}
+
+impl Engine {
+    /// Builds the engine on a migrated store. Without an explicit secret, the instance secret is read
+    /// from `settings` (created on first start), so instances and restarts share it.
+    pub async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secret: Option<String>) -> AuthResult<Self> {
+        let secret = match secret {
+            Some(secret) => secret,
+            None => store.setting_or_insert("secret", &tokens::new_secret()).await?,
+        };
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            store,
+            live: LiveView::default(),
+            passwords: Passwords::new(hashing_threads),
+            jobs: Jobs::default(),
+            login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
+            login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
+            client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
+            clock,
+            keys: Keys::derive(&secret),
+            policy,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Follows other processes' changes until the process ends (see `live`).
+    pub async fn follow_changes(self: Arc<Self>) {
+        self.live.follow(&self.store).await;
+    }
+
+    /// Starts a simulated job for `user_id`.
+    pub fn start_job(&self, user_id: &str, seconds: Option<i64>) -> AuthResult<JobView> {
+        self.jobs.start(user_id, seconds, self.now())
+    }
+
+    /// A job's progress; another user's job is "not found".
+    pub fn job_status(&self, user_id: &str, id: &str) -> AuthResult<JobView> {
+        self.jobs.status(user_id, id, self.now())
+    }
+}
+
+impl Engine {
+    /// Every hour: record the endings of sessions whose lifetime ran out, and prune history older
+    /// than 90 days (and the change sequence older than a day).
+    pub async fn keep_house(self: Arc<Self>) {
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(3_600);
+        const KEPT_DAYS: i64 = 90;
+        loop {
+            match self.sweep_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("recorded {n} expired sessions"),
+                Err(error) => tracing::warn!("sweeping expired sessions: {error}"),
+            }
+            let now = self.now();
+            if let Err(error) = self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await {
+                tracing::warn!("pruning history: {error}");
+            }
+            tokio::time::sleep(HOUR).await;
+        }
+    }
+}

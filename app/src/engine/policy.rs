@@ -1,0 +1,60 @@
+//! What an engine is configured with, and what it knows of the request a call serves.
+
+/// Lifetimes and limits (SPEC §1, §7); every value in seconds.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub access_ttl: i64,
+    pub session_ttl: i64,
+    pub remember_ttl: i64,
+    /// How long after its first use a successor may still be handed out again (SPEC §1).
+    pub refresh_grace: i64,
+    /// 0 turns the idle timeout off.
+    pub idle_timeout: i64,
+    /// Tolerance for clock skew when checking `exp` and `iat`.
+    pub leeway: i64,
+    /// Whether the refresh cookie is `Secure` (every address but loopback).
+    pub cookie_secure: bool,
+    /// Failed sign-ins allowed per email and IP, and per IP, within `login_window`.
+    pub login_max_failures: usize,
+    pub login_max_failures_per_ip: usize,
+    pub login_window: i64,
+    /// Proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            access_ttl: 3_600,
+            session_ttl: 7 * 86_400,
+            remember_ttl: 20 * 86_400,
+            refresh_grace: 10,
+            idle_timeout: 0,
+            leeway: 30,
+            cookie_secure: true,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_window: 900,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// What the API knows about the request an engine call serves; used for the audit trail and the
+/// `logout_path` of error bodies. Never holds a secret.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The page the call came from (`X-Page-Path`, else the Referer's path), never `/signin`.
+    pub page_path: String,
+    /// Seconds since the user's last activity in any tab (`X-User-Idle`).
+    pub idle_secs: Option<i64>,
+}
+
+impl RequestMeta {
+    /// Work that no request asked for: the operator CLI and the hourly sweep.
+    pub fn background() -> Self {
+        Self { page_path: "-".into(), ..Self::default() }
+    }
+}

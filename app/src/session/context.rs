@@ -1,0 +1,120 @@
+//! The browser client's one piece of state: the token (in memory only, never in storage), the
+//! signals the UI shows, and the plain values the UI must not see. It is the app's only
+//! `thread_local!`: WASM runs on one thread, and server functions' transports, which are static,
+//! need it without a reactive owner.
+
+use crate::contract::TokenInfo;
+use crate::session::view::ClientView;
+use std::cell::{Cell, RefCell};
+
+/// The token answer, the id of the user it was issued to, and when this tab got it.
+#[derive(Clone, Debug)]
+pub struct Held {
+    pub token: TokenInfo,
+    pub user_id: String,
+    /// Server clock minus browser clock, in seconds: countdowns use the server's clock.
+    pub clock_offset: f64,
+    /// Server time of this token's refresh (or sign-in).
+    pub received_at: i64,
+}
+
+/// What the token monitor remembers between ticks.
+#[derive(Default)]
+pub struct MonitorState {
+    pub refreshing: Cell<bool>,
+    /// Browser time before which no refresh is retried (after a 5xx or network failure).
+    pub retry_at: Cell<f64>,
+    pub last_confirm: Cell<f64>,
+}
+
+pub struct Client {
+    view: Cell<Option<ClientView>>,
+    held: RefCell<Option<Held>>,
+    /// A tab logs out once; later endings (other calls failing, broadcasts) are the same logout.
+    leaving: Cell<bool>,
+    /// This tab's id (`crypto.randomUUID()`).
+    pub tab_id: String,
+    /// Browser time (ms) of this tab's last user activity.
+    pub last_activity_ms: Cell<f64>,
+    pub channel: RefCell<Option<web_sys::BroadcastChannel>>,
+    pub monitor: MonitorState,
+}
+
+thread_local! {
+    static CLIENT: &'static Client = Box::leak(Box::new(Client {
+        view: Cell::new(None),
+        held: RefCell::new(None),
+        leaving: Cell::new(false),
+        tab_id: new_uuid(),
+        last_activity_ms: Cell::new(js_sys::Date::now()),
+        channel: RefCell::new(None),
+        monitor: MonitorState::default(),
+    }));
+}
+
+/// The client of this page.
+pub fn client() -> &'static Client {
+    CLIENT.with(|client| *client)
+}
+
+/// A random UUID from the browser (no random-number crate in the WASM build).
+pub fn new_uuid() -> String {
+    web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
+}
+
+/// The browser's clock in Unix seconds.
+pub fn browser_now() -> f64 {
+    js_sys::Date::now() / 1_000.0
+}
+
+impl Client {
+    /// Connects the UI's signals; true the first time (the client starts once per page load).
+    pub fn attach(&self, view: ClientView) -> bool {
+        self.view.replace(Some(view)).is_none()
+    }
+
+    /// The UI's signals, once attached.
+    pub fn view(&self) -> Option<ClientView> {
+        self.view.get()
+    }
+
+    pub fn held(&self) -> Option<Held> {
+        self.held.borrow().clone()
+    }
+
+    pub fn signed_in_user(&self) -> Option<String> {
+        self.held.borrow().as_ref().map(|held| held.user_id.clone())
+    }
+
+    pub fn access_token(&self) -> Option<String> {
+        self.held.borrow().as_ref().map(|held| held.token.access_token.clone())
+    }
+
+    pub fn hold(&self, token: TokenInfo, user_id: String) {
+        let clock_offset = token.server_time as f64 - browser_now();
+        let received_at = token.server_time;
+        *self.held.borrow_mut() = Some(Held { token, user_id, clock_offset, received_at });
+    }
+
+    pub fn drop_token(&self) {
+        *self.held.borrow_mut() = None;
+    }
+
+    /// Marks this tab as leaving; true only for the first ending.
+    pub fn begin_leaving(&self) -> bool {
+        !self.leaving.replace(true)
+    }
+
+    /// Now on the server's clock (the browser's when signed out).
+    pub fn server_now(&self) -> f64 {
+        browser_now() + self.held.borrow().as_ref().map_or(0.0, |held| held.clock_offset)
+    }
+}
+
+/// The page this tab shows (path and query), for `X-Page-Path` and endings.
+pub fn current_page() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
+    let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+    format!("{path}{search}")
+}

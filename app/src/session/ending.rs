@@ -1,0 +1,91 @@
+//! A session's end as the browser records it: the reason, the words the user reads, the page it
+//! happened on, and who noticed it.
+
+use crate::contract::{ErrorBody, LogoutCode, LogoutEvent, LogoutSource};
+use crate::paths::logout_path;
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ending {
+    pub code: LogoutCode,
+    pub message: String,
+    pub path: String,
+    pub context: Value,
+    pub source: LogoutSource,
+}
+
+impl Ending {
+    /// The end of the session for `code`, with the server's words, page and context where its
+    /// answer (`body`) has them; `page` is this tab's page (path and query).
+    pub fn new(code: LogoutCode, source: LogoutSource, body: Option<&ErrorBody>, page: &str) -> Self {
+        let body = body.filter(|b| b.logout_reason == Some(code));
+        Self {
+            code,
+            message: body
+                .and_then(|b| b.logout_message.clone())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| code.message().into()),
+            path: body.and_then(|b| b.logout_path.clone()).unwrap_or_else(|| logout_path(page)),
+            context: body.and_then(|b| b.logout_context.clone()).unwrap_or_else(|| Value::Object(Default::default())),
+            source,
+        }
+    }
+
+    /// An ending this browser decided on, on `page`.
+    pub fn local(code: LogoutCode, page: &str) -> Self {
+        Self::new(code, LogoutSource::Frontend, None, page)
+    }
+
+    /// The 401 body a call that ended the session answers its caller with.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: None,
+            message: None,
+            logout_reason: Some(self.code),
+            logout_message: Some(self.message.clone()),
+            logout_path: Some(self.path.clone()),
+            logout_context: Some(self.context.clone()),
+        }
+    }
+
+    /// The reason object of SPEC §4.
+    pub fn into_event(self, at: i64, idle_secs: i64, tab_id: String) -> LogoutEvent {
+        LogoutEvent {
+            code: self.code,
+            message: self.message,
+            path: self.path,
+            context: self.context,
+            at,
+            source: self.source,
+            idle_secs,
+            tab_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_words_and_page_win_over_the_local_ones() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"logout_reason":"ADMIN_REVOKED","logout_message":"Ended by Olga","logout_path":"/jobs","logout_context":{"by":"olga"}}"#,
+        )
+        .unwrap();
+        let ending = Ending::new(LogoutCode::AdminRevoked, LogoutSource::Backend, Some(&body), "/billing");
+        assert_eq!((ending.message.as_str(), ending.path.as_str()), ("Ended by Olga", "/jobs"));
+        assert_eq!(ending.context["by"], "olga");
+        assert_eq!(ending.to_body().logout_reason, Some(LogoutCode::AdminRevoked));
+    }
+
+    #[test]
+    fn a_local_ending_names_this_tabs_page_and_never_the_sign_in_page() {
+        let ending = Ending::local(LogoutCode::TokenRefreshFailed, "/signin?next=%2Fsessions");
+        assert_eq!(
+            (ending.message.as_str(), ending.path.as_str()),
+            ("Your session could not be renewed.", "/sessions")
+        );
+        assert_eq!(ending.source, LogoutSource::Frontend);
+    }
+}

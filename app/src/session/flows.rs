@@ -1,0 +1,186 @@
+//! What the pages ask of the session in the browser: start the client, sign in, restore after a
+//! page load, sign out, change the password, and the few browser facts the pages show.
+
+use crate::api;
+use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
+use crate::paths::signin_url;
+use crate::session::context::{client, current_page};
+use crate::session::ending::Ending;
+use crate::session::renew::{self, RenewError};
+use crate::session::view::{AuthStatus, ClientView, describe};
+use crate::session::{activity, monitor, storage, tabs, tracker};
+use leptos::prelude::*;
+
+/// Starts the client's background work, once per page load.
+pub fn start(view: ClientView) {
+    if !client().attach(view) {
+        return;
+    }
+    activity::start();
+    tabs::listen(tracker::on_tab_message);
+    monitor::start();
+}
+
+/// Signs in; a refusal (wrong credentials, suspended account, throttling) comes back as the
+/// answer's error body, and `describe` words it.
+pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<UserView, ErrorBody> {
+    let answer = api::login(email, password, remember_me, Some(storage::device_id())).await?;
+    renew::keep(answer.token, answer.user.id.clone());
+    if let Some(view) = client().view() {
+        view.auth.set(AuthStatus::SignedIn(answer.user.clone()));
+    }
+    Ok(answer.user)
+}
+
+/// How one restore attempt ended.
+enum Restored {
+    User(UserView),
+    /// The server is unavailable or busy: try again.
+    Retry,
+    /// No session to restore; the ending, if the server named one.
+    Ended(Option<Ending>),
+    /// The transport already ended the session (a call after the refresh was answered with a
+    /// reason).
+    Left,
+}
+
+/// Restores the session after a page load. No hint and no session: straight to sign-in, silently. A
+/// hint whose restore is refused: a logout with the server's reason. A 5xx or network failure is not
+/// a failed restore: the page keeps waiting and retries with backoff.
+pub async fn restore(retry_notice: RwSignal<Option<String>>) {
+    let Some(view) = client().view() else { return };
+    let mut delay_ms = 1_000;
+    loop {
+        let had_session = storage::hint().is_some();
+        match restore_once().await {
+            Restored::User(user) => {
+                retry_notice.set(None);
+                view.auth.set(AuthStatus::SignedIn(user));
+                return;
+            }
+            Restored::Retry => {
+                retry_notice.set(Some(format!("Can't reach lanyard right now; retrying in {} s.", delay_ms / 1_000)));
+                pause(delay_ms).await;
+                delay_ms = (delay_ms * 2).min(30_000);
+            }
+            Restored::Ended(Some(ending)) if had_session => {
+                view.auth.set(AuthStatus::SignedOut);
+                tracker::logout(ending);
+                return;
+            }
+            Restored::Ended(_) => {
+                tracker::forget();
+                view.auth.set(AuthStatus::SignedOut);
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().replace(&signin_url(&current_page()));
+                }
+                return;
+            }
+            Restored::Left => {
+                view.auth.set(AuthStatus::SignedOut);
+                return;
+            }
+        }
+    }
+}
+
+/// A refresh from the cookie, then the user. A lapsed plan (402) keeps the session: the user then
+/// comes from the billing status, which has no plan check.
+async fn restore_once() -> Restored {
+    match renew::refresh().await {
+        Ok(_) => {}
+        Err(RenewError::Ended(ending)) => return Restored::Ended(Some(ending)),
+        Err(RenewError::Failed(answer)) => {
+            let retry = answer.status().is_none_or(|status| status == 429 || status >= 500);
+            return if retry { Restored::Retry } else { Restored::Ended(None) };
+        }
+    }
+    let user = match api::me().await {
+        Err(error) if error.logout_reason.is_some_and(|code| !code.ends_session()) => {
+            api::billing_status().await.map(|billing| billing.user)
+        }
+        other => other,
+    };
+    match user {
+        Ok(user) => Restored::User(user),
+        Err(error) if error.ends_session() => Restored::Left,
+        Err(error) if error.error.is_some_and(ErrorCode::is_transient) => Restored::Retry,
+        Err(_) => Restored::Ended(None),
+    }
+}
+
+/// Signs out this device: the server ends the session, and the tracker records MANUAL_LOGOUT.
+pub async fn sign_out() {
+    let _ = api::logout().await;
+    tracker::logout(Ending::local(LogoutCode::ManualLogout, &current_page()));
+}
+
+/// Signs out every other session (`keep_current`), or every session including this one.
+pub async fn sign_out_all(keep_current: bool) -> Result<LogoutAllAnswer, ErrorBody> {
+    let answer = api::logout_all(keep_current).await?;
+    if !keep_current {
+        tracker::logout(Ending::local(LogoutCode::LogoutAll, &current_page()));
+    }
+    Ok(answer)
+}
+
+/// Changes the password; this session carries on with the new token, the others end. The error is
+/// in words for the user.
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), String> {
+    match api::change_password(current_password, new_password).await {
+        Ok(token) => {
+            let user_id = client().signed_in_user().unwrap_or_default();
+            renew::keep(token, user_id);
+            Ok(())
+        }
+        Err(error) if error.error == Some(ErrorCode::WrongPassword) => Err("The current password is incorrect.".into()),
+        Err(error) => Err(describe(&error)),
+    }
+}
+
+/// Notes user activity now ("Stay signed in").
+pub fn note_activity() {
+    activity::note_activity();
+}
+
+/// Now, in Unix seconds on the server's clock as this browser knows it.
+pub fn server_now() -> i64 {
+    client().server_now() as i64
+}
+
+pub fn tab_id() -> String {
+    client().tab_id.clone()
+}
+
+/// The logout history, newest first.
+pub fn logout_history() -> Vec<LogoutEvent> {
+    storage::history()
+}
+
+/// The reason the sign-in banner shows, taken (cleared) from storage.
+pub fn take_logout_reason() -> Option<LogoutEvent> {
+    storage::take_reason()
+}
+
+/// A Unix time as the user's browser writes dates.
+pub fn local_time(at: i64) -> String {
+    let time = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1_000.0));
+    String::from(time.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// Waits `ms` milliseconds.
+pub async fn pause(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+/// Logs `text` to the console under `label`.
+pub fn console_log(label: &str, text: &str) {
+    web_sys::console::log_2(&label.into(), &text.into());
+}
+
+/// Puts `text` on the clipboard; false if the browser refused.
+pub async fn copy_to_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let written = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(written).await.is_ok()
+}

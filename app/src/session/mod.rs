@@ -1,0 +1,50 @@
+//! Sessions in the browser, and the one face the pages (`ui/`) use for them.
+//!
+//! Compiled in both builds. The pure parts, [`rules`] (what an answer means for the session),
+//! [`ending`] and [`view`] (the signals the UI shows), are the same everywhere and tested natively.
+//! The browser parts exist only in the `hydrate` build; in the server build [`offline`] stands in
+//! with the same names, so the pages need no `#[cfg]` of their own.
+//!
+//! Layers, each importing only those below it:
+//! `flows` → `monitor` → `transport` → `renew` → `wire` → `tracker`, `tabs`, `storage`,
+//! `activity` → `context`; and everywhere `rules`, `ending`, `view`, `contract`, `paths`.
+
+pub mod ending;
+pub mod rules;
+pub mod view;
+
+#[cfg(feature = "hydrate")]
+mod activity;
+#[cfg(feature = "hydrate")]
+mod context;
+#[cfg(feature = "hydrate")]
+mod flows;
+#[cfg(feature = "hydrate")]
+mod monitor;
+#[cfg(feature = "hydrate")]
+mod renew;
+#[cfg(feature = "hydrate")]
+mod storage;
+#[cfg(feature = "hydrate")]
+mod tabs;
+#[cfg(feature = "hydrate")]
+mod tracker;
+#[cfg(feature = "hydrate")]
+pub mod transport;
+#[cfg(feature = "hydrate")]
+pub mod wire;
+
+#[cfg(not(feature = "hydrate"))]
+mod offline;
+
+#[cfg(feature = "hydrate")]
+pub use flows::{
+    change_password, console_log, copy_to_clipboard, local_time, logout_history, note_activity, pause, restore,
+    server_now, sign_in, sign_out, sign_out_all, start, tab_id, take_logout_reason,
+};
+#[cfg(not(feature = "hydrate"))]
+pub use offline::{
+    change_password, console_log, copy_to_clipboard, local_time, logout_history, note_activity, pause, restore,
+    server_now, sign_in, sign_out, sign_out_all, start, tab_id, take_logout_reason,
+};
+pub use view::{AuthStatus, ClientView, describe, problem};

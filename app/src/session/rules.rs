@@ -1,0 +1,253 @@
+//! The never-logout rules of SPEC §4 as one pure decision: what an answer to a call means for the
+//! session. Only a named reason, a failed refresh, an answer for another user, or a refresh that did
+//! not cure a lost sign-in ends a session; 402, 403, 5xx, unreadable answers, timeouts and network
+//! loss never do. The browser transport asks [`classify`] after every answer and does what it says.
+
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource};
+
+/// A call's answer, as far as the rules look at it.
+#[derive(Clone, Copy, Debug)]
+pub enum Reply<'a> {
+    /// No answer: the network failed or the deadline passed.
+    Lost,
+    Answered {
+        status: u16,
+        /// The error body, if the answer had one the API writes.
+        body: Option<&'a ErrorBody>,
+        /// `X-Session-User`, if the answer carried it.
+        session_user: Option<&'a str>,
+    },
+}
+
+/// Which kind of call the answer belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A call with the bearer: it may be renewed and retried.
+    Authenticated,
+    /// The refresh itself: a 401 is the end of the session, with the server's reason or
+    /// TOKEN_REFRESH_FAILED.
+    Refresh,
+}
+
+/// What the transport does with an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hand the answer to the caller.
+    Answer,
+    /// Renew the access token (one refresh across tabs), then send the call again.
+    RefreshThenRetry,
+    /// A sensitive action wants a fresh password check (403 REAUTH_REQUIRED); the session is kept.
+    Reauth,
+    /// The session is over, for this reason, named by the server or decided here.
+    Ended(LogoutCode, LogoutSource),
+    /// A refusal that keeps the session.
+    Kept(Refusal),
+    /// Nothing usable came back; the session is kept and the call may be tried again later.
+    Unavailable,
+}
+
+/// Why a call was refused while the session lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// 402: the plan needs attention (the billing notice).
+    Plan,
+    /// 403: not allowed (a permission message in place).
+    Forbidden,
+    /// Any other 4xx: the request itself was refused.
+    Request(u16),
+}
+
+/// How many times a call is renewed and sent again before a 401 without a reason counts as
+/// unavailable (SPEC §4 "Deadlines": at most twice, and never an ending).
+pub const MAX_RENEWALS: u32 = 2;
+
+/// The decision for `reply` to a call of `kind`, `renewals` refreshes into the call, while
+/// `signed_in` is the user this tab holds a token for.
+pub fn classify(kind: CallKind, reply: Reply<'_>, signed_in: Option<&str>, renewals: u32) -> Verdict {
+    let Reply::Answered { status, body, session_user } = reply else {
+        return Verdict::Unavailable;
+    };
+    let named = body.and_then(|b| b.logout_reason).filter(|code| code.ends_session());
+    let error = body.and_then(|b| b.error);
+    // An answer for another user than this tab's is discarded; a missing header is no mismatch.
+    let other_user = matches!((session_user, signed_in), (Some(answered), Some(held)) if answered != held);
+    if other_user && (status < 300 || status == 402 || status == 403) {
+        return Verdict::Ended(LogoutCode::SessionUserMismatch, LogoutSource::Frontend);
+    }
+    match (kind, status) {
+        (_, 200..=299) => Verdict::Answer,
+        (_, 401) if named.is_some() => {
+            Verdict::Ended(named.unwrap_or(LogoutCode::TokenRefreshFailed), LogoutSource::Backend)
+        }
+        (CallKind::Refresh, 401) => Verdict::Ended(LogoutCode::TokenRefreshFailed, LogoutSource::Frontend),
+        (CallKind::Authenticated, 401) if renewals < MAX_RENEWALS => Verdict::RefreshThenRetry,
+        (CallKind::Authenticated, 401) => Verdict::Unavailable,
+        (CallKind::Authenticated, 403) if error == Some(ErrorCode::AuthCredentialsMissing) => {
+            if renewals == 0 {
+                Verdict::RefreshThenRetry
+            } else {
+                Verdict::Ended(LogoutCode::AuthCredentialsMissing, LogoutSource::Frontend)
+            }
+        }
+        (_, 403) if error == Some(ErrorCode::ReauthRequired) => Verdict::Reauth,
+        (_, 402) => Verdict::Kept(Refusal::Plan),
+        (_, 403) => Verdict::Kept(Refusal::Forbidden),
+        (_, status @ 400..=499) => Verdict::Kept(Refusal::Request(status)),
+        _ => Verdict::Unavailable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per row of SPEC §4's rules for what may and may not end a session.
+
+    use super::*;
+    use CallKind::{Authenticated, Refresh};
+
+    const ADA: Option<&str> = Some("u-ada");
+
+    fn body(json: &str) -> ErrorBody {
+        serde_json::from_str(json).expect("an error body")
+    }
+
+    fn answered(status: u16, body: Option<&ErrorBody>) -> Reply<'_> {
+        Reply::Answered { status, body, session_user: None }
+    }
+
+    fn call(status: u16, body: Option<&ErrorBody>) -> Verdict {
+        classify(Authenticated, answered(status, body), ADA, 0)
+    }
+
+    fn token_invalid() -> ErrorBody {
+        body(r#"{"logout_reason": null, "error": "ACCESS_TOKEN_INVALID", "message": "expired"}"#)
+    }
+
+    #[test]
+    fn a_success_is_the_answer() {
+        assert_eq!(call(200, None), Verdict::Answer);
+        assert_eq!(call(204, None), Verdict::Answer);
+    }
+
+    #[test]
+    fn a_401_with_a_named_reason_ends_the_session_with_that_reason() {
+        let ended = body(r#"{"logout_reason": "LOGOUT_ALL", "logout_message": "You signed out everywhere."}"#);
+        assert_eq!(call(401, Some(&ended)), Verdict::Ended(LogoutCode::LogoutAll, LogoutSource::Backend));
+    }
+
+    #[test]
+    fn a_401_without_a_reason_renews_and_retries() {
+        assert_eq!(call(401, Some(&token_invalid())), Verdict::RefreshThenRetry);
+        assert_eq!(call(401, None), Verdict::RefreshThenRetry, "a 401 without a readable body too");
+    }
+
+    #[test]
+    fn a_401_without_a_reason_after_renewals_is_unavailable_never_an_ending() {
+        let invalid = token_invalid();
+        let reply = answered(401, Some(&invalid));
+        assert_eq!(classify(Authenticated, reply, ADA, 1), Verdict::RefreshThenRetry);
+        assert_eq!(classify(Authenticated, reply, ADA, MAX_RENEWALS), Verdict::Unavailable);
+    }
+
+    #[test]
+    fn credentials_missing_renews_once_then_ends_if_not_cured() {
+        let missing = body(r#"{"error": "AUTH_CREDENTIALS_MISSING", "logout_reason": null}"#);
+        let reply = answered(403, Some(&missing));
+        assert_eq!(classify(Authenticated, reply, ADA, 0), Verdict::RefreshThenRetry);
+        assert_eq!(
+            classify(Authenticated, reply, ADA, 1),
+            Verdict::Ended(LogoutCode::AuthCredentialsMissing, LogoutSource::Frontend)
+        );
+    }
+
+    #[test]
+    fn a_403_keeps_the_session() {
+        let forbidden = body(r#"{"error": "FORBIDDEN", "message": "no", "logout_reason": null}"#);
+        assert_eq!(call(403, Some(&forbidden)), Verdict::Kept(Refusal::Forbidden));
+        assert_eq!(call(403, None), Verdict::Kept(Refusal::Forbidden));
+    }
+
+    #[test]
+    fn a_403_reauth_required_asks_for_the_password_and_keeps_the_session() {
+        let reauth = body(r#"{"error": "REAUTH_REQUIRED", "logout_reason": null}"#);
+        assert_eq!(call(403, Some(&reauth)), Verdict::Reauth);
+    }
+
+    #[test]
+    fn a_402_keeps_the_session_and_shows_the_billing_notice() {
+        let lapsed = body(r#"{"logout_reason": "PLAN_INACTIVE", "logout_message": "Your plan is inactive"}"#);
+        assert_eq!(call(402, Some(&lapsed)), Verdict::Kept(Refusal::Plan));
+    }
+
+    #[test]
+    fn a_plan_code_in_a_401_is_no_ending() {
+        let odd = body(r#"{"logout_reason": "PLAN_MISSING"}"#);
+        assert_eq!(call(401, Some(&odd)), Verdict::RefreshThenRetry);
+    }
+
+    #[test]
+    fn other_4xx_refuse_the_call_and_keep_the_session() {
+        for status in [400, 404, 405, 409, 413, 415, 429] {
+            assert_eq!(call(status, None), Verdict::Kept(Refusal::Request(status)), "{status}");
+        }
+    }
+
+    #[test]
+    fn any_5xx_keeps_the_session() {
+        for status in [500, 502, 503, 504] {
+            assert_eq!(call(status, None), Verdict::Unavailable, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_non_json_body_decides_nothing_by_itself() {
+        // The transport passes `None` for a body it could not read.
+        assert_eq!(call(502, None), Verdict::Unavailable);
+        assert_eq!(call(200, None), Verdict::Answer);
+    }
+
+    #[test]
+    fn a_timeout_or_network_loss_keeps_the_session() {
+        assert_eq!(classify(Authenticated, Reply::Lost, ADA, 0), Verdict::Unavailable);
+        assert_eq!(classify(Refresh, Reply::Lost, ADA, 0), Verdict::Unavailable);
+    }
+
+    #[test]
+    fn an_answer_for_another_user_ends_the_session() {
+        for status in [200, 402, 403] {
+            let reply = Reply::Answered { status, body: None, session_user: Some("u-eve") };
+            assert_eq!(
+                classify(Authenticated, reply, ADA, 0),
+                Verdict::Ended(LogoutCode::SessionUserMismatch, LogoutSource::Frontend),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_without_the_user_header_is_no_mismatch() {
+        let reply = Reply::Answered { status: 200, body: None, session_user: None };
+        assert_eq!(classify(Authenticated, reply, ADA, 0), Verdict::Answer);
+        let restoring = Reply::Answered { status: 200, body: None, session_user: Some("u-ada") };
+        assert_eq!(classify(Refresh, restoring, None, 0), Verdict::Answer, "no user held yet");
+    }
+
+    #[test]
+    fn a_refresh_401_ends_with_the_servers_reason_or_token_refresh_failed() {
+        let reused = body(r#"{"logout_reason": "REFRESH_TOKEN_REUSED"}"#);
+        assert_eq!(
+            classify(Refresh, answered(401, Some(&reused)), ADA, 0),
+            Verdict::Ended(LogoutCode::RefreshTokenReused, LogoutSource::Backend)
+        );
+        assert_eq!(
+            classify(Refresh, answered(401, None), ADA, 0),
+            Verdict::Ended(LogoutCode::TokenRefreshFailed, LogoutSource::Frontend)
+        );
+    }
+
+    #[test]
+    fn a_refresh_that_fails_for_any_other_reason_keeps_the_session() {
+        assert_eq!(classify(Refresh, answered(503, None), ADA, 0), Verdict::Unavailable);
+        assert_eq!(classify(Refresh, answered(429, None), ADA, 0), Verdict::Kept(Refusal::Request(429)));
+        assert_eq!(classify(Refresh, answered(403, None), ADA, 0), Verdict::Kept(Refusal::Forbidden));
+    }
+}

@@ -1,0 +1,149 @@
+//! What the UI shows of the session: one set of signals, provided once by the app and handed to
+//! the browser client at start. The server render (all empty) equals the first client render.
+
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, TokenStatus, UserView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where the session stands in this tab.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthStatus {
+    /// Not yet known: the server render and the first client render of a protected page.
+    Restoring,
+    SignedIn(UserView),
+    SignedOut,
+}
+
+/// A call that failed, and what the client decided (for the debug panel).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiFailure {
+    pub at: i64,
+    pub path: String,
+    /// The HTTP status, or 0 when no answer arrived.
+    pub status: u16,
+    /// E.g. "kept session: 403".
+    pub decision: String,
+}
+
+/// What the user reads when the API cannot be reached and a retry is up to them.
+pub const UNREACHABLE: &str = "Can't reach lanyard right now; try again shortly.";
+/// The notice while the client retries by itself.
+pub const RETRY_NOTICE: &str = "Can't reach lanyard right now; your session is kept. Retrying…";
+/// A 403 on a page.
+pub const NO_PERMISSION: &str = "You don't have permission to view this page.";
+
+/// How many failures the debug panel keeps.
+pub const FAILURES_KEPT: usize = 20;
+
+/// The session's signals. `Copy`: every component and the client hold the same handles.
+#[derive(Clone, Copy)]
+pub struct ClientView {
+    pub auth: RwSignal<AuthStatus>,
+    /// "Session ended" + this message, shown briefly before going to the sign-in page.
+    pub ended_notice: RwSignal<Option<String>>,
+    /// Shown while the API cannot be reached (5xx, network): the session is kept.
+    pub retry_notice: RwSignal<Option<String>>,
+    /// Shown after a 402: the plan needs attention.
+    pub billing_notice: RwSignal<Option<String>>,
+    pub status: RwSignal<TokenStatus>,
+    /// Idle seconds, and when an idle timeout is near, the seconds left.
+    pub idle_secs: RwSignal<i64>,
+    pub idle_countdown: RwSignal<Option<i64>>,
+    pub failures: RwSignal<Vec<ApiFailure>>,
+    /// Whether the debug panel exists at all (`LANYARD_DEBUG_PANEL`).
+    pub debug_panel: bool,
+}
+
+impl ClientView {
+    pub fn new(debug_panel: bool) -> Self {
+        Self {
+            auth: RwSignal::new(AuthStatus::Restoring),
+            ended_notice: RwSignal::new(None),
+            retry_notice: RwSignal::new(None),
+            billing_notice: RwSignal::new(None),
+            status: RwSignal::new(TokenStatus::signed_out()),
+            idle_secs: RwSignal::new(0),
+            idle_countdown: RwSignal::new(None),
+            failures: RwSignal::new(Vec::new()),
+            debug_panel,
+        }
+    }
+
+    /// The signed-in user, if any (tracked).
+    pub fn user(&self) -> Option<UserView> {
+        match self.auth.get() {
+            AuthStatus::SignedIn(user) => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The signed-in user, if any, read without tracking (for event handlers).
+    pub fn user_untracked(&self) -> Option<UserView> {
+        match self.auth.get_untracked() {
+            AuthStatus::SignedIn(user) => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn record_failure(&self, failure: ApiFailure) {
+        self.failures.update(|failures| {
+            failures.insert(0, failure);
+            failures.truncate(FAILURES_KEPT);
+        });
+    }
+}
+
+/// What a failed call tells the user in place, keyed on the answer's codes; `None` when the
+/// session ended (the tracker is already taking the tab to the sign-in page).
+pub fn problem(error: &ErrorBody) -> Option<String> {
+    (!error.ends_session()).then(|| describe(error))
+}
+
+/// A failed call in words for the user: the permission message for a 403, the retry message when
+/// the API could not be reached, else the answer's own words.
+pub fn describe(error: &ErrorBody) -> String {
+    match error.error {
+        Some(ErrorCode::Forbidden) => NO_PERMISSION.into(),
+        Some(code) if code.is_transient() => UNREACHABLE.into(),
+        _ => error
+            .logout_message
+            .clone()
+            .filter(|m| !m.is_empty())
+            .or_else(|| error.message.clone())
+            .or_else(|| error.logout_reason.map(|code| code.message().into()))
+            .unwrap_or_else(|| "The request was refused.".into()),
+    }
+}
+
+/// The words of the billing notice after a 402.
+pub fn billing_message(error: Option<&ErrorBody>) -> String {
+    error
+        .and_then(|b| b.logout_message.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| LogoutCode::PlanInactive.message().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> ErrorBody {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn problems_are_keyed_on_the_codes() {
+        assert_eq!(problem(&body(r#"{"error":"FORBIDDEN","logout_reason":null}"#)).unwrap(), NO_PERMISSION);
+        assert_eq!(problem(&body(r#"{"error":"UNREACHABLE","logout_reason":null}"#)).unwrap(), UNREACHABLE);
+        assert_eq!(problem(&body(r#"{"error":"INTERNAL","logout_reason":null}"#)).unwrap(), UNREACHABLE);
+        assert_eq!(
+            problem(&body(r#"{"logout_reason":"PLAN_MISSING","logout_message":""}"#)).unwrap(),
+            LogoutCode::PlanMissing.message()
+        );
+        assert_eq!(
+            problem(&body(r#"{"error":"NOT_FOUND","message":"Nothing here.","logout_reason":null}"#)).unwrap(),
+            "Nothing here."
+        );
+        assert_eq!(problem(&body(r#"{"logout_reason":"LOGOUT_ALL"}"#)), None);
+    }
+}
