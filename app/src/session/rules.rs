@@ -74,11 +74,13 @@ pub fn classify(kind: CallKind, reply: Reply<'_>, signed_in: Option<&str>, renew
     if other_user && (status < 300 || status == 402 || status == 403) {
         return Verdict::Ended(LogoutCode::SessionUserMismatch, LogoutSource::Frontend);
     }
+    if status == 401
+        && let Some(code) = named
+    {
+        return Verdict::Ended(code, LogoutSource::Backend);
+    }
     match (kind, status) {
         (_, 200..=299) => Verdict::Answer,
-        (_, 401) if named.is_some() => {
-            Verdict::Ended(named.unwrap_or(LogoutCode::TokenRefreshFailed), LogoutSource::Backend)
-        }
         (CallKind::Refresh, 401) => Verdict::Ended(LogoutCode::TokenRefreshFailed, LogoutSource::Frontend),
         (CallKind::Authenticated, 401) if renewals < MAX_RENEWALS => Verdict::RefreshThenRetry,
         (CallKind::Authenticated, 401) => Verdict::Unavailable,
