@@ -59,6 +59,36 @@ macro_rules! closed_set {
     };
 }
 
+/// A credential or key: on the wire and in the database it is its text, but its `Debug` names only
+/// that it is there, so no log line, panic or `dbg!` can carry it. Read it with [`Secret::expose`].
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
 /// A name that is not a member of a closed set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{name:?} is not a {set}")]
@@ -178,6 +208,24 @@ closed_set! {
 }
 
 closed_set! {
+    /// Whether an account may be used; anything but `active` refuses its sessions (SPEC §2).
+    pub enum AccountStatus {
+        Active = "active",
+        Suspended = "suspended",
+        Cancelled = "cancelled",
+    }
+}
+
+closed_set! {
+    /// The state of an account's plan; only `active` passes the plan check.
+    pub enum PlanStatus {
+        Active = "active",
+        Inactive = "inactive",
+        None = "none",
+    }
+}
+
+closed_set! {
     /// How close the session is to its end, as `getTokenStatus()` reports it (SPEC §4); the first
     /// that applies wins, in this order.
     pub enum TokenLevel {
@@ -232,7 +280,7 @@ pub struct UserView {
 /// the client schedules its work by. `server_time` lets the client count down on the server's clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TokenInfo {
-    pub access_token: String,
+    pub access_token: Secret,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
     pub session_id: String,
@@ -365,8 +413,8 @@ pub struct Diagnostics {
     pub access_expires_at: i64,
     pub last_active_at: i64,
     pub rotation_count: i64,
-    pub account_status: Option<String>,
-    pub plan_status: Option<String>,
+    pub account_status: Option<AccountStatus>,
+    pub plan_status: Option<PlanStatus>,
     pub idle_timeout_secs: u64,
     pub events: Vec<EventView>,
 }
@@ -374,8 +422,7 @@ pub struct Diagnostics {
 /// The answer of `/api/billing/status`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BillingStatus {
-    /// `active`, `inactive` or `none`.
-    pub plan_status: String,
+    pub plan_status: PlanStatus,
     pub account_name: Option<String>,
     /// The signed-in user: the one answer that names them without a plan check.
     pub user: UserView,

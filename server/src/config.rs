@@ -1,7 +1,32 @@
 //! Configuration: every setting from the environment (SPEC §7) or the command line, checked at start.
 
-use clap::{Args, Parser, Subcommand};
+use anyhow::Context as _;
+use app::contract::{AccountStatus, PlanStatus, Role, Secret};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+
+/// A command-line value that must be a member of one of the contract's closed sets, parsed by its
+/// names so `--help` lists them.
+fn member_of<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(all.iter().map(|member| name(*member)))
+        .map(move |given| *all.iter().find(|member| name(**member) == given).expect("one of the possible values"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "server", about = "lanyard: sessions that never end by accident")]
@@ -55,8 +80,8 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         password: String,
-        #[arg(long, default_value = "viewer", value_parser = ["owner", "admin", "viewer"])]
-        role: String,
+        #[arg(long, default_value = "viewer", value_parser = member_of(Role::ALL, Role::as_str))]
+        role: Role,
         /// The account to join; the shared "default" account when omitted.
         #[arg(long)]
         account: Option<String>,
@@ -69,15 +94,15 @@ pub enum AccountCommand {
     Status {
         #[arg(long)]
         email: String,
-        #[arg(value_parser = ["active", "suspended", "cancelled"])]
-        status: String,
+        #[arg(value_parser = member_of(AccountStatus::ALL, AccountStatus::as_str))]
+        status: AccountStatus,
     },
     /// Set the account's plan.
     Plan {
         #[arg(long)]
         email: String,
-        #[arg(value_parser = ["active", "inactive", "none"])]
-        plan: String,
+        #[arg(value_parser = member_of(PlanStatus::ALL, PlanStatus::as_str))]
+        plan: PlanStatus,
     },
 }
 
@@ -112,7 +137,7 @@ pub struct Config {
     /// Signing secret. Unset, one is generated on first start and kept in the database, so restarts
     /// and instances sharing the database share it.
     #[arg(long, env = "LANYARD_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
 
     /// Access-token lifetime in seconds.
     #[arg(long, env = "LANYARD_ACCESS_TTL", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(1..))]
@@ -151,20 +176,20 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
 
     /// `on` shows the auth debug panel (Ctrl+Shift+D); `off` removes it.
-    #[arg(long, env = "LANYARD_DEBUG_PANEL", default_value = "on", value_parser = ["on", "off"])]
-    pub debug_panel: String,
+    #[arg(long, env = "LANYARD_DEBUG_PANEL", value_enum, default_value_t = Switch::On)]
+    pub debug_panel: Switch,
 
     /// Whether the refresh cookie is Secure; defaults to true unless the site address is loopback.
     #[arg(long, env = "LANYARD_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
 
     /// `text` or `json` log lines.
-    #[arg(long, env = "LANYARD_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
-    pub log_format: String,
+    #[arg(long, env = "LANYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Seed the demo account on an empty database (1) or not (0).
-    #[arg(long, env = "LANYARD_DEMO", default_value = "1", value_parser = ["0", "1"])]
-    pub demo: String,
+    #[arg(long, env = "LANYARD_DEMO", default_value = "1", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub demo: bool,
 
     /// The cargo-leptos output name: the site serves /pkg/<name>.js, .wasm and .css.
     #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "lanyard")]
@@ -183,13 +208,13 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn policy(&self) -> Result<app::engine::Policy, String> {
+    pub fn policy(&self) -> anyhow::Result<app::engine::Policy> {
         let trusted_proxies = self
             .trusted_proxies
             .iter()
             .map(|p| p.trim())
             .filter(|p| !p.is_empty())
-            .map(|p| p.parse().map_err(|_| format!("LANYARD_TRUSTED_PROXIES: {p:?} is not an IP address")))
+            .map(|p| p.parse().with_context(|| format!("LANYARD_TRUSTED_PROXIES: {p:?} is not an IP address")))
             .collect::<Result<_, _>>()?;
         Ok(app::engine::Policy {
             access_ttl: self.access_ttl,
@@ -207,11 +232,7 @@ impl Config {
     }
 
     pub fn ui(&self) -> app::ui::UiSettings {
-        app::ui::UiSettings { debug_panel: self.debug_panel == "on" }
-    }
-
-    pub fn seeds_demo(&self) -> bool {
-        self.demo == "1"
+        app::ui::UiSettings { debug_panel: self.debug_panel == Switch::On }
     }
 
     pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
@@ -224,11 +245,57 @@ impl Config {
             .build()
     }
 
-    /// The configuration of a fresh environment, for tests.
+    /// The database URL without its password, for messages.
+    pub fn redacted_database_url(&self) -> String {
+        match self.database_url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((credentials, host)) => {
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}:***@{host}")
+                }
+                None => self.database_url.clone(),
+            },
+            None => self.database_url.clone(),
+        }
+    }
+
+    /// The defaults, whatever the environment of the process running the tests says, on
+    /// `database_url` and without the demo account.
     pub fn for_tests(database_url: &str) -> Self {
-        let mut config = Cli::parse_from(["server"]).config;
+        let defaults_only = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = defaults_only.get_matches_from(["server"]);
+        let mut config = Cli::from_arg_matches(&matches).expect("the defaults are valid").config;
         config.database_url = database_url.to_owned();
-        config.demo = "0".into();
+        config.demo = false;
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_configuration_ignores_the_environment() {
+        // SAFETY: no other test of this binary reads or writes the environment.
+        unsafe { std::env::set_var("LANYARD_ACCESS_TTL", "7") };
+        let config = Config::for_tests("sqlite://x.db");
+        unsafe { std::env::remove_var("LANYARD_ACCESS_TTL") };
+        assert_eq!(config.access_ttl, 3_600);
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn the_database_password_stays_out_of_messages() {
+        let config = Config::for_tests("postgres://lanyard:hunter2@db:5432/lanyard");
+        assert_eq!(config.redacted_database_url(), "postgres://lanyard:***@db:5432/lanyard");
+        assert_eq!(Config::for_tests("sqlite://data/x.db").redacted_database_url(), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn the_secret_stays_out_of_debug_output() {
+        let mut config = Config::for_tests("sqlite://x.db");
+        config.secret = Some("hunter2".into());
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

@@ -116,7 +116,7 @@ async fn strict_transport_security(
     next: Next,
 ) -> Response {
     let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let over_tls = peer.is_some_and(|peer| engine.policy.trusted_proxies.contains(&peer))
+    let over_tls = peer.is_some_and(|peer| engine.policy().trusted_proxies.contains(&peer))
         && request.headers().get("x-forwarded-proto").is_some_and(|proto| proto == "https");
     let mut response = next.run(request).await;
     if over_tls {

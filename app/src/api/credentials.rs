@@ -2,7 +2,7 @@
 //! sign-out (the cookie), and the browser's logout event (no authentication at all). Their answers go
 //! to the caller as they come: a 401 here is a refusal of these credentials, never a cue to refresh.
 
-use crate::contract::{self, ErrorBody, LoginAnswer, TokenInfo};
+use crate::contract::{self, ErrorBody, LoginAnswer, Secret, TokenInfo};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -17,13 +17,13 @@ use leptos::server_fn::client::browser::BrowserClient as Plain;
 #[server(prefix = "/api", endpoint = "auth/login", input = Json, client = Plain)]
 pub async fn login(
     email: String,
-    password: String,
+    password: Secret,
     #[server(default)] remember_me: bool,
     #[server(default)] device_id: Option<String>,
 ) -> Result<LoginAnswer, ErrorBody> {
     let call = serve::Call::current()?;
     let (issued, user) =
-        call.answer(call.engine.login(&email, &password, remember_me, device_id.as_deref(), &call.meta).await)?;
+        call.answer(call.engine.login(&email, password.expose(), remember_me, device_id.as_deref(), &call.meta).await)?;
     call.set_tokens(&issued);
     Ok(LoginAnswer { token: issued.token, user })
 }

@@ -1,6 +1,8 @@
 //! The server functions, at the stable paths of SPEC §3. Each is thin: read the request, call the
 //! engine, answer; all the rules live in the engine. The bodies exist only in the server build.
 
+#[cfg(feature = "ssr")]
+mod answer;
 pub mod credentials;
 #[cfg(feature = "ssr")]
 pub mod serve;
@@ -8,7 +10,7 @@ pub mod serve;
 pub use credentials::{Login, Logout, LogoutEvent, Refresh, login, logout, logout_event, refresh};
 
 use crate::contract::{
-    self, ErrorBody, ErrorCode, JobView, LogoutAllAnswer, LogoutReport, SessionsAnswer, TokenInfo, UserView,
+    self, ErrorBody, ErrorCode, JobView, LogoutAllAnswer, LogoutReport, Secret, SessionsAnswer, TokenInfo, UserView,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
@@ -22,7 +24,7 @@ use crate::session::transport::Authenticated;
 use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 
 #[cfg(feature = "ssr")]
-use crate::engine::guard::PlanCheck;
+use crate::engine::PlanCheck;
 
 /// Roles that may use the admin pages.
 #[cfg(feature = "ssr")]
@@ -98,11 +100,12 @@ pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
 
 /// Changes the password; the answer carries a new refresh cookie for this session.
 #[server(prefix = "/api", endpoint = "auth/password", input = Json, client = Authenticated)]
-pub async fn change_password(current_password: String, new_password: String) -> Result<TokenInfo, ErrorBody> {
+pub async fn change_password(current_password: Secret, new_password: Secret) -> Result<TokenInfo, ErrorBody> {
     let call = serve::Call::current()?;
     let principal = call.authenticate(PlanCheck::Skipped).await?;
-    let issued =
-        call.answer(call.engine.change_password(&principal, &current_password, &new_password, &call.meta).await)?;
+    let issued = call.answer(
+        call.engine.change_password(&principal, current_password.expose(), new_password.expose(), &call.meta).await,
+    )?;
     call.set_tokens(&issued);
     Ok(issued.token)
 }

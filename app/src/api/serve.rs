@@ -4,12 +4,11 @@
 // The server functions' error type is the wire body itself (SPEC §2), returned by value.
 #![allow(clippy::result_large_err)]
 
+use super::answer;
 use crate::contract::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
 };
-use crate::engine::guard::{PlanCheck, Principal};
-use crate::engine::sessions::Issued;
-use crate::engine::{AuthError, AuthResult, Engine, RequestMeta};
+use crate::engine::{AuthError, AuthResult, Engine, Issued, PlanCheck, Principal, RequestMeta};
 use crate::paths::logout_path;
 use axum::extract::ConnectInfo;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -33,10 +32,10 @@ impl Call {
         let (Some(engine), Some(parts), Some(response)) =
             (use_context::<Arc<Engine>>(), use_context::<Parts>(), use_context::<ResponseOptions>())
         else {
-            return Err(AuthError::Internal("server function called without its context".into()).to_body("/"));
+            return Err(answer::body(&AuthError::Internal("server function called without its context".into()), "/"));
         };
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        let ip = client_ip(peer, &parts.headers, &engine.policy.trusted_proxies).map(|ip| ip.to_string());
+        let ip = client_ip(peer, &parts.headers, &engine.policy().trusted_proxies).map(|ip| ip.to_string());
         let meta = RequestMeta {
             ip,
             user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
@@ -56,11 +55,11 @@ impl Call {
                 AuthError::Unavailable(detail) => tracing::warn!("database unavailable: {detail}"),
                 _ => {}
             }
-            self.response.set_status(StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-            if let Some(secs) = error.retry_after() {
+            self.response.set_status(answer::status(&error));
+            if let Some(secs) = answer::retry_after(&error) {
                 self.response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
             }
-            error.to_body(&self.meta.page_path)
+            answer::body(&error, &self.meta.page_path)
         })
     }
 
@@ -114,7 +113,7 @@ impl Call {
     pub fn set_tokens(&self, issued: &Issued) {
         self.no_store();
         self.set_session_user(&issued.user_id);
-        self.set_refresh_cookie(&issued.refresh_token, issued.refresh_max_age());
+        self.set_refresh_cookie(issued.refresh_token.expose(), issued.refresh_max_age());
     }
 
     pub fn clear_refresh_cookie(&self) {
@@ -126,7 +125,7 @@ impl Call {
             .path(REFRESH_COOKIE_PATH)
             .http_only(true)
             .same_site(cookie::SameSite::Strict)
-            .secure(self.engine.policy.cookie_secure)
+            .secure(self.engine.policy().cookie_secure)
             .max_age(cookie::time::Duration::seconds(max_age))
             .build();
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {

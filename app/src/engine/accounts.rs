@@ -7,7 +7,7 @@ use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
-use super::store::{AccountField, Store};
+use super::store::{AccountChange, Store};
 use crate::contract::{AdminOverview, LogoutCode, Role};
 
 /// The account a user joins when the operator names none.
@@ -45,21 +45,10 @@ impl Engine {
     }
 }
 
-/// Account states the operator can set.
-pub const ACCOUNT_STATUSES: [&str; 3] = ["active", "suspended", "cancelled"];
-pub const PLAN_STATUSES: [&str; 3] = ["active", "inactive", "none"];
-
 impl Engine {
     /// Sets the status or plan of the account of the user `email`. Sessions are not touched here: the
     /// next call of each is judged against the new state, on every instance.
-    pub async fn set_account(&self, email: &str, field: AccountField, value: &str) -> AuthResult<String> {
-        let allowed: &[&str] = match field {
-            AccountField::Status => &ACCOUNT_STATUSES,
-            AccountField::Plan => &PLAN_STATUSES,
-        };
-        if !allowed.contains(&value) {
-            return Err(AuthError::BadRequest(format!("{value:?} is not one of {allowed:?}")));
-        }
+    pub async fn change_account(&self, email: &str, change: AccountChange) -> AuthResult<String> {
         let account_id = self
             .store
             .user_by_email(email)
@@ -69,7 +58,7 @@ impl Engine {
             .ok_or_else(|| AuthError::BadRequest(format!("{email} has no account")))?;
         let now = self.now();
         let mut tx = self.store.write_tx().await?;
-        Store::set_account_field(&mut tx, &account_id, field, value).await?;
+        Store::change_account(&mut tx, &account_id, change).await?;
         let change = Change::Account(account_id.clone());
         change.publish(&mut tx, &self.store, now).await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
-//! The one error type of the engine, and how each variant answers over HTTP (SPEC §2).
+//! The one error type of the engine: what went wrong, in the engine's words. How each variant
+//! answers over HTTP is the API's business (`api::answer`).
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutCode};
+use crate::contract::{ErrorCode, LogoutCode};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,69 +35,9 @@ pub enum AuthError {
     Internal(String),
 }
 
-/// How long a client should wait before retrying after a 503.
-const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
-
 impl AuthError {
     pub fn logout(code: LogoutCode, context: Value) -> Self {
         Self::Logout { code, context }
-    }
-
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::Logout { code, .. } => code.http_status(),
-            Self::AccessTokenInvalid(_) | Self::InvalidCredentials => 401,
-            Self::BadRequest(_) | Self::Weak(_) => 400,
-            Self::Forbidden { .. } => 403,
-            Self::NotFound => 404,
-            Self::RateLimited { .. } => 429,
-            Self::Unavailable(_) => 503,
-            Self::Internal(_) => 500,
-        }
-    }
-
-    /// Seconds for the `Retry-After` header, for the answers that have one.
-    pub fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::RateLimited { retry_after } => Some(*retry_after),
-            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
-            _ => None,
-        }
-    }
-
-    /// The safe JSON body; `page_path` is the page the call came from (never a secret).
-    pub fn to_body(&self, page_path: &str) -> ErrorBody {
-        let logout_fields = |reason: Option<LogoutCode>, message: &str, context: Value| ErrorBody {
-            error: None,
-            message: None,
-            logout_reason: reason,
-            logout_message: Some(message.to_owned()),
-            logout_path: Some(page_path.to_owned()),
-            logout_context: Some(context),
-        };
-        let plain = ErrorBody::plain;
-        match self {
-            Self::Logout { code, context } => logout_fields(Some(*code), code.message(), context.clone()),
-            Self::AccessTokenInvalid(_) => ErrorBody {
-                error: Some(ErrorCode::AccessTokenInvalid),
-                message: Some("The access token is missing, malformed or expired; refresh it.".into()),
-                ..logout_fields(None, "", Value::Object(Default::default()))
-            },
-            Self::InvalidCredentials => ErrorBody {
-                error: Some(ErrorCode::InvalidCredentials),
-                message: Some("The email or password is incorrect.".into()),
-                ..logout_fields(None, "", Value::Object(Default::default()))
-            },
-            Self::BadRequest(message) => plain(ErrorCode::BadRequest, message),
-            Self::Weak(message) => plain(ErrorCode::WeakPassword, message),
-            Self::Forbidden { code, message } => plain(*code, message),
-            Self::NotFound => plain(ErrorCode::NotFound, "Nothing here."),
-            Self::RateLimited { .. } => plain(ErrorCode::RateLimited, "Too many attempts; try again later."),
-            Self::Unavailable(_) => {
-                plain(ErrorCode::ServiceUnavailable, "The service is briefly unavailable; try again.")
-            }
-            Self::Internal(_) => plain(ErrorCode::Internal, "Something went wrong on our side."),
-        }
     }
 }
 
@@ -110,13 +51,52 @@ impl From<sqlx::Error> for AuthError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Protocol(_) => Self::Unavailable(error.to_string()),
-            // SQLITE_BUSY: another writer held the file past the busy timeout; retryable.
-            sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
-                Self::Unavailable(error.to_string())
-            }
+            sqlx::Error::Database(ref db) if is_sqlite_busy(db.as_ref()) => Self::Unavailable(error.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }
 }
 
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), with their extended codes (`code & 0xff`): another writer
+/// held the file past the busy timeout, so the call may be retried.
+fn is_sqlite_busy(error: &dyn sqlx::error::DatabaseError) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && error
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+}
+
 pub type AuthResult<T> = Result<T, AuthError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::any::{AnyPoolOptions, install_default_drivers};
+
+    /// A writer that meets another's lock past the busy timeout gets SQLITE_BUSY: a retryable 503,
+    /// whatever the wording of SQLite's message.
+    #[tokio::test]
+    async fn a_busy_sqlite_file_is_unavailable_not_internal() {
+        install_default_drivers();
+        let dir = std::env::temp_dir().join(format!("lanyard-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("busy.db").display());
+        let pool = AnyPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE IF NOT EXISTS t (x INTEGER)").execute(&pool).await.unwrap();
+        let mut holder = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut *holder).await.unwrap();
+        let mut other = pool.acquire().await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0").execute(&mut *other).await.unwrap();
+        let error = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *other).await.unwrap_err();
+        assert!(matches!(AuthError::from(error), AuthError::Unavailable(_)));
+
+        let constraint = sqlx::query("INSERT INTO missing VALUES (1)").execute(&mut *other).await.unwrap_err();
+        assert!(matches!(AuthError::from(constraint), AuthError::Internal(_)));
+        drop((holder, other));
+        pool.close().await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -6,7 +6,7 @@ use super::instance::Engine;
 use super::live::Entry;
 use super::policy::RequestMeta;
 use super::store::SessionState;
-use crate::contract::{LogoutCode, Role, UserView};
+use crate::contract::{AccountStatus, LogoutCode, PlanStatus, Role, UserView};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ pub struct Principal {
     pub user: UserView,
     pub session_id: String,
     /// The account's plan: `active`, `inactive` or `none`.
-    pub plan: String,
+    pub plan: PlanStatus,
     /// When the access token that authenticated the call expires (0 on refresh).
     pub access_expires_at: i64,
 }
@@ -105,16 +105,16 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
     if state.session_account_id.as_deref() != Some(account_id.as_str()) {
         return refuse(LogoutCode::SessionAccountMismatch, json!({ "user_account_id": account_id }));
     }
-    match state.account_status.as_deref() {
-        Some("active") => {}
-        Some("suspended") => return refuse(LogoutCode::AccountSuspended, json!({ "account_status": "suspended" })),
-        _ => return refuse(LogoutCode::AccountCancelled, json!({ "account_status": state.account_status })),
+    if let Some(code) = account_refusal(state.account_status) {
+        return refuse(code, json!({ "account_status": state.account_status }));
     }
     if plan == PlanCheck::Required {
-        match state.account_plan.as_deref() {
-            Some("active") => {}
-            Some("inactive") => return refuse(LogoutCode::PlanInactive, json!({ "plan": "inactive" })),
-            _ => return refuse(LogoutCode::PlanMissing, json!({ "plan": state.account_plan })),
+        match state.account_plan {
+            Some(PlanStatus::Active) => {}
+            Some(PlanStatus::Inactive) => {
+                return refuse(LogoutCode::PlanInactive, json!({ "plan": PlanStatus::Inactive }));
+            }
+            missing => return refuse(LogoutCode::PlanMissing, json!({ "plan": missing })),
         }
     }
     Ok(Principal {
@@ -123,12 +123,21 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
             email: email.clone(),
             account_id: Some(account_id.clone()),
             account_name: state.account_name.clone(),
-            role: state.role.as_deref().and_then(Role::parse).unwrap_or(Role::Viewer),
+            role: state.role.unwrap_or(Role::Viewer),
         },
         session_id: state.session_id.clone(),
-        plan: state.account_plan.clone().unwrap_or_else(|| "none".into()),
+        plan: state.account_plan.unwrap_or(PlanStatus::None),
         access_expires_at: 0,
     })
+}
+
+/// Why an account in `status` refuses its sessions and sign-ins, if it does.
+pub(super) fn account_refusal(status: Option<AccountStatus>) -> Option<LogoutCode> {
+    match status {
+        Some(AccountStatus::Active) => None,
+        Some(AccountStatus::Suspended) => Some(LogoutCode::AccountSuspended),
+        Some(AccountStatus::Cancelled) | None => Some(LogoutCode::AccountCancelled),
+    }
 }
 
 fn merge(mut base: Value, extra: Value) -> Value {
@@ -227,12 +236,11 @@ mod tests {
             end_reason: None,
             user_id: Some("u1".into()),
             email: Some("owner@example.com".into()),
-            role: Some("owner".into()),
-            user_account_id: Some("a1".into()),
+            role: Some(Role::Owner),
             account_id: Some("a1".into()),
             account_name: Some("demo".into()),
-            account_status: Some("active".into()),
-            account_plan: Some("active".into()),
+            account_status: Some(AccountStatus::Active),
+            account_plan: Some(PlanStatus::Active),
         }
     }
 
@@ -285,13 +293,13 @@ mod tests {
         assert_eq!(refused(&moved, 1_500, PlanCheck::Required), LogoutCode::SessionAccountMismatch);
 
         let suspended_and_lapsed = SessionState {
-            account_status: Some("suspended".into()),
-            account_plan: Some("inactive".into()),
+            account_status: Some(AccountStatus::Suspended),
+            account_plan: Some(PlanStatus::Inactive),
             ..live_state()
         };
         assert_eq!(refused(&suspended_and_lapsed, 1_500, PlanCheck::Required), LogoutCode::AccountSuspended);
 
-        let lapsed = SessionState { account_plan: Some("inactive".into()), ..live_state() };
+        let lapsed = SessionState { account_plan: Some(PlanStatus::Inactive), ..live_state() };
         let refusal = judge(&lapsed, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!((refusal.code, refusal.ends_now), (LogoutCode::PlanInactive, false));
         assert!(judge(&lapsed, check("u1", 1_500, PlanCheck::Skipped)).is_ok());

@@ -11,19 +11,19 @@ use super::policy::Policy;
 use super::store::Store;
 use super::throttle::Throttle;
 use super::tokens::{self, Keys};
-use crate::contract::JobView;
+use crate::contract::{JobView, Secret};
 use std::sync::Arc;
 
 /// Client logout events accepted per IP and minute.
 const CLIENT_EVENTS_PER_MINUTE: usize = 60;
 
 pub struct Engine {
-    pub store: Store,
+    pub(super) store: Store,
     /// Session, user and account state kept in memory (see `live`).
-    pub live: LiveView,
-    pub policy: Policy,
-    pub passwords: Passwords,
-    pub jobs: Jobs,
+    pub(super) live: LiveView,
+    pub(super) policy: Policy,
+    pub(super) passwords: Passwords,
+    pub(super) jobs: Jobs,
     /// Failed sign-ins per email+IP and per IP; client logout events per IP.
     pub(super) login_failures: Throttle,
     pub(super) login_failures_per_ip: Throttle,
@@ -33,12 +33,18 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Connects to the database at `url` (creating a SQLite file, migrating either) and builds the
+    /// engine on it.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>, policy: Policy, secret: Option<Secret>) -> AuthResult<Self> {
+        Self::new(Store::connect(url).await?, clock, policy, secret).await
+    }
+
     /// Builds the engine on a migrated store. Without an explicit secret, the instance secret is read
     /// from `settings` (created on first start), so instances and restarts share it.
-    pub async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secret: Option<String>) -> AuthResult<Self> {
+    async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secret: Option<Secret>) -> AuthResult<Self> {
         let secret = match secret {
             Some(secret) => secret,
-            None => store.setting_or_insert("secret", &tokens::new_secret()).await?,
+            None => store.setting_or_insert("secret", &tokens::new_secret()).await?.into(),
         };
         let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
@@ -50,9 +56,13 @@ impl Engine {
             login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
             clock,
-            keys: Keys::derive(&secret),
+            keys: Keys::derive(secret.expose()),
             policy,
         })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn now(&self) -> i64 {

@@ -1,26 +1,17 @@
 //! The in-process view of session, user and account state, so an authenticated call needs no
 //! database round trip, kept current on every write here and on every change another process makes.
 //!
-//! Every write that can change a guard verdict publishes a [`Change`] in the same transaction. On
-//! SQLite the other processes poll the `changes` table (its ids commit in order, since SQLite has one
-//! writer); on PostgreSQL a NOTIFY carries the change and is delivered on commit. A listener that
-//! reconnects may have missed notifications, so it forgets the whole view.
+//! Every write that can change a guard verdict publishes a [`Change`] in the same transaction, on the
+//! store's change feed; a gap in the feed (a reconnecting listener) forgets the whole view.
 
 use super::error::AuthResult;
-use super::store::{Dialect, SessionState, Store, Tx};
+use super::store::{FeedEvent, SessionState, Store, Tx};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
-
-/// The NOTIFY channel of changes on PostgreSQL.
-pub const CHANNEL: &str = "lanyard_changes";
 
 /// Entries kept at most; past that the view starts over (it is a cache: misses reload).
 const MAX_ENTRIES: usize = 200_000;
-
-/// How often a SQLite instance looks for other processes' changes (SPEC §6: ~250 ms).
-const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What changed, named by the id it concerns; the view forgets every entry it touches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,20 +43,7 @@ impl Change {
     /// Records the change in `tx`; other processes learn of it once `tx` commits.
     pub async fn publish(&self, tx: &mut Tx, store: &Store, now: i64) -> AuthResult<()> {
         let (kind, subject) = self.parts();
-        sqlx::query("INSERT INTO changes (at, kind, subject) VALUES ($1, $2, $3)")
-            .bind(now)
-            .bind(kind)
-            .bind(subject)
-            .execute(tx.conn())
-            .await?;
-        if store.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(format!("{kind}:{subject}"))
-                .execute(tx.conn())
-                .await?;
-        }
-        Ok(())
+        store.publish_change(tx, kind, subject, now).await
     }
 }
 
@@ -119,14 +97,6 @@ impl LiveView {
     pub fn clear(&self) {
         self.sessions.write().expect("live view lock").clear();
     }
-
-    pub fn len(&self) -> usize {
-        self.sessions.read().expect("live view lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl Entry {
@@ -144,83 +114,24 @@ impl Entry {
 }
 
 impl LiveView {
-    /// Follows other processes' changes until the process ends.
+    /// Follows other processes' changes until the future is dropped.
     pub async fn follow(&self, store: &Store) {
-        match store.dialect {
-            Dialect::Sqlite => self.poll_changes(store).await,
-            Dialect::Postgres => self.listen_for_changes(store).await,
-        }
-    }
-
-    async fn poll_changes(&self, store: &Store) {
-        let mut last_seen = loop {
-            match store.latest_change_id().await {
-                Ok(id) => break id,
-                Err(error) => {
-                    tracing::warn!("reading the change sequence: {error}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        };
-        loop {
-            tokio::time::sleep(POLL_INTERVAL).await;
-            match store.changes_after(last_seen).await {
-                Ok(changes) => {
-                    for (id, kind, subject) in changes {
-                        last_seen = last_seen.max(id);
-                        if let Some(change) = Change::parse(&kind, &subject) {
-                            self.apply(&change);
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!("polling changes: {error}"),
-            }
-        }
-    }
-
-    async fn listen_for_changes(&self, store: &Store) {
-        loop {
-            let listener = async {
-                let mut listener = sqlx::postgres::PgListener::connect(&store.url).await?;
-                listener.listen(CHANNEL).await?;
-                Ok::<_, sqlx::Error>(listener)
-            };
-            let mut listener = match listener.await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!("listening for changes: {error}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            // Anything may have changed while no one was listening.
-            self.clear();
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(notification)) => {
-                        let change = notification.payload().split_once(':').and_then(|(k, s)| Change::parse(k, s));
-                        match change {
-                            Some(change) => self.apply(&change),
-                            None => self.clear(),
-                        }
-                    }
-                    // The connection dropped: notifications may be lost, so forget everything; the
-                    // next `try_recv` reconnects.
-                    Ok(None) => self.clear(),
-                    Err(error) => {
-                        tracing::warn!("change listener failed: {error}");
-                        self.clear();
-                        break;
-                    }
-                }
-            }
-        }
+        store
+            .follow_changes(|event| match event {
+                FeedEvent::Change { kind, subject } => match Change::parse(&kind, &subject) {
+                    Some(change) => self.apply(&change),
+                    None => self.clear(),
+                },
+                FeedEvent::Gap => self.clear(),
+            })
+            .await;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::{AccountStatus, PlanStatus, Role};
 
     fn state(session: &str, user: &str, account: &str) -> SessionState {
         SessionState {
@@ -235,12 +146,11 @@ mod tests {
             end_reason: None,
             user_id: Some(user.into()),
             email: Some("e".into()),
-            role: Some("owner".into()),
-            user_account_id: Some(account.into()),
+            role: Some(Role::Owner),
             account_id: Some(account.into()),
             account_name: Some("n".into()),
-            account_status: Some("active".into()),
-            account_plan: Some("active".into()),
+            account_status: Some(AccountStatus::Active),
+            account_plan: Some(PlanStatus::Active),
         }
     }
 
@@ -256,7 +166,7 @@ mod tests {
         view.apply(&Change::User("u1".into()));
         assert!(view.get("s2").is_none() && view.get("s3").is_some());
         view.apply(&Change::Account("a2".into()));
-        assert!(view.is_empty());
+        assert!(view.sessions.read().unwrap().is_empty());
     }
 
     #[test]

@@ -1,24 +1,32 @@
 //! The session engine (server only): tokens, sessions, the guard and the audit trail.
 //!
 //! [`Engine`] is the one object the API talks to; the API layer only reads requests and maps
-//! [`AuthError`] to answers.
+//! [`AuthError`] to answers. Everything else here is private: what the API and the server need is
+//! re-exported below, and the HTTP tests' extra reach lives in `testing` behind `test-hooks`.
 
-pub mod accounts;
-pub mod audit;
-pub mod clock;
-pub mod ending;
-pub mod error;
-pub mod guard;
-pub mod instance;
-pub mod jobs;
-pub mod live;
-pub mod passwords;
-pub mod policy;
-pub mod sessions;
-pub mod store;
-pub mod throttle;
-pub mod tokens;
+mod accounts;
+mod audit;
+mod clock;
+mod ending;
+mod error;
+mod guard;
+mod instance;
+mod jobs;
+mod live;
+mod passwords;
+mod policy;
+mod sessions;
+mod store;
+#[cfg(feature = "test-hooks")]
+pub mod testing;
+mod throttle;
+mod tokens;
 
+pub use accounts::{DEFAULT_ACCOUNT, DEMO_ACCOUNT, DEMO_PASSWORD, DEMO_USERS};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, AuthResult};
+pub use guard::{PlanCheck, Principal};
 pub use instance::Engine;
 pub use policy::{Policy, RequestMeta};
+pub use sessions::Issued;
+pub use store::AccountChange;

@@ -2,21 +2,21 @@
 
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
-use super::guard::{PlanCheck, Principal};
+use super::guard::{PlanCheck, Principal, account_refusal};
 use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{self, AuthEvent, NewSession, Store, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
-use crate::contract::{LogoutCode, SessionView, SessionsAnswer, TokenInfo, UserView};
+use crate::contract::{LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
 
 /// A token answer and the refresh token to set as the cookie.
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub token: TokenInfo,
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     pub user_id: String,
 }
 
@@ -45,14 +45,14 @@ impl Engine {
         let access_expires_at = (now + self.policy.access_ttl).min(session_expires_at);
         Ok(Issued {
             token: TokenInfo {
-                access_token: self.keys.sign_access(user_id, session_id, now, access_expires_at)?,
+                access_token: self.keys.sign_access(user_id, session_id, now, access_expires_at)?.into(),
                 access_expires_at,
                 refresh_expires_at: session_expires_at,
                 session_id: session_id.to_owned(),
                 server_time: now,
                 idle_timeout_secs: self.policy.idle_timeout.max(0) as u64,
             },
-            refresh_token,
+            refresh_token: refresh_token.into(),
             user_id: user_id.to_owned(),
         })
     }
@@ -86,7 +86,7 @@ impl Engine {
         }
 
         let user = self.store.user_by_email(email).await?;
-        let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.expose())).await?;
         let user = match user {
             Some(user) if verified => {
                 self.login_failures.reset(&throttle_key);
@@ -109,12 +109,12 @@ impl Engine {
         };
 
         let context = json!({ "user_id": user.id, "account_id": user.account_id });
-        let account_id = match (&user.account_id, user.account_status.as_deref()) {
-            (Some(id), Some("active")) => id.clone(),
-            (None, _) => return Err(AuthError::logout(LogoutCode::AccountMissing, context)),
-            (Some(_), Some("suspended")) => return Err(AuthError::logout(LogoutCode::AccountSuspended, context)),
-            (Some(_), _) => return Err(AuthError::logout(LogoutCode::AccountCancelled, context)),
+        let Some(account_id) = user.account_id.clone() else {
+            return Err(AuthError::logout(LogoutCode::AccountMissing, context));
         };
+        if let Some(code) = account_refusal(user.account_status) {
+            return Err(AuthError::logout(code, context));
+        }
 
         let ttl = if remember_me { self.policy.remember_ttl } else { self.policy.session_ttl };
         let session_id = new_id();
@@ -150,7 +150,7 @@ impl Engine {
             email: user.email.clone(),
             account_id: Some(account_id),
             account_name: user.account_name.clone(),
-            role: user.role(),
+            role: user.role,
         };
         Ok((issued, view))
     }
@@ -295,7 +295,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> AuthResult<Issued> {
         let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
-        if !self.passwords.verify(current_password, Some(&user.password_hash)).await? {
+        if !self.passwords.verify(current_password, Some(user.password_hash.expose())).await? {
             return Err(AuthError::Forbidden {
                 code: crate::contract::ErrorCode::WrongPassword,
                 message: "The current password is incorrect.",

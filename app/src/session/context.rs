@@ -87,7 +87,7 @@ impl Client {
     }
 
     pub fn access_token(&self) -> Option<String> {
-        self.held.borrow().as_ref().map(|held| held.token.access_token.clone())
+        self.held.borrow().as_ref().map(|held| held.token.access_token.expose().to_owned())
     }
 
     pub fn hold(&self, token: TokenInfo, user_id: String) {

@@ -24,7 +24,7 @@ pub fn start(view: ClientView) {
 /// Signs in; a refusal (wrong credentials, suspended account, throttling) comes back as the
 /// answer's error body, and `describe` words it.
 pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<UserView, ErrorBody> {
-    let answer = api::login(email, password, remember_me, Some(storage::device_id())).await?;
+    let answer = api::login(email, password.into(), remember_me, Some(storage::device_id())).await?;
     renew::keep(answer.token, answer.user.id.clone());
     if let Some(view) = client().view() {
         view.auth.set(AuthStatus::SignedIn(answer.user.clone()));
@@ -127,7 +127,7 @@ pub async fn sign_out_all(keep_current: bool) -> Result<LogoutAllAnswer, ErrorBo
 /// Changes the password; this session carries on with the new token, the others end. The error is
 /// in words for the user.
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), String> {
-    match api::change_password(current_password, new_password).await {
+    match api::change_password(current_password.into(), new_password.into()).await {
         Ok(token) => {
             let user_id = client().signed_in_user().unwrap_or_default();
             renew::keep(token, user_id);

@@ -3,7 +3,7 @@
 
 use super::protected::Protected;
 use crate::api;
-use crate::contract::{BillingStatus, ErrorBody};
+use crate::contract::{BillingStatus, ErrorBody, PlanStatus};
 use crate::session::{self, problem};
 use leptos::prelude::*;
 use std::future::Future;
@@ -65,8 +65,8 @@ fn billing_card(billing: BillingStatus) -> AnyView {
     view! {
         <div class="card">
             <p>"Account: "<strong>{billing.account_name.unwrap_or_default()}</strong></p>
-            <p>"Plan status: "<strong class="plan-status">{billing.plan_status.clone()}</strong></p>
-            {(billing.plan_status != "active").then(|| view! {
+            <p>"Plan status: "<strong class="plan-status">{billing.plan_status.as_str()}</strong></p>
+            {(billing.plan_status != PlanStatus::Active).then(|| view! {
                 <p class="muted">"Features that need a plan are paused; your session is unaffected."</p>
             })}
         </div>

@@ -4,7 +4,7 @@
 //! `cargo run --release -p server --bin bench`). It only talks to 127.0.0.1 and stops by itself.
 
 use app::contract::Role;
-use app::engine::clock::SystemClock;
+use app::engine::SystemClock;
 use server::config::Config;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,7 +70,7 @@ async fn bench_database(label: &str, url: &str, duration: Duration) {
     // The benchmark signs in many times from one address.
     config.login_max_failures_per_ip = u32::MAX;
     let engine = server::engine(&config, Arc::new(SystemClock)).await.expect("the engine starts");
-    server::run_background(&engine);
+    let _background = server::Background::start(&engine);
     engine.create_user("bench@example.com", PASSWORD, Role::Owner, "bench").await.expect("a user");
     let base = serve(server::web::router(engine, config.leptos_options(), config.ui())).await;
     let client = reqwest::Client::new();

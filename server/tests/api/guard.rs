@@ -3,7 +3,7 @@
 use crate::helpers::{Db, eventually, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 use app::contract::Role;
-use app::engine::tokens::{Claims, Keys};
+use app::engine::testing::{Claims, Keys};
 use serde_json::json;
 use std::time::Duration;
 
@@ -184,9 +184,11 @@ async fn a_user_without_an_account_is_signed_out(db: Db) {
 async fn a_session_moved_to_another_account_is_contaminated(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
-    let other = app.engine.store.ensure_account("other", 0).await.unwrap();
-
-    app.sql(&format!("UPDATE users SET account_id = '{other}' WHERE id = '{}'", ada.user_id)).await;
+    app.sql(
+        "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ('other', 'other', 'active', 'active', 0)",
+    )
+    .await;
+    app.sql(&format!("UPDATE users SET account_id = 'other' WHERE id = '{}'", ada.user_id)).await;
 
     let me = app.get_with_token("/api/auth/me", &ada.access).await;
     assert_eq!(me.body["logout_reason"], "SESSION_ACCOUNT_MISMATCH");

@@ -2,7 +2,7 @@
 //! clock the test controls and a plain HTTP client (cookies are handled by hand, as assertions).
 
 use app::engine::Engine;
-use app::engine::clock::ManualClock;
+use app::engine::ManualClock;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -85,6 +85,8 @@ pub struct TestApp {
     pub engine: Arc<Engine>,
     pub clock: ManualClock,
     server: tokio::task::JoinHandle<()>,
+    /// Stops the change follower and the sweep with the instance.
+    _background: server::Background,
     // Last: dropped after the server stops.
     pub db: Arc<TestDb>,
 }
@@ -111,7 +113,7 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
     adjust(&mut config);
     let clock = ManualClock::starting_at(1_800_000_000);
     let engine = server::engine(&config, Arc::new(clock.clone())).await.expect("engine starts");
-    server::run_background(&engine);
+    let background = server::Background::start(&engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::web::router(engine.clone(), config.leptos_options(), config.ui());
@@ -119,7 +121,7 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), http, engine, clock, server, db }
+    TestApp { base: format!("http://{addr}"), http, engine, clock, server, _background: background, db }
 }
 
 /// What a test reads of an answer.
@@ -221,7 +223,7 @@ macro_rules! on_both_databases {
 
 impl TestApp {
     pub fn clock_now(&self) -> i64 {
-        use app::engine::clock::Clock;
+        use app::engine::Clock;
         self.clock.now()
     }
 }
@@ -249,8 +251,8 @@ impl TestApp {
     /// Runs SQL directly, for situations no command produces (and forgets the cached view, as a
     /// hand edit of the database is not announced).
     pub async fn sql(&self, statement: &str) {
-        sqlx::query(statement).execute(&self.engine.store.pool).await.expect("the statement runs");
-        self.engine.live.clear();
+        sqlx::query(statement).execute(self.engine.database()).await.expect("the statement runs");
+        self.engine.forget_cache();
     }
 
     pub async fn post_with_token(&self, path: &str, access: &str, body: Value) -> Answer {

@@ -81,7 +81,7 @@ async fn logout_events_are_stored_validated_and_rate_limited(db: Db) {
     assert_eq!(as_beacon.status, 204, "sendBeacon posts text/plain: {:?}", as_beacon.body);
 
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_events WHERE kind = 'client_logout' AND reason = 'OTHER_TAB_LOGOUT' AND path = '/jobs' AND idle_secs = 12")
-        .fetch_one(&app.engine.store.pool)
+        .fetch_one(app.engine.database())
         .await
         .unwrap();
     assert_eq!(count, 2);

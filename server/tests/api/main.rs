@@ -9,3 +9,4 @@ mod limits;
 mod outage;
 mod revocation;
 mod rotation;
+mod schema;

@@ -4,8 +4,12 @@
 //! statement serves both dialects. Write transactions begin with `BEGIN IMMEDIATE` on SQLite so two
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
+mod feed;
+
+pub use feed::FeedEvent;
+
 use super::error::AuthResult;
-use crate::contract::{EventView, LogoutCode, Role};
+use crate::contract::{AccountStatus, EventView, LogoutCode, PlanStatus, Role, Secret};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
 use std::sync::Arc;
@@ -63,18 +67,17 @@ pub struct SessionState {
     pub end_reason: Option<String>,
     pub user_id: Option<String>,
     pub email: Option<String>,
-    pub role: Option<String>,
-    pub user_account_id: Option<String>,
+    pub role: Option<Role>,
     pub account_id: Option<String>,
     pub account_name: Option<String>,
-    pub account_status: Option<String>,
-    pub account_plan: Option<String>,
+    pub account_status: Option<AccountStatus>,
+    pub account_plan: Option<PlanStatus>,
 }
 
 const SESSION_STATE_SELECT: &str = "
     SELECT s.id AS session_id, s.user_id AS session_user_id, s.account_id AS session_account_id,
            s.created_at, s.expires_at, s.last_active_at, s.refresh_count, s.ended_at, s.end_reason,
-           u.id AS user_id, u.email, u.role, u.account_id AS user_account_id,
+           u.id AS user_id, u.email, u.role,
            a.id AS account_id, a.name AS account_name, a.status AS account_status, a.plan AS account_plan
     FROM sessions s
     LEFT JOIN users u ON u.id = s.user_id
@@ -85,24 +88,41 @@ const SESSION_STATE_SELECT: &str = "
 pub struct UserRecord {
     pub id: String,
     pub email: String,
-    pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub password_hash: Secret,
+    pub role: Role,
     pub account_id: Option<String>,
     pub account_name: Option<String>,
-    pub account_status: Option<String>,
-    pub account_plan: Option<String>,
+    pub account_status: Option<AccountStatus>,
 }
 
-impl UserRecord {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
+/// The closed sets stored as their names decode here, at the store's edge; the CHECK constraints of
+/// the schema keep other names out, and one that slipped in is an error, never a default.
+macro_rules! name_column {
+    ($($set:ty),+) => {$(
+        impl sqlx::Type<Any> for $set {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Any> for $set {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(<String as sqlx::Decode<'r, Any>>::decode(value)?.parse::<$set>()?)
+            }
+        }
+    )+};
 }
+
+name_column!(Role, AccountStatus, PlanStatus);
 
 /// One refresh token of a rotation chain.
 #[derive(Debug, Clone, FromRow)]
 pub struct RefreshTokenRow {
-    pub hash: String,
     pub session_id: String,
     pub used_at: Option<i64>,
 }
@@ -121,11 +141,11 @@ pub struct SessionRow {
     pub end_reason: Option<String>,
 }
 
-/// The account columns the operator sets.
-#[derive(Clone, Copy, Debug)]
-pub enum AccountField {
-    Status,
-    Plan,
+/// What the operator sets on an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    Status(AccountStatus),
+    Plan(PlanStatus),
 }
 
 /// What a new session records about where it came from.
@@ -288,7 +308,7 @@ impl Store {
     pub async fn user_by_email(&self, email: &str) -> AuthResult<Option<UserRecord>> {
         Ok(sqlx::query_as(
             "SELECT u.id, u.email, u.password_hash, u.role, a.id AS account_id, a.name AS account_name,
-                    a.status AS account_status, a.plan AS account_plan
+                    a.status AS account_status
              FROM users u LEFT JOIN accounts a ON a.id = u.account_id
              WHERE u.email_key = $1",
         )
@@ -367,7 +387,7 @@ impl Store {
     }
 
     pub async fn refresh_token(&self, hash: &str) -> AuthResult<Option<RefreshTokenRow>> {
-        Ok(sqlx::query_as("SELECT hash, session_id, used_at FROM refresh_tokens WHERE hash = $1")
+        Ok(sqlx::query_as("SELECT session_id, used_at FROM refresh_tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?)
@@ -472,11 +492,11 @@ impl Store {
         Ok(())
     }
 
-    /// Sets `column` (status or plan) of an account; the caller has checked the value.
-    pub async fn set_account_field(tx: &mut Tx, account_id: &str, field: AccountField, value: &str) -> AuthResult<()> {
-        let sql = match field {
-            AccountField::Status => "UPDATE accounts SET status = $1 WHERE id = $2",
-            AccountField::Plan => "UPDATE accounts SET plan = $1 WHERE id = $2",
+    /// Sets the status or the plan of an account.
+    pub async fn change_account(tx: &mut Tx, account_id: &str, change: AccountChange) -> AuthResult<()> {
+        let (sql, value) = match change {
+            AccountChange::Status(status) => ("UPDATE accounts SET status = $1 WHERE id = $2", status.as_str()),
+            AccountChange::Plan(plan) => ("UPDATE accounts SET plan = $1 WHERE id = $2", plan.as_str()),
         };
         sqlx::query(sql).bind(value).bind(account_id).execute(tx.conn()).await?;
         Ok(())
@@ -534,18 +554,6 @@ impl Store {
             None => sqlx::query_as(&format!("{SELECT} {GROUP}")).bind(since).fetch_all(&self.pool).await?,
         };
         Ok(rows)
-    }
-
-    pub async fn latest_change_id(&self) -> AuthResult<i64> {
-        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM changes").fetch_one(&self.pool).await?;
-        Ok(id.unwrap_or(0))
-    }
-
-    pub async fn changes_after(&self, id: i64) -> AuthResult<Vec<(i64, String, String)>> {
-        Ok(sqlx::query_as("SELECT id, kind, subject FROM changes WHERE id > $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?)
     }
 
     /// Removes what has been kept long enough: ended sessions (with their tokens), used refresh
