@@ -5,7 +5,8 @@
 //! store's change feed; a gap in the feed (a reconnecting listener) forgets the whole view.
 
 use super::error::AuthResult;
-use super::store::{FeedEvent, SessionState, Store, Tx};
+use super::store::feed::FeedEvent;
+use super::store::{SessionState, Store, Tx};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};

@@ -4,9 +4,7 @@
 //! statement serves both dialects. Write transactions begin with `BEGIN IMMEDIATE` on SQLite so two
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
-mod feed;
-
-pub use feed::FeedEvent;
+pub mod feed;
 
 use super::error::AuthResult;
 use crate::contract::{AccountStatus, EventView, LogoutCode, PlanStatus, Role, Secret};
