@@ -22,7 +22,7 @@ macro_rules! closed_set {
         pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
         }
@@ -50,14 +50,15 @@ macro_rules! closed_set {
         }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownName;
+            type Err = $crate::contract::UnknownName;
 
-            fn from_str(name: &str) -> Result<Self, UnknownName> {
-                Self::parse(name).ok_or_else(|| UnknownName { set: stringify!($name), name: name.to_owned() })
+            fn from_str(name: &str) -> Result<Self, $crate::contract::UnknownName> {
+                Self::parse(name).ok_or_else(|| $crate::contract::UnknownName { set: stringify!($name), name: name.to_owned() })
             }
         }
     };
 }
+pub(crate) use closed_set;
 
 /// A credential or key: on the wire and in the database it is its text, but its `Debug` names only
 /// that it is there, so no log line, panic or `dbg!` can carry it. Read it with [`Secret::expose`].
@@ -365,12 +366,43 @@ pub struct LogoutAllAnswer {
     pub ended: u64,
 }
 
-/// Where a logout was noticed: the server's answer, or the browser's own judgement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogoutSource {
-    Backend,
-    Frontend,
+closed_set! {
+    /// Where a logout was noticed: the server's answer, or the browser's own judgement.
+    pub enum LogoutSource {
+        Backend = "backend",
+        Frontend = "frontend",
+    }
+}
+
+closed_set! {
+    /// Who recorded an audit-trail line: the server itself, or a browser reporting an ending it
+    /// learnt from the server's answer (backend) or judged itself (frontend).
+    pub enum EventSource {
+        Server = "server",
+        Backend = "backend",
+        Frontend = "frontend",
+    }
+}
+
+impl From<LogoutSource> for EventSource {
+    fn from(source: LogoutSource) -> Self {
+        match source {
+            LogoutSource::Backend => Self::Backend,
+            LogoutSource::Frontend => Self::Frontend,
+        }
+    }
+}
+
+closed_set! {
+    /// What an audit-trail line records.
+    pub enum AuditKind {
+        SignedIn = "login",
+        SignInFailed = "login_failed",
+        Refreshed = "refresh",
+        PasswordChanged = "password_changed",
+        SessionEnded = "session_ended",
+        ClientLogout = "client_logout",
+    }
 }
 
 /// The reason object the browser builds for every logout (SPEC §4), kept in storage, broadcast to
@@ -393,9 +425,9 @@ pub struct LogoutEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub at: i64,
-    pub kind: String,
-    pub reason: Option<String>,
-    pub source: Option<String>,
+    pub kind: AuditKind,
+    pub reason: Option<LogoutCode>,
+    pub source: Option<EventSource>,
     pub path: Option<String>,
     pub idle_secs: Option<i64>,
     pub ip: Option<String>,
@@ -452,7 +484,7 @@ pub struct AdminOverview {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogoutCount {
     pub day: i64,
-    pub reason: String,
+    pub reason: LogoutCode,
     pub count: i64,
 }
 

@@ -139,6 +139,11 @@ pub struct Config {
     #[arg(long, env = "LANYARD_SECRET", hide_env_values = true)]
     pub secret: Option<Secret>,
 
+    /// Up to two earlier signing secrets, comma-separated: they still verify access tokens and
+    /// re-derive refresh successors, so a rotation of `LANYARD_SECRET` signs no one out.
+    #[arg(long, env = "LANYARD_SECRET_PREVIOUS", hide_env_values = true, value_delimiter = ',')]
+    pub secret_previous: Vec<Secret>,
+
     /// Access-token lifetime in seconds.
     #[arg(long, env = "LANYARD_ACCESS_TTL", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(1..))]
     pub access_ttl: i64,
@@ -229,6 +234,22 @@ impl Config {
             trusted_proxies,
             leeway: app::engine::Policy::default().leeway,
         })
+    }
+
+    /// The signing secrets; more earlier secrets than an instance keeps is a configuration error.
+    pub fn signing_secrets(&self) -> anyhow::Result<app::engine::SigningSecrets> {
+        let previous: Vec<Secret> = self.secret_previous.iter().filter(|s| !s.expose().is_empty()).cloned().collect();
+        anyhow::ensure!(
+            previous.len() <= app::engine::MAX_PREVIOUS_SECRETS,
+            "LANYARD_SECRET_PREVIOUS: at most {} earlier secrets are kept, {} were given",
+            app::engine::MAX_PREVIOUS_SECRETS,
+            previous.len()
+        );
+        anyhow::ensure!(
+            previous.is_empty() || self.secret.is_some(),
+            "LANYARD_SECRET_PREVIOUS needs LANYARD_SECRET: the earlier secrets are what it replaced"
+        );
+        Ok(app::engine::SigningSecrets { current: self.secret.clone(), previous })
     }
 
     pub fn ui(&self) -> app::ui::UiSettings {

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 /// Connects to the database (migrating it) and builds the engine on `clock`.
 pub async fn engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Engine>> {
     let policy = config.policy()?;
-    let engine = Engine::connect(&config.database_url, clock, policy, config.secret.clone())
+    let engine = Engine::connect(&config.database_url, clock, policy, config.signing_secrets()?)
         .await
         .with_context(|| format!("opening the database {}", config.redacted_database_url()))?;
     Ok(Arc::new(engine))

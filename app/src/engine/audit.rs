@@ -5,7 +5,7 @@ use super::guard::Principal;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
-use crate::contract::{Diagnostics, LogoutCount, LogoutEvent, LogoutReport, LogoutSource};
+use crate::contract::{AuditKind, Diagnostics, LogoutCount, LogoutEvent, LogoutReport};
 use crate::paths::is_local_path;
 
 /// Limits on a client logout event's fields: the event is unauthenticated, so it is kept small.
@@ -39,10 +39,6 @@ impl Engine {
         if event.tab_id.chars().count() > MAX_TAB_ID_CHARS || event.idle_secs < 0 {
             return bad("tab_id or idle_secs");
         }
-        let source = match event.source {
-            LogoutSource::Backend => "backend",
-            LogoutSource::Frontend => "frontend",
-        };
         let detail = serde_json::json!({
             "message": event.message,
             "context": event.context,
@@ -50,16 +46,12 @@ impl Engine {
             "client_at": event.at,
         });
         let record = AuthEvent {
-            at: now,
-            kind: "client_logout",
             reason: Some(event.code),
-            source: Some(source),
+            source: Some(event.source.into()),
             path: Some(&event.path),
             idle_secs: Some(event.idle_secs),
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
             detail: Some(detail.to_string()),
-            ..AuthEvent::default()
+            ..self.event(AuditKind::ClientLogout, now, meta)
         };
         let mut tx = self.store.write_tx().await?;
         Store::record_event(&mut tx, &record).await?;

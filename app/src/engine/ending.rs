@@ -7,7 +7,7 @@ use super::instance::Engine;
 use super::live::Change;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, SessionState, Store};
-use crate::contract::LogoutCode;
+use crate::contract::{AuditKind, EventSource, LogoutCode};
 
 /// Who ended a session: the user, in the very request that ended it, or anything else. Every
 /// automatic ending gets an `[AUTO-LOGOUT]` log line (SPEC §2 "Logs").
@@ -35,7 +35,7 @@ impl Engine {
             let earlier = self.store.session_state(&state.session_id).await?;
             return Ok(earlier.and_then(|s| s.end_reason).and_then(|r| LogoutCode::parse(&r)).unwrap_or(code));
         }
-        let event = AuthEvent { kind: "session_ended", reason: Some(code), ..self.session_event(now, state, meta) };
+        let event = AuthEvent { reason: Some(code), ..self.session_event(AuditKind::SessionEnded, now, state, meta) };
         Store::record_event(&mut tx, &event).await?;
         let change = Change::Session(state.session_id.clone());
         change.publish(&mut tx, &self.store, now).await?;
@@ -53,26 +53,37 @@ impl Engine {
         Ok(code)
     }
 
-    /// An audit event with the request's facts filled in.
-    pub(super) fn event<'a>(&self, now: i64, meta: &'a RequestMeta) -> AuthEvent<'a> {
+    /// A server-recorded audit event of `kind` with the request's facts filled in.
+    pub(super) fn event<'a>(&self, kind: AuditKind, now: i64, meta: &'a RequestMeta) -> AuthEvent<'a> {
         AuthEvent {
             at: now,
-            source: Some("server"),
+            kind,
+            user_id: None,
+            account_id: None,
+            session_id: None,
+            reason: None,
+            source: Some(EventSource::Server),
             path: Some(&meta.page_path),
             idle_secs: meta.idle_secs,
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
-            ..AuthEvent::default()
+            detail: None,
         }
     }
 
-    /// An audit event about `state`'s session.
-    pub(super) fn session_event<'a>(&self, now: i64, state: &'a SessionState, meta: &'a RequestMeta) -> AuthEvent<'a> {
+    /// An audit event of `kind` about `state`'s session.
+    pub(super) fn session_event<'a>(
+        &self,
+        kind: AuditKind,
+        now: i64,
+        state: &'a SessionState,
+        meta: &'a RequestMeta,
+    ) -> AuthEvent<'a> {
         AuthEvent {
             user_id: Some(&state.session_user_id),
             account_id: state.session_account_id.as_deref(),
             session_id: Some(&state.session_id),
-            ..self.event(now, meta)
+            ..self.event(kind, now, meta)
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
+use super::hooks::Step;
 use super::instance::Engine;
 use super::live::Entry;
 use super::policy::RequestMeta;
@@ -171,12 +172,25 @@ impl Engine {
         Ok(Principal { access_expires_at: claims.exp, ..principal })
     }
 
-    /// The session from the live view, loaded on a miss.
+    /// The session from the live view, read from the database on a miss (or a stale entry). A row
+    /// read while a change was applied is read again, since it may predate the change.
     pub(crate) async fn session_entry(&self, session_id: &str) -> AuthResult<Option<Arc<Entry>>> {
-        if let Some(entry) = self.live.get(session_id) {
+        const READS: usize = 3;
+        if let Some(entry) = self.live.get(session_id, self.now()) {
             return Ok(Some(entry));
         }
-        Ok(self.store.session_state(session_id).await?.map(|state| self.live.insert(state)))
+        let mut entry = None;
+        for _ in 0..READS {
+            let generation = self.live.generation();
+            let Some(state) = self.store.session_state(session_id).await? else { return Ok(None) };
+            self.hooks.reach(Step::SessionLoaded).await?;
+            let (read, kept) = self.live.keep(state, generation, self.now());
+            entry = Some(read);
+            if kept {
+                break;
+            }
+        }
+        Ok(entry)
     }
 
     /// Applies [`judge`] with this request's activity, records the ending when the verdict ends a

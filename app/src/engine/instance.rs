@@ -4,13 +4,14 @@
 
 use super::clock::Clock;
 use super::error::AuthResult;
+use super::hooks::Hooks;
 use super::jobs::Jobs;
 use super::live::LiveView;
 use super::passwords::Passwords;
 use super::policy::Policy;
 use super::store::Store;
 use super::throttle::Throttle;
-use super::tokens::{self, Keys};
+use super::tokens::{self, Keys, SigningSecrets};
 use crate::contract::{JobView, Secret};
 use std::sync::Arc;
 
@@ -30,22 +31,30 @@ pub struct Engine {
     pub(super) client_events: Throttle,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) keys: Keys,
+    /// Steps a test can hold or fail (no-ops without `test-hooks`).
+    pub(super) hooks: Hooks,
 }
 
 impl Engine {
     /// Connects to the database at `url` (creating a SQLite file, migrating either) and builds the
     /// engine on it.
-    pub async fn connect(url: &str, clock: Arc<dyn Clock>, policy: Policy, secret: Option<Secret>) -> AuthResult<Self> {
-        Self::new(Store::connect(url).await?, clock, policy, secret).await
+    pub async fn connect(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        secrets: SigningSecrets,
+    ) -> AuthResult<Self> {
+        Self::new(Store::connect(url).await?, clock, policy, secrets).await
     }
 
-    /// Builds the engine on a migrated store. Without an explicit secret, the instance secret is read
-    /// from `settings` (created on first start), so instances and restarts share it.
-    async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secret: Option<Secret>) -> AuthResult<Self> {
-        let secret = match secret {
+    /// Builds the engine on a migrated store. Without a configured secret, the instance secret is
+    /// read from `settings` (created on first start), so instances and restarts share it.
+    async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secrets: SigningSecrets) -> AuthResult<Self> {
+        let secret: Secret = match secrets.current {
             Some(secret) => secret,
             None => store.setting_or_insert("secret", &tokens::new_secret()).await?.into(),
         };
+        let previous: Vec<&str> = secrets.previous.iter().map(Secret::expose).collect();
         let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             store,
@@ -56,7 +65,8 @@ impl Engine {
             login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
             clock,
-            keys: Keys::derive(secret.expose()),
+            keys: Keys::with_previous(secret.expose(), &previous),
+            hooks: Hooks::default(),
             policy,
         })
     }

@@ -2,17 +2,24 @@
 //! database round trip, kept current on every write here and on every change another process makes.
 //!
 //! Every write that can change a guard verdict publishes a [`Change`] in the same transaction, on the
-//! store's change feed; a gap in the feed (a reconnecting listener) forgets the whole view.
+//! store's change feed; a gap in the feed (a reconnecting listener) forgets the whole view. Two more
+//! rules keep a stale entry from outliving what it mirrors: a row read while a change was applied is
+//! not kept (the generation check of [`LiveView::keep`]), and every entry is read again after
+//! [`ENTRY_TTL`] seconds, whatever the feed says.
 
 use super::error::AuthResult;
 use super::store::feed::FeedEvent;
 use super::store::{SessionState, Store, Tx};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Entries kept at most; past that the view starts over (it is a cache: misses reload).
 const MAX_ENTRIES: usize = 200_000;
+
+/// Seconds an entry is trusted without the database: the bound on staleness should the change feed
+/// ever miss a change.
+pub const ENTRY_TTL: i64 = 10;
 
 /// What changed, named by the id it concerns; the view forgets every entry it touches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +58,8 @@ impl Change {
 /// A cached session with the activity facts that are written to the database at most once a minute.
 pub struct Entry {
     pub state: SessionState,
+    /// When the row was read (Unix seconds).
+    loaded_at: i64,
     /// The newest known moment of user activity (Unix seconds).
     pub last_active: AtomicI64,
     /// The `last_active_at` value the database holds.
@@ -60,30 +69,53 @@ pub struct Entry {
 #[derive(Default)]
 pub struct LiveView {
     sessions: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Counts the changes applied, so a row read before one of them is not kept after it.
+    generation: AtomicU64,
 }
 
 impl LiveView {
-    pub fn get(&self, session_id: &str) -> Option<Arc<Entry>> {
-        self.sessions.read().expect("live view lock").get(session_id).cloned()
+    /// The entry of a session, if it was read less than [`ENTRY_TTL`] seconds before `now`.
+    pub fn get(&self, session_id: &str, now: i64) -> Option<Arc<Entry>> {
+        self.sessions.read().expect("live view lock").get(session_id).filter(|e| now - e.loaded_at < ENTRY_TTL).cloned()
     }
 
-    pub fn insert(&self, state: SessionState) -> Arc<Entry> {
+    /// The newest activity known of a session, however old its entry.
+    pub fn last_active_of(&self, session_id: &str) -> Option<i64> {
+        self.sessions.read().expect("live view lock").get(session_id).map(|e| e.last_active())
+    }
+
+    /// The generation to pass to [`LiveView::keep`]: read it before reading the row.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Makes an entry of a row read at `now`, keeping the activity an earlier entry of it knew, and
+    /// keeps it in the view unless a change was applied since `generation` (then the row may predate
+    /// that change, and the entry serves only the call that read it). Returns the entry and whether
+    /// it was kept.
+    pub fn keep(&self, state: SessionState, generation: u64, now: i64) -> (Arc<Entry>, bool) {
+        let mut sessions = self.sessions.write().expect("live view lock");
+        let known = sessions.get(&state.session_id).map_or(state.last_active_at, |e| e.last_active());
         let entry = Arc::new(Entry {
-            last_active: AtomicI64::new(state.last_active_at),
+            loaded_at: now,
+            last_active: AtomicI64::new(known.max(state.last_active_at)),
             last_active_stored: AtomicI64::new(state.last_active_at),
             state,
         });
-        let mut sessions = self.sessions.write().expect("live view lock");
-        if sessions.len() >= MAX_ENTRIES {
-            sessions.clear();
+        let current = self.generation.load(Ordering::Acquire) == generation;
+        if current {
+            if sessions.len() >= MAX_ENTRIES {
+                sessions.clear();
+            }
+            sessions.insert(entry.state.session_id.clone(), entry.clone());
         }
-        sessions.insert(entry.state.session_id.clone(), entry.clone());
-        entry
+        (entry, current)
     }
 
     /// Forgets every entry the change concerns; the next call reloads them.
     pub fn apply(&self, change: &Change) {
         let mut sessions = self.sessions.write().expect("live view lock");
+        self.generation.fetch_add(1, Ordering::AcqRel);
         match change {
             Change::Session(id) => {
                 sessions.remove(id);
@@ -96,7 +128,9 @@ impl LiveView {
     }
 
     pub fn clear(&self) {
-        self.sessions.write().expect("live view lock").clear();
+        let mut sessions = self.sessions.write().expect("live view lock");
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        sessions.clear();
     }
 }
 
@@ -155,24 +189,51 @@ mod tests {
         }
     }
 
+    fn insert(view: &LiveView, state: SessionState) -> Arc<Entry> {
+        view.keep(state, view.generation(), 0).0
+    }
+
     #[test]
     fn changes_forget_exactly_the_entries_they_concern() {
         let view = LiveView::default();
-        view.insert(state("s1", "u1", "a1"));
-        view.insert(state("s2", "u1", "a1"));
-        view.insert(state("s3", "u2", "a2"));
+        insert(&view, state("s1", "u1", "a1"));
+        insert(&view, state("s2", "u1", "a1"));
+        insert(&view, state("s3", "u2", "a2"));
 
         view.apply(&Change::Session("s1".into()));
-        assert!(view.get("s1").is_none() && view.get("s2").is_some());
+        assert!(view.get("s1", 0).is_none() && view.get("s2", 0).is_some());
         view.apply(&Change::User("u1".into()));
-        assert!(view.get("s2").is_none() && view.get("s3").is_some());
+        assert!(view.get("s2", 0).is_none() && view.get("s3", 0).is_some());
         view.apply(&Change::Account("a2".into()));
         assert!(view.sessions.read().unwrap().is_empty());
     }
 
     #[test]
+    fn a_row_read_before_a_change_is_not_kept_after_it() {
+        let view = LiveView::default();
+        let before = view.generation();
+        view.apply(&Change::Session("s1".into()));
+        let (entry, kept) = view.keep(state("s1", "u1", "a1"), before, 0);
+        assert!(!kept, "the row may predate the change");
+        assert_eq!(entry.state.session_id, "s1", "it still serves the call that read it");
+        assert!(view.get("s1", 0).is_none());
+        assert!(view.keep(state("s1", "u1", "a1"), view.generation(), 0).1);
+    }
+
+    #[test]
+    fn entries_are_read_again_after_their_ttl_keeping_activity() {
+        let view = LiveView::default();
+        let entry = insert(&view, state("s1", "u1", "a1"));
+        entry.touch(5);
+        assert!(view.get("s1", ENTRY_TTL - 1).is_some());
+        assert!(view.get("s1", ENTRY_TTL).is_none(), "stale: the caller reads the row again");
+        let (reloaded, _) = view.keep(state("s1", "u1", "a1"), view.generation(), ENTRY_TTL);
+        assert_eq!(reloaded.last_active(), 5, "activity not yet written survives the reload");
+    }
+
+    #[test]
     fn activity_is_written_at_most_once_a_minute() {
-        let entry = LiveView::default().insert(state("s1", "u1", "a1"));
+        let entry = insert(&LiveView::default(), state("s1", "u1", "a1"));
         assert!(!entry.touch(30));
         assert!(entry.touch(61));
         assert!(!entry.touch(100));

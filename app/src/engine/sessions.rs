@@ -3,13 +3,14 @@
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal, account_refusal};
+use super::hooks::Step;
 use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
-use super::store::{self, AuthEvent, NewSession, Store, new_id};
-use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
-use crate::contract::{LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
+use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, Store, TokenOrigin, new_id};
+use super::tokens::{Derivation, hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
 
 /// A token answer and the refresh token to set as the cookie.
@@ -96,10 +97,9 @@ impl Engine {
                 self.login_failures.hit(&throttle_key, now);
                 self.login_failures_per_ip.hit(ip, now);
                 let event = AuthEvent {
-                    kind: "login_failed",
                     user_id: other.as_ref().map(|u| u.id.as_str()),
                     detail: Some(json!({ "email": email.trim() }).to_string()),
-                    ..self.event(now, meta)
+                    ..self.event(AuditKind::SignInFailed, now, meta)
                 };
                 let mut tx = self.store.write_tx().await?;
                 Store::record_event(&mut tx, &event).await?;
@@ -132,14 +132,20 @@ impl Engine {
         };
         let mut tx = self.store.write_tx().await?;
         Store::insert_session(&mut tx, &session).await?;
-        Store::insert_refresh_token(&mut tx, &hash_refresh_token(&refresh_token), &session_id, None, now).await?;
+        let first = NewRefreshToken {
+            hash: &hash_refresh_token(&refresh_token),
+            session_id: &session_id,
+            parent_hash: None,
+            origin: TokenOrigin::SignIn,
+            key_id: None,
+        };
+        Store::insert_refresh_token(&mut tx, &first, now).await?;
         let event = AuthEvent {
-            kind: "login",
             user_id: Some(&user.id),
             account_id: Some(&account_id),
             session_id: Some(&session_id),
             detail: Some(json!({ "remember_me": remember_me }).to_string()),
-            ..self.event(now, meta)
+            ..self.event(AuditKind::SignedIn, now, meta)
         };
         Store::record_event(&mut tx, &event).await?;
         tx.commit().await?;
@@ -166,36 +172,84 @@ impl Engine {
             return Err(unknown());
         }
         let hash = hash_refresh_token(token);
-        let row = self.store.refresh_token(&hash).await?.ok_or_else(unknown)?;
-        let entry = self.session_entry(&row.session_id).await?.ok_or_else(unknown)?;
+        let session_id = self.store.session_of_token(&hash).await?.ok_or_else(unknown)?;
+        let entry = self.session_entry(&session_id).await?.ok_or_else(unknown)?;
         let principal = self.enforce(&entry, None, PlanCheck::Skipped, meta).await?;
         let state = &entry.state;
-        let now = self.now();
+        self.hooks.reach(Step::RefreshJudged).await?;
 
-        let successor = self.keys.successor(token);
-        let successor_hash = hash_refresh_token(&successor);
+        let now = self.now();
         let mut tx = self.store.write_tx().await?;
-        if Store::consume_refresh_token(&mut tx, &hash, now).await? {
-            Store::insert_refresh_token(&mut tx, &successor_hash, &state.session_id, Some(&hash), now).await?;
-            Store::count_refresh(&mut tx, &state.session_id).await?;
-            let event = AuthEvent { kind: "refresh", ..self.session_event(now, state, meta) };
-            Store::record_event(&mut tx, &event).await?;
-            tx.commit().await?;
-        } else {
+        if !Store::hold_live_session(&mut tx, &state.session_id, now, true).await? {
             tx.rollback().await?;
-            let replayable = self
-                .store
-                .refresh_token(&successor_hash)
-                .await?
-                .is_some_and(|next| next.used_at.is_none_or(|used| now - used < self.policy.refresh_grace));
-            if !replayable {
-                // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
-                let code = self.end_session(state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
-                let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
-                return Err(AuthError::logout(code, context));
-            }
+            return Err(self.ended_since_judged(&state.session_id, meta).await);
         }
+        let successor = if Store::consume_refresh_token(&mut tx, &hash, now).await? {
+            let successor = self.keys.successor(token);
+            let next = NewRefreshToken {
+                hash: &hash_refresh_token(&successor),
+                session_id: &state.session_id,
+                parent_hash: Some(&hash),
+                origin: TokenOrigin::Rotation,
+                key_id: Some(self.keys.current_id()),
+            };
+            Store::insert_refresh_token(&mut tx, &next, now).await?;
+            let event = self.session_event(AuditKind::Refreshed, now, state, meta);
+            Store::record_event(&mut tx, &event).await?;
+            self.hooks.reach(Step::RefreshConsumed).await?;
+            tx.commit().await?;
+            self.hooks.reach(Step::RefreshCommitted).await?;
+            successor
+        } else {
+            let replay = Store::replay(&mut tx, &hash).await?;
+            tx.rollback().await?;
+            match replay.and_then(|replay| self.replayed_successor(token, &replay, now).transpose()) {
+                Some(successor) => successor?,
+                None => {
+                    // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
+                    let code =
+                        self.end_session(state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
+                    let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
+                    return Err(AuthError::logout(code, context));
+                }
+            }
+        };
         self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)
+    }
+
+    /// The answer to a used token presented again, if SPEC §1 lets it have one: its successor, when
+    /// that is unused or was first used within the grace window; for the token a password change
+    /// retired, the new chain's first token, within the grace window of the change. `Ok(None)` is
+    /// reuse. A successor derived by a key this instance does not hold is unavailable, not reuse.
+    fn replayed_successor(&self, token: &str, replay: &Replay, now: i64) -> AuthResult<Option<String>> {
+        let (Some(successor_hash), Some(origin)) = (replay.successor_hash.as_deref(), replay.successor_origin) else {
+            return Ok(None);
+        };
+        let within_grace = |since: i64| now - since < self.policy.refresh_grace;
+        let (derivation, replayable) = match origin {
+            TokenOrigin::Rotation => (Derivation::Rotation, replay.successor_used_at.is_none_or(within_grace)),
+            TokenOrigin::Restart => (Derivation::Restart, replay.used_at.is_some_and(within_grace)),
+            TokenOrigin::SignIn => return Ok(None),
+        };
+        if !replayable {
+            return Ok(None);
+        }
+        self.keys
+            .rederive(derivation, replay.successor_key_id.as_deref(), token, successor_hash)
+            .map(Some)
+            .map_err(|()| AuthError::Unavailable("the key that derived this successor is not held here".into()))
+    }
+
+    /// Why a session judged live a moment ago can no longer be refreshed: it ended (or ran out) in
+    /// between, and the answer is that ending, judged afresh.
+    async fn ended_since_judged(&self, session_id: &str, meta: &RequestMeta) -> AuthError {
+        self.live.apply(&Change::Session(session_id.to_owned()));
+        let judged = match self.session_entry(session_id).await {
+            Ok(Some(entry)) => self.enforce(&entry, None, PlanCheck::Skipped, meta).await.err(),
+            Ok(None) => None,
+            Err(error) => Some(error),
+        };
+        judged.unwrap_or_else(|| AuthError::logout(LogoutCode::TokenRefreshFailed, json!({})))
     }
 
     /// Signs out this device: idempotent, and content with either credential (a garbage one is a
@@ -204,9 +258,7 @@ impl Engine {
         let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
         let session_id = match (from_bearer, cookie.filter(|token| looks_like_refresh_token(token))) {
             (Some(session_id), _) => Some(session_id),
-            (None, Some(token)) => {
-                self.store.refresh_token(&hash_refresh_token(token)).await?.map(|row| row.session_id)
-            }
+            (None, Some(token)) => self.store.session_of_token(&hash_refresh_token(token)).await?,
             (None, None) => None,
         };
         let Some(session_id) = session_id else { return Ok(()) };
@@ -265,7 +317,7 @@ impl Engine {
                 (None, _) => (None, None),
             };
             let last_active_at =
-                self.live.get(&row.id).map_or(row.last_active_at, |e| e.last_active().max(row.last_active_at));
+                self.live.last_active_of(&row.id).map_or(row.last_active_at, |at| at.max(row.last_active_at));
             let view = SessionView {
                 current: row.id == principal.session_id,
                 id: row.id,
@@ -286,7 +338,8 @@ impl Engine {
 
     /// Changes the caller's password. Every other session ends with PASSWORD_CHANGED, and the
     /// current session's refresh chain restarts: the answer carries a new cookie, and every earlier
-    /// token of the session now counts as reuse.
+    /// token of the session now counts as reuse, except the one that was live, which within the
+    /// grace window still gets the new chain's first token (the user's other tab may hold it).
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -305,12 +358,25 @@ impl Engine {
         let hash = self.passwords.hash(new_password).await?;
 
         let now = self.now();
-        let refresh_token = new_refresh_token();
         let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
         let mut tx = self.store.write_tx().await?;
+        if !Store::hold_live_session(&mut tx, &principal.session_id, now, false).await? {
+            tx.rollback().await?;
+            return Err(self.ended_since_judged(&principal.session_id, meta).await);
+        }
         Store::set_password_hash(&mut tx, &user.id, &hash).await?;
-        Store::restart_chain(&mut tx, &principal.session_id, &hash_refresh_token(&refresh_token), now).await?;
-        let event = AuthEvent { kind: "password_changed", ..self.session_event(now, &entry.state, meta) };
+        let retired = Store::retire_live_tokens(&mut tx, &principal.session_id, now).await?;
+        let live = retired.first().map(String::as_str);
+        let refresh_token = live.map_or_else(new_refresh_token, |live| self.keys.restart_successor(live));
+        let first = NewRefreshToken {
+            hash: &hash_refresh_token(&refresh_token),
+            session_id: &principal.session_id,
+            parent_hash: live,
+            origin: TokenOrigin::Restart,
+            key_id: live.map(|_| self.keys.current_id()),
+        };
+        Store::insert_refresh_token(&mut tx, &first, now).await?;
+        let event = self.session_event(AuditKind::PasswordChanged, now, &entry.state, meta);
         Store::record_event(&mut tx, &event).await?;
         let change = Change::User(user.id.clone());
         change.publish(&mut tx, &self.store, now).await?;

@@ -1,6 +1,8 @@
 //! What the HTTP tests reach beyond the engine's public face: the database beneath it, for
-//! situations no call produces, and the token keys, to forge tokens.
+//! situations no call produces; the token keys, to forge tokens; and the hooks, to hold or fail a
+//! call at a named step.
 
+pub use super::hooks::{Gate, Hooks, Step};
 use super::instance::Engine;
 pub use super::tokens::{Claims, Keys};
 
@@ -8,6 +10,11 @@ impl Engine {
     /// The engine's own connection pool.
     pub fn database(&self) -> &sqlx::AnyPool {
         &self.store.pool
+    }
+
+    /// The steps where a test can hold or fail this engine's calls.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// Forgets the cached view, as after a hand edit of the database (which nothing announces).

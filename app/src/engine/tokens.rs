@@ -1,6 +1,7 @@
 //! Access tokens (JWT, HS256) and refresh tokens (opaque, hashed, successors derived by HMAC).
 
 use super::error::{AuthError, AuthResult};
+use crate::contract::Secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -26,11 +27,62 @@ pub struct Claims {
     pub typ: String,
 }
 
-/// Keys derived from the instance secret, one per purpose, so a leak of one use cannot forge another.
-pub struct Keys {
+/// The secrets an instance signs with: the current one (generated and kept in the database when
+/// none is configured) and up to two earlier ones that still verify and derive (SPEC §1).
+#[derive(Clone, Debug, Default)]
+pub struct SigningSecrets {
+    pub current: Option<Secret>,
+    pub previous: Vec<Secret>,
+}
+
+/// How many earlier secrets an instance keeps using.
+pub const MAX_PREVIOUS_SECRETS: usize = 2;
+
+/// How a successor refresh token is derived from the token it follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derivation {
+    /// A rotation: from the raw token presented.
+    Rotation,
+    /// A password change's new chain: from the stored hash of the token that was live, which is all
+    /// the server has of it at that moment.
+    Restart,
+}
+
+/// The keys of one secret, one per purpose, so a leak of one use cannot forge another; `id` names
+/// the secret without revealing it (the JWT `kid`, and `key_id` of each derived refresh token).
+struct KeySet {
+    id: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
     successor: Vec<u8>,
+}
+
+impl KeySet {
+    fn derive(secret: &str) -> Self {
+        let access = hmac(secret.as_bytes(), b"lanyard access token v1");
+        let id = hmac(secret.as_bytes(), b"lanyard key id v1")[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            id,
+            encoding: EncodingKey::from_secret(&access),
+            decoding: DecodingKey::from_secret(&access),
+            successor: hmac(secret.as_bytes(), b"lanyard refresh successor v1").to_vec(),
+        }
+    }
+
+    fn rotation_successor(&self, parent: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac(&self.successor, parent.as_bytes()))
+    }
+
+    fn restart_successor(&self, parent_hash: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac(&self.successor, format!("restart:{parent_hash}").as_bytes()))
+    }
+}
+
+/// Every key an instance holds: the current secret's, which signs and derives, and the earlier
+/// secrets', which still verify access tokens and re-derive successors they derived.
+pub struct Keys {
+    current: KeySet,
+    previous: Vec<KeySet>,
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -41,12 +93,23 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 impl Keys {
     pub fn derive(secret: &str) -> Self {
-        let access = hmac(secret.as_bytes(), b"lanyard access token v1");
+        Self::with_previous(secret, &[])
+    }
+
+    pub fn with_previous(secret: &str, previous: &[&str]) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(&access),
-            decoding: DecodingKey::from_secret(&access),
-            successor: hmac(secret.as_bytes(), b"lanyard refresh successor v1").to_vec(),
+            current: KeySet::derive(secret),
+            previous: previous.iter().take(MAX_PREVIOUS_SECRETS).map(|s| KeySet::derive(s)).collect(),
         }
+    }
+
+    /// The id of the key that signs and derives now.
+    pub fn current_id(&self) -> &str {
+        &self.current.id
+    }
+
+    fn by_id(&self, id: &str) -> Option<&KeySet> {
+        std::iter::once(&self.current).chain(&self.previous).find(|keys| keys.id == id)
     }
 
     pub fn sign_access(&self, user_id: &str, session_id: &str, now: i64, expires_at: i64) -> AuthResult<String> {
@@ -63,21 +126,28 @@ impl Keys {
         self.sign(&claims)
     }
 
-    /// Signs any claims with the access-token key (HS256).
+    /// Signs any claims with the current access-token key (HS256), naming it in `kid`.
     pub fn sign(&self, claims: &impl Serialize) -> AuthResult<String> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        let header = Header { kid: Some(self.current.id.clone()), ..Header::new(Algorithm::HS256) };
+        jsonwebtoken::encode(&header, claims, &self.current.encoding)
             .map_err(|e| AuthError::Internal(format!("signing an access token: {e}")))
     }
 
-    /// Checks signature, algorithm, issuer, audience and type. Time is checked by the caller against
-    /// the engine's clock (jsonwebtoken would read the system clock).
+    /// Checks signature (with the key its `kid` names; the current key without one), algorithm,
+    /// issuer, audience and type. Time is checked by the caller against the engine's clock
+    /// (jsonwebtoken would read the system clock).
     pub fn verify_access(&self, token: &str) -> AuthResult<Claims> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::AccessTokenInvalid("malformed"))?;
+        let keys = match header.kid.as_deref() {
+            Some(id) => self.by_id(id).ok_or(AuthError::AccessTokenInvalid("signed with a key not held here"))?,
+            None => &self.current,
+        };
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["iss", "aud", "sub", "exp"]);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
             .map_err(|_| AuthError::AccessTokenInvalid("signature, algorithm or claims"))?
             .claims;
         if claims.typ != ACCESS_TYPE {
@@ -86,10 +156,41 @@ impl Keys {
         Ok(claims)
     }
 
-    /// The successor of a refresh token: the same input always gives the same successor, so a
-    /// repeated refresh can be answered again without any raw token being stored.
-    pub fn successor(&self, token: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac(&self.successor, token.as_bytes()))
+    /// The successor of the raw token `parent`, derived by the current key: the same input always
+    /// gives the same successor, so a repeated refresh can be answered again without any raw token
+    /// stored.
+    pub fn successor(&self, parent: &str) -> String {
+        self.current.rotation_successor(parent)
+    }
+
+    /// The first token of the chain a password change starts, derived by the current key from the
+    /// stored hash of the token that was live, so that token presented again can be answered.
+    pub fn restart_successor(&self, live_hash: &str) -> String {
+        self.current.restart_successor(live_hash)
+    }
+
+    /// The successor of `parent` that is stored as `stored_hash`, re-derived by the key `key_id`
+    /// names (by any key held when the row names none). `Err(())` when no key held here derives it:
+    /// the key is elsewhere (a rolling restart), which is never a reason to end the session.
+    pub fn rederive(
+        &self,
+        derivation: Derivation,
+        key_id: Option<&str>,
+        parent: &str,
+        stored_hash: &str,
+    ) -> Result<String, ()> {
+        let candidates: Vec<&KeySet> = match key_id {
+            Some(id) => self.by_id(id).into_iter().collect(),
+            None => std::iter::once(&self.current).chain(&self.previous).collect(),
+        };
+        candidates
+            .into_iter()
+            .map(|keys| match derivation {
+                Derivation::Rotation => keys.rotation_successor(parent),
+                Derivation::Restart => keys.restart_successor(&hash_refresh_token(parent)),
+            })
+            .find(|successor| hash_refresh_token(successor) == stored_hash)
+            .ok_or(())
     }
 }
 
@@ -164,9 +265,38 @@ mod tests {
         let keys = Keys::derive("test secret");
         let token = new_refresh_token();
         assert!(looks_like_refresh_token(&token));
+        let restart = keys.restart_successor(&hash_refresh_token(&token));
+        for successor in [keys.successor(&token), restart.clone()] {
+            assert_ne!(successor, token);
+            assert!(looks_like_refresh_token(&successor));
+        }
         assert_eq!(keys.successor(&token), keys.successor(&token));
-        assert_ne!(keys.successor(&token), token);
-        assert!(looks_like_refresh_token(&keys.successor(&token)));
+        assert_ne!(keys.successor(&token), restart);
+        assert_eq!(keys.rederive(Derivation::Restart, None, &token, &hash_refresh_token(&restart)), Ok(restart));
         assert_eq!(hash_refresh_token(&token).len(), 64);
+    }
+
+    #[test]
+    fn earlier_secrets_still_verify_and_rederive_but_never_sign() {
+        let old = Keys::derive("the old secret, long enough to keep");
+        let rotated =
+            Keys::with_previous("the new secret, long enough to keep", &["the old secret, long enough to keep"]);
+        let token = old.sign_access("u1", "s1", 1, 2).unwrap();
+        assert_eq!(rotated.verify_access(&token).unwrap().sub, "u1", "a token signed before the rotation");
+        let fresh = rotated.sign_access("u1", "s1", 1, 2).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&fresh).unwrap().kid.as_deref(), Some(rotated.current_id()));
+        assert!(old.verify_access(&fresh).is_err(), "an instance without the new key cannot verify");
+
+        let parent = new_refresh_token();
+        let by_old = old.successor(&parent);
+        let stored = hash_refresh_token(&by_old);
+        assert_eq!(
+            rotated.rederive(Derivation::Rotation, Some(old.current_id()), &parent, &stored),
+            Ok(by_old.clone())
+        );
+        assert_eq!(rotated.rederive(Derivation::Rotation, None, &parent, &stored), Ok(by_old));
+        let by_new = rotated.successor(&parent);
+        let stored_new = hash_refresh_token(&by_new);
+        assert_eq!(old.rederive(Derivation::Rotation, Some(rotated.current_id()), &parent, &stored_new), Err(()));
     }
 }

@@ -42,8 +42,8 @@ fn Chart(report: LogoutReport) -> impl IntoView {
     const HEIGHT: f64 = 220.0;
     const BASE: f64 = 190.0;
     let days: Vec<i64> = (0..report.days).map(|i| report.since + i * 86_400).collect();
-    let reasons: Vec<String> =
-        report.counts.iter().map(|c| c.reason.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let reasons: Vec<LogoutCode> =
+        report.counts.iter().map(|c| c.reason).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut per_day: BTreeMap<i64, Vec<(usize, i64)>> = BTreeMap::new();
     for count in &report.counts {
         let colour = reasons.iter().position(|r| *r == count.reason).unwrap_or(0);
@@ -67,7 +67,7 @@ fn Chart(report: LogoutReport) -> impl IntoView {
         <text x=format!("{:.1}", i as f64 * slot + slot / 2.0) y="210" text-anchor="middle" font-size="11">{day_label(*day)}</text>
     }).collect_view();
     let legend = reasons.iter().enumerate().map(|(i, reason)| view! {
-        <li><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{reason.clone()}</li>
+        <li><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{reason.as_str()}</li>
     }).collect_view();
     view! {
         <figure class="card chart">
@@ -89,11 +89,10 @@ fn Table(report: LogoutReport) -> impl IntoView {
             <tbody>
                 {report.counts.is_empty().then(|| view! { <tr><td colspan="3">"No logouts in this period."</td></tr> })}
                 {report.counts.into_iter().map(|count| {
-                    let message = LogoutCode::parse(&count.reason).map(|code| code.message()).unwrap_or("");
                     view! {
                         <tr>
                             <td>{day_label(count.day)}</td>
-                            <td><code>{count.reason.clone()}</code>" "<span class="muted">{message}</span></td>
+                            <td><code>{count.reason.as_str()}</code>" "<span class="muted">{count.reason.message()}</span></td>
                             <td>{count.count}</td>
                         </tr>
                     }

@@ -7,6 +7,7 @@ mod guard;
 mod helpers;
 mod limits;
 mod outage;
+mod races;
 mod revocation;
 mod rotation;
 mod schema;

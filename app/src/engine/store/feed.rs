@@ -1,28 +1,90 @@
 //! The change feed: how one process tells the others that a guard verdict may have changed.
 //!
-//! A change is a row of `changes`, written in the transaction that makes it. On SQLite the other
-//! processes poll that table (its ids commit in order, since SQLite has one writer); on PostgreSQL a
-//! NOTIFY, delivered on commit, carries it as well. A listener that reconnects may have missed
-//! notifications, so it reports a gap.
+//! A change is a row of `changes`, written in the transaction that makes it, and every process reads
+//! the rows the others wrote: on SQLite every 250 ms; on PostgreSQL when a NOTIFY (sent on commit)
+//! wakes it, and at least every second without one, since notifications can stop unnoticed (a
+//! pooler in transaction mode, a listener stuck reconnecting). PostgreSQL hands out ids at insert,
+//! so they can commit out of order: an id missing below one already read is waited for (see
+//! [`Cursor`]).
 
 use super::{Dialect, Store, Tx};
 use crate::engine::error::AuthResult;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// The NOTIFY channel of changes on PostgreSQL.
 const CHANNEL: &str = "lanyard_changes";
 
-/// How often a SQLite process looks for other processes' changes (SPEC §6: ~250 ms).
-const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often a process reads the others' changes without being woken: on SQLite (SPEC §6: ~250 ms)
+/// this is the only way; on PostgreSQL it is the backstop of NOTIFY.
+const SQLITE_POLL_INTERVAL: Duration = Duration::from_millis(250);
+const POSTGRES_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long to wait before reading the feed again after it failed.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// How long a missing id is waited for before it counts as a rolled-back transaction.
+const HOLE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Missing ids tracked at most; a wider gap is given up on as a whole (and reported as a gap).
+const MAX_HOLES: i64 = 10_000;
 
 /// What the feed delivers: a change by its kind and subject, or word that some may have been missed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEvent {
     Change { kind: String, subject: String },
     Gap,
+}
+
+/// Which change ids have been read: every id up to `through`, and those in `beyond`. An id missing
+/// between them belongs to a transaction that has not committed yet, or never will.
+struct Cursor {
+    through: i64,
+    beyond: BTreeSet<i64>,
+    holes: HashMap<i64, Instant>,
+}
+
+impl Cursor {
+    fn starting_after(id: i64) -> Self {
+        Self { through: id, beyond: BTreeSet::new(), holes: HashMap::new() }
+    }
+
+    /// Records `id` as read; false if it was read before.
+    fn read(&mut self, id: i64) -> bool {
+        if id <= self.through || !self.beyond.insert(id) {
+            return false;
+        }
+        self.holes.remove(&id);
+        true
+    }
+
+    /// Moves `through` past every id read or waited for long enough; false when the ids missing
+    /// were too many to wait for, and were given up on.
+    fn advance(&mut self, now: Instant) -> bool {
+        let Some(&newest) = self.beyond.last() else { return true };
+        if newest - self.through > MAX_HOLES {
+            *self = Self::starting_after(newest);
+            return false;
+        }
+        for id in self.through + 1..newest {
+            if !self.beyond.contains(&id) {
+                self.holes.entry(id).or_insert(now);
+            }
+        }
+        loop {
+            let next = self.through + 1;
+            if self.beyond.remove(&next) {
+                self.through = next;
+            } else if self.holes.get(&next).is_some_and(|since| now - *since >= HOLE_PATIENCE) {
+                self.holes.remove(&next);
+                self.through = next;
+            } else {
+                return true;
+            }
+        }
+    }
 }
 
 impl Store {
@@ -35,27 +97,26 @@ impl Store {
             .execute(tx.conn())
             .await?;
         if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(format!("{kind}:{subject}"))
-                .execute(tx.conn())
-                .await?;
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(kind).execute(tx.conn()).await?;
         }
         Ok(())
     }
 
     /// Hands every change other processes make to `deliver`, from now until the future is dropped.
     pub async fn follow_changes(&self, deliver: impl FnMut(FeedEvent)) {
+        let woken = Notify::new();
         match self.dialect {
-            Dialect::Sqlite => self.poll_changes(deliver).await,
-            Dialect::Postgres => self.listen_for_changes(deliver).await,
+            Dialect::Sqlite => self.read_changes(deliver, &woken, SQLITE_POLL_INTERVAL).await,
+            Dialect::Postgres => {
+                tokio::join!(self.read_changes(deliver, &woken, POSTGRES_POLL_INTERVAL), self.listen(&woken));
+            }
         }
     }
 
-    async fn poll_changes(&self, mut deliver: impl FnMut(FeedEvent)) {
-        let mut last_seen = loop {
+    async fn read_changes(&self, mut deliver: impl FnMut(FeedEvent), woken: &Notify, interval: Duration) {
+        let mut cursor = loop {
             match self.latest_change_id().await {
-                Ok(id) => break id,
+                Ok(id) => break Cursor::starting_after(id),
                 Err(error) => {
                     tracing::warn!("reading the change sequence: {error}");
                     tokio::time::sleep(RETRY_AFTER).await;
@@ -63,20 +124,28 @@ impl Store {
             }
         };
         loop {
-            tokio::time::sleep(POLL_INTERVAL).await;
-            match self.changes_after(last_seen).await {
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = woken.notified() => {}
+            }
+            match self.changes_after(cursor.through).await {
                 Ok(changes) => {
                     for (id, kind, subject) in changes {
-                        last_seen = last_seen.max(id);
-                        deliver(FeedEvent::Change { kind, subject });
+                        if cursor.read(id) {
+                            deliver(FeedEvent::Change { kind, subject });
+                        }
+                    }
+                    if !cursor.advance(Instant::now()) {
+                        deliver(FeedEvent::Gap);
                     }
                 }
-                Err(error) => tracing::warn!("polling changes: {error}"),
+                Err(error) => tracing::warn!("reading changes: {error}"),
             }
         }
     }
 
-    async fn listen_for_changes(&self, mut deliver: impl FnMut(FeedEvent)) {
+    /// Wakes the reader whenever PostgreSQL notifies of a change, or may have failed to.
+    async fn listen(&self, woken: &Notify) {
         loop {
             let listener = async {
                 let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
@@ -91,19 +160,14 @@ impl Store {
                     continue;
                 }
             };
-            // Anything may have changed while no one was listening.
-            deliver(FeedEvent::Gap);
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(notification)) => deliver(match notification.payload().split_once(':') {
-                        Some((kind, subject)) => FeedEvent::Change { kind: kind.into(), subject: subject.into() },
-                        None => FeedEvent::Gap,
-                    }),
-                    // The connection dropped: notifications may be lost; the next `try_recv` reconnects.
-                    Ok(None) => deliver(FeedEvent::Gap),
+                    // A notification, or a dropped connection that may have lost some (the next
+                    // `try_recv` reconnects): either way, read the table.
+                    Ok(_) => woken.notify_one(),
                     Err(error) => {
                         tracing::warn!("change listener failed: {error}");
-                        deliver(FeedEvent::Gap);
+                        woken.notify_one();
                         break;
                     }
                 }
@@ -121,5 +185,43 @@ impl Store {
             .bind(id)
             .fetch_all(&self.pool)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_committed_out_of_order_are_each_read_once() {
+        let start = Instant::now();
+        let mut cursor = Cursor::starting_after(10);
+        assert!(cursor.read(12), "12 committed before 11");
+        assert!(cursor.advance(start));
+        assert_eq!(cursor.through, 10, "11 is waited for");
+        assert!(!cursor.read(12), "read again by the next query, delivered once");
+        assert!(cursor.read(11));
+        assert!(cursor.advance(start));
+        assert_eq!(cursor.through, 12);
+        assert!(!cursor.read(11));
+    }
+
+    #[test]
+    fn a_rolled_back_id_is_waited_for_only_so_long() {
+        let start = Instant::now();
+        let mut cursor = Cursor::starting_after(0);
+        cursor.read(2);
+        cursor.advance(start);
+        assert_eq!(cursor.through, 0);
+        cursor.advance(start + HOLE_PATIENCE);
+        assert_eq!(cursor.through, 2);
+    }
+
+    #[test]
+    fn too_wide_a_gap_is_given_up_on_and_reported() {
+        let mut cursor = Cursor::starting_after(0);
+        cursor.read(MAX_HOLES + 5);
+        assert!(!cursor.advance(Instant::now()));
+        assert_eq!(cursor.through, MAX_HOLES + 5);
     }
 }

@@ -7,7 +7,7 @@
 pub mod feed;
 
 use super::error::AuthResult;
-use crate::contract::{AccountStatus, EventView, LogoutCode, PlanStatus, Role, Secret};
+use crate::contract::{AccountStatus, AuditKind, EventSource, EventView, LogoutCode, PlanStatus, Role, Secret};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
 use std::sync::Arc;
@@ -22,10 +22,10 @@ pub enum Dialect {
 
 #[derive(Clone)]
 pub struct Store {
-    pub pool: AnyPool,
-    pub dialect: Dialect,
+    pub(super) pool: AnyPool,
+    dialect: Dialect,
     /// The connection URL, for the PostgreSQL change listener's own connection.
-    pub url: String,
+    url: String,
     /// One writer at a time on SQLite (see [`Tx`]).
     writer: Arc<Mutex<()>>,
 }
@@ -116,13 +116,41 @@ macro_rules! name_column {
     )+};
 }
 
-name_column!(Role, AccountStatus, PlanStatus);
+name_column!(Role, AccountStatus, PlanStatus, AuditKind, LogoutCode, EventSource);
 
-/// One refresh token of a rotation chain.
+crate::contract::closed_set! {
+    /// How a refresh token came to be (see `tokens::Derivation`).
+    pub enum TokenOrigin {
+        /// Random, the first of a session's chain.
+        SignIn = "sign_in",
+        /// Derived from the raw token it replaced.
+        Rotation = "rotation",
+        /// Derived from the hash of the token that was live when a password change restarted the chain.
+        Restart = "restart",
+    }
+}
+
+name_column!(TokenOrigin);
+
+/// A refresh token about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRefreshToken<'a> {
+    pub hash: &'a str,
+    pub session_id: &'a str,
+    pub parent_hash: Option<&'a str>,
+    pub origin: TokenOrigin,
+    /// The key that derived it; `None` for a random token.
+    pub key_id: Option<&'a str>,
+}
+
+/// What a replay of a used token needs: when it was used, and the token that followed it.
 #[derive(Debug, Clone, FromRow)]
-pub struct RefreshTokenRow {
-    pub session_id: String,
+pub struct Replay {
     pub used_at: Option<i64>,
+    pub successor_hash: Option<String>,
+    pub successor_used_at: Option<i64>,
+    pub successor_origin: Option<TokenOrigin>,
+    pub successor_key_id: Option<String>,
 }
 
 /// A session as the sessions page lists it.
@@ -161,15 +189,15 @@ pub struct NewSession<'a> {
 }
 
 /// One line of the audit trail.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuthEvent<'a> {
     pub at: i64,
-    pub kind: &'a str,
+    pub kind: AuditKind,
     pub user_id: Option<&'a str>,
     pub account_id: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub reason: Option<LogoutCode>,
-    pub source: Option<&'a str>,
+    pub source: Option<EventSource>,
     pub path: Option<&'a str>,
     pub idle_secs: Option<i64>,
     pub ip: Option<&'a str>,
@@ -357,38 +385,62 @@ impl Store {
         Ok(ended == 1)
     }
 
-    pub async fn count_refresh(tx: &mut Tx, session_id: &str) -> AuthResult<()> {
-        sqlx::query("UPDATE sessions SET refresh_count = refresh_count + 1 WHERE id = $1")
-            .bind(session_id)
-            .execute(tx.conn())
-            .await?;
-        Ok(())
+    /// Locks a live session's row for the rest of `tx`, counting a rotation when `rotated`; false
+    /// when the session has ended or run out. Every transaction that changes a session's refresh
+    /// chain, and every ending, writes this row first, so they take turns on it (on PostgreSQL the
+    /// second waits and then sees the first's commit) and a refresh can never follow an ending.
+    pub async fn hold_live_session(tx: &mut Tx, session_id: &str, now: i64, rotated: bool) -> AuthResult<bool> {
+        let held = sqlx::query(
+            "UPDATE sessions SET refresh_count = refresh_count + $1
+             WHERE id = $2 AND ended_at IS NULL AND expires_at > $3",
+        )
+        .bind(i64::from(rotated))
+        .bind(session_id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        Ok(held == 1)
     }
 
     // ---- refresh tokens ----
 
-    pub async fn insert_refresh_token(
-        tx: &mut Tx,
-        hash: &str,
-        session_id: &str,
-        parent_hash: Option<&str>,
-        now: i64,
-    ) -> AuthResult<()> {
-        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at) VALUES ($1, $2, $3, $4)")
-            .bind(hash)
-            .bind(session_id)
-            .bind(parent_hash)
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
+    pub async fn insert_refresh_token(tx: &mut Tx, token: &NewRefreshToken<'_>, now: i64) -> AuthResult<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at, origin, key_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.hash)
+        .bind(token.session_id)
+        .bind(token.parent_hash)
+        .bind(now)
+        .bind(token.origin.as_str())
+        .bind(token.key_id)
+        .execute(tx.conn())
+        .await?;
         Ok(())
     }
 
-    pub async fn refresh_token(&self, hash: &str) -> AuthResult<Option<RefreshTokenRow>> {
-        Ok(sqlx::query_as("SELECT session_id, used_at FROM refresh_tokens WHERE hash = $1")
+    /// A used token's use and successor, read inside the transaction that holds its session.
+    pub async fn replay(tx: &mut Tx, hash: &str) -> AuthResult<Option<Replay>> {
+        Ok(sqlx::query_as(
+            "SELECT p.used_at, c.hash AS successor_hash, c.used_at AS successor_used_at,
+                    c.origin AS successor_origin, c.key_id AS successor_key_id
+             FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent_hash = p.hash
+             WHERE p.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(tx.conn())
+        .await?)
+    }
+
+    /// The session a refresh token belongs to, used or not.
+    pub async fn session_of_token(&self, hash: &str) -> AuthResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT session_id FROM refresh_tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
-            .await?)
+            .await?;
+        Ok(row.map(|(session_id,)| session_id))
     }
 
     /// Marks the token used if it was unused, atomically: true for exactly one caller.
@@ -411,12 +463,12 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(event.at)
-        .bind(event.kind)
+        .bind(event.kind.as_str())
         .bind(event.user_id)
         .bind(event.account_id)
         .bind(event.session_id)
         .bind(event.reason.map(LogoutCode::as_str))
-        .bind(event.source)
+        .bind(event.source.map(EventSource::as_str))
         .bind(event.path)
         .bind(event.idle_secs)
         .bind(event.ip)
@@ -500,20 +552,25 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a new refresh chain for a session: every earlier token of it is marked used, so any of
-    /// them presented again counts as reuse.
-    pub async fn restart_chain(tx: &mut Tx, session_id: &str, first_hash: &str, now: i64) -> AuthResult<()> {
-        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(session_id)
-            .execute(tx.conn())
-            .await?;
-        Self::insert_refresh_token(tx, first_hash, session_id, None, now).await
+    /// Marks every unused token of a session used, and returns their hashes, newest first: the
+    /// token that was live when a password change restarts the chain.
+    pub async fn retire_live_tokens(tx: &mut Tx, session_id: &str, now: i64) -> AuthResult<Vec<String>> {
+        let mut retired: Vec<(String, i64)> = sqlx::query_as(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL
+             RETURNING hash, issued_at",
+        )
+        .bind(now)
+        .bind(session_id)
+        .fetch_all(tx.conn())
+        .await?;
+        retired.sort_by_key(|(_, issued_at)| std::cmp::Reverse(*issued_at));
+        Ok(retired.into_iter().map(|(hash, _)| hash).collect())
     }
 
     /// The session's newest audit events (no secret is ever recorded in them).
     pub async fn recent_events(&self, session_id: &str, limit: i64) -> AuthResult<Vec<EventView>> {
-        type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<String>);
+        type Row =
+            (i64, AuditKind, Option<LogoutCode>, Option<EventSource>, Option<String>, Option<i64>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT at, kind, reason, source, path, idle_secs, ip FROM auth_events
              WHERE session_id = $1 ORDER BY id DESC LIMIT $2",
@@ -537,7 +594,11 @@ impl Store {
     }
 
     /// Server-recorded session endings per UTC day and reason since `since`, for one account or all.
-    pub async fn endings_by_day(&self, account_id: Option<&str>, since: i64) -> AuthResult<Vec<(i64, String, i64)>> {
+    pub async fn endings_by_day(
+        &self,
+        account_id: Option<&str>,
+        since: i64,
+    ) -> AuthResult<Vec<(i64, LogoutCode, i64)>> {
         const SELECT: &str = "SELECT (at / 86400) * 86400 AS day, reason, COUNT(*) AS endings FROM auth_events
              WHERE kind = 'session_ended' AND reason IS NOT NULL AND at >= $1";
         const GROUP: &str = "GROUP BY (at / 86400) * 86400, reason ORDER BY day, reason";
