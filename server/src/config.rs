@@ -297,6 +297,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn earlier_secrets_need_a_current_one_and_are_at_most_two() {
+        let mut config = Config::for_tests("sqlite://x.db");
+        config.secret_previous = vec!["an earlier secret".into()];
+        assert!(config.signing_secrets().is_err(), "an earlier secret without a current one");
+        config.secret = Some("the current secret".into());
+        assert_eq!(config.signing_secrets().unwrap().previous.len(), 1);
+        config.secret_previous = vec!["one".into(), "two".into(), "three".into()];
+        assert!(config.signing_secrets().is_err());
+    }
+
+    #[test]
     fn test_configuration_ignores_the_environment() {
         // SAFETY: no other test of this binary reads or writes the environment.
         unsafe { std::env::set_var("LANYARD_ACCESS_TTL", "7") };

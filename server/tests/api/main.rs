@@ -5,6 +5,7 @@ mod auth;
 mod endpoints;
 mod guard;
 mod helpers;
+mod keys;
 mod limits;
 mod outage;
 mod races;
