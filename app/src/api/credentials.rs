@@ -38,12 +38,17 @@ pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
     Ok(issued.token)
 }
 
-/// Signs out this device; idempotent. The cookie is cleared whatever the outcome.
+/// Signs out this device; idempotent. The cookie is cleared once the ending is recorded (or there
+/// was no session): a sign-out the database could not record keeps the cookie, so the browser can
+/// send it again rather than leave a live session it can no longer end.
 #[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
 pub async fn logout() -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
-    call.clear_refresh_cookie();
-    call.answer(call.engine.logout(call.refresh_cookie().as_deref(), call.bearer(), &call.meta).await)
+    let outcome = call.engine.logout(call.refresh_cookie().as_deref(), call.bearer(), &call.meta).await;
+    if outcome.is_ok() {
+        call.clear_refresh_cookie();
+    }
+    call.answer(outcome)
 }
 
 /// A browser's logout event, kept in the audit trail. No authentication: the session may be gone.

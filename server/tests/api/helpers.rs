@@ -3,6 +3,7 @@
 
 use app::engine::Engine;
 use app::engine::ManualClock;
+use app::engine::testing::{Gate, Step};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -294,4 +295,15 @@ where
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// A refresh with `cookie`, held at `step` until the gate is released.
+pub async fn refresh_held_at(app: &Arc<TestApp>, cookie: &str, step: Step) -> (Gate, tokio::task::JoinHandle<Answer>) {
+    let mut gate = app.engine.hooks().hold(step);
+    let refresh = tokio::spawn({
+        let (app, cookie) = (app.clone(), cookie.to_owned());
+        async move { app.refresh_with(&cookie).await }
+    });
+    gate.reached().await;
+    (gate, refresh)
 }

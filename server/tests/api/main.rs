@@ -3,6 +3,7 @@
 
 mod auth;
 mod endpoints;
+mod failpoints;
 mod guard;
 mod helpers;
 mod keys;

@@ -2,7 +2,8 @@
 //! again once it is back. The outage is a TCP proxy the test cuts and restores; the machine's
 //! PostgreSQL itself is never stopped.
 
-use crate::helpers::{Db, TestDb, spawn_on};
+use crate::helpers::{Db, TestDb, refresh_held_at, spawn_on};
+use app::engine::testing::Step;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,13 +53,60 @@ impl Proxy {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_unreachable_during_a_refresh_is_503_and_the_token_still_works_after() {
+/// A proxied app on a fresh PostgreSQL database, and the proxy.
+async fn behind_a_proxy() -> (crate::helpers::TestApp, Proxy) {
     let db = Arc::new(TestDb::create(Db::Postgres).await);
     let proxy = Proxy::start("127.0.0.1:5432").await;
     let proxied = db.url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
     assert_ne!(proxied, db.url, "the test database is on 127.0.0.1:5432");
-    let app = spawn_on(db.clone(), |config| config.database_url = proxied).await;
+    (spawn_on(db, |config| config.database_url = proxied).await, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_out_the_database_cannot_record_keeps_the_cookie_to_try_again() {
+    let (app, proxy) = behind_a_proxy().await;
+    let ada = app.signed_in("ada@example.com").await;
+    let sign_out = || {
+        let request = app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access);
+        app.send(request.header("cookie", format!("lanyard_refresh={}", ada.refresh)).json(&json!({})))
+    };
+
+    proxy.cut();
+    let failed = sign_out().await;
+    assert_eq!(failed.status, 503, "{:?}", failed.body);
+    assert_eq!(failed.set_cookie(), None, "the cookie is kept: the session still lives");
+
+    proxy.restore();
+    let done = sign_out().await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.refresh_cookie().as_deref(), Some(""), "cleared now");
+    assert_eq!(app.refresh_with(&ada.refresh).await.body["logout_reason"], "MANUAL_LOGOUT");
+}
+
+/// The database goes away between a refresh's consume and its commit: nothing is kept, the answer
+/// is 503, and the same token refreshes once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_database_gone_mid_refresh_leaves_the_session_usable() {
+    let (app, proxy) = behind_a_proxy().await;
+    let app = Arc::new(app);
+    let ada = app.signed_in("ada@example.com").await;
+
+    let (gate, refresh) = refresh_held_at(&app, &ada.refresh, Step::RefreshConsumed).await;
+    proxy.cut();
+    gate.release();
+    let cut_short = refresh.await.unwrap();
+    assert_eq!(cut_short.status, 503, "{:?}", cut_short.body);
+    assert_eq!(cut_short.body["logout_reason"], serde_json::Value::Null);
+
+    proxy.restore();
+    let again = app.refresh_with(&ada.refresh).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(app.get_with_token("/api/auth/me", &again.access_token()).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_unreachable_during_a_refresh_is_503_and_the_token_still_works_after() {
+    let (app, proxy) = behind_a_proxy().await;
     let ada = app.signed_in("ada@example.com").await;
 
     proxy.cut();

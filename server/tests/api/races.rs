@@ -2,9 +2,9 @@
 //! named step inside the engine (`test-hooks`) while another runs. None of them may end a session
 //! that policy did not end, or keep alive one that policy ended.
 
-use crate::helpers::{Answer, Db, PASSWORD, Signed, TestApp, eventually, spawn_app, spawn_on};
+use crate::helpers::{Answer, Db, PASSWORD, Signed, TestApp, eventually, refresh_held_at, spawn_app, spawn_on};
 use crate::on_both_databases;
-use app::engine::testing::{Gate, Step};
+use app::engine::testing::Step;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,17 +37,6 @@ async fn live_tokens(app: &TestApp, session_id: &str) -> i64 {
             .await
             .unwrap();
     count
-}
-
-/// A refresh with `cookie`, held at `step` until the gate is released.
-async fn refresh_held_at(app: &Arc<TestApp>, cookie: &str, step: Step) -> (Gate, tokio::task::JoinHandle<Answer>) {
-    let mut gate = app.engine.hooks().hold(step);
-    let refresh = tokio::spawn({
-        let (app, cookie) = (app.clone(), cookie.to_owned());
-        async move { app.refresh_with(&cookie).await }
-    });
-    gate.reached().await;
-    (gate, refresh)
 }
 
 /// Refreshes with `cookie` and checks that the session answers with what it was given.
