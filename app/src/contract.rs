@@ -58,6 +58,8 @@ macro_rules! closed_set {
         }
     };
 }
+/// The engine declares its own stored closed sets with it.
+#[cfg(feature = "ssr")]
 pub(crate) use closed_set;
 
 /// A credential or key: on the wire and in the database it is its text, but its `Debug` names only

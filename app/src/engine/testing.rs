@@ -17,6 +17,12 @@ impl Engine {
         &self.hooks
     }
 
+    /// How many changes the live view has applied: a test waits for it to move to know that this
+    /// instance has learnt of a change made on another.
+    pub fn changes_applied(&self) -> u64 {
+        self.live.generation()
+    }
+
     /// Forgets the cached view, as after a hand edit of the database (which nothing announces).
     pub fn forget_cache(&self) {
         self.live.clear();

@@ -82,8 +82,17 @@ impl Client {
         self.held.borrow().clone()
     }
 
+    /// The user this tab holds a token for; unknown (None) after a restore whose answer lacked
+    /// `X-Session-User`, until an answer names them.
     pub fn signed_in_user(&self) -> Option<String> {
-        self.held.borrow().as_ref().map(|held| held.user_id.clone())
+        self.held.borrow().as_ref().map(|held| held.user_id.clone()).filter(|user| !user.is_empty())
+    }
+
+    /// Names the user of the token held, if it was not known.
+    pub fn learn_user(&self, user_id: &str) {
+        if let Some(held) = self.held.borrow_mut().as_mut().filter(|held| held.user_id.is_empty()) {
+            held.user_id = user_id.to_owned();
+        }
     }
 
     pub fn access_token(&self) -> Option<String> {

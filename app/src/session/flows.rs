@@ -35,8 +35,8 @@ pub async fn sign_in(email: String, password: String, remember_me: bool) -> Resu
 /// How one restore attempt ended.
 enum Restored {
     User(UserView),
-    /// The server is unavailable or busy: try again.
-    Retry,
+    /// The server is unavailable, busy or refused to renew (the status, if it answered): try again.
+    Retry(Option<u16>),
     /// No session to restore; the ending, if the server named one.
     Ended(Option<Ending>),
     /// The transport already ended the session (a call after the refresh was answered with a
@@ -44,24 +44,40 @@ enum Restored {
     Left,
 }
 
+/// The longest wait between two attempts of a restore or a sign-out.
+const MAX_BACKOFF_MS: u32 = 30_000;
+
 /// Restores the session after a page load. No hint and no session: straight to sign-in, silently. A
-/// hint whose restore is refused: a logout with the server's reason. A 5xx or network failure is not
-/// a failed restore: the page keeps waiting and retries with backoff.
+/// hint whose restore is answered 401: a logout with the server's reason. Anything else is not a
+/// failed restore (a 5xx, a lost network, and with a hint also a 403 or another refusal): the page
+/// keeps waiting with a notice and retries with backoff. A sign-out the server never confirmed is
+/// finished first.
 pub async fn restore(retry_notice: RwSignal<Option<String>>) {
     let Some(view) = client().view() else { return };
+    if storage::signing_out() {
+        finish_sign_out(retry_notice).await;
+        return;
+    }
     let mut delay_ms = 1_000;
     loop {
         let had_session = storage::hint().is_some();
-        match restore_once().await {
+        match restore_once(had_session).await {
             Restored::User(user) => {
                 retry_notice.set(None);
+                client().learn_user(&user.id);
                 view.auth.set(AuthStatus::SignedIn(user));
                 return;
             }
-            Restored::Retry => {
-                retry_notice.set(Some(format!("Can't reach lanyard right now; retrying in {} s.", delay_ms / 1_000)));
+            Restored::Retry(status) => {
+                let seconds = delay_ms / 1_000;
+                retry_notice.set(Some(match status {
+                    Some(status @ 400..=499) if status != 429 => {
+                        format!("lanyard refused to renew your session ({status}); retrying in {seconds} s.")
+                    }
+                    _ => format!("Can't reach lanyard right now; retrying in {seconds} s."),
+                }));
                 pause(delay_ms).await;
-                delay_ms = (delay_ms * 2).min(30_000);
+                delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
             }
             Restored::Ended(Some(ending)) if had_session => {
                 view.auth.set(AuthStatus::SignedOut);
@@ -85,14 +101,15 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
 }
 
 /// A refresh from the cookie, then the user. A lapsed plan (402) keeps the session: the user then
-/// comes from the billing status, which has no plan check.
-async fn restore_once() -> Restored {
+/// comes from the billing status, which has no plan check. Without a hint a refusal means there is
+/// no session to keep; with one, only an ending does.
+async fn restore_once(had_session: bool) -> Restored {
     match renew::refresh().await {
         Ok(_) => {}
         Err(RenewError::Ended(ending)) => return Restored::Ended(Some(ending)),
         Err(RenewError::Failed(answer)) => {
-            let retry = answer.status().is_none_or(|status| status == 429 || status >= 500);
-            return if retry { Restored::Retry } else { Restored::Ended(None) };
+            let transient = answer.status().is_none_or(|status| status == 429 || status >= 500);
+            return if transient || had_session { Restored::Retry(answer.status()) } else { Restored::Ended(None) };
         }
     }
     let user = match api::me().await {
@@ -104,14 +121,33 @@ async fn restore_once() -> Restored {
     match user {
         Ok(user) => Restored::User(user),
         Err(error) if error.ends_session() => Restored::Left,
-        Err(error) if error.error.is_some_and(ErrorCode::is_transient) => Restored::Retry,
+        Err(error) if had_session || error.error.is_some_and(ErrorCode::is_transient) => Restored::Retry(None),
         Err(_) => Restored::Ended(None),
     }
 }
 
 /// Signs out this device: the server ends the session, and the tracker records MANUAL_LOGOUT.
 pub async fn sign_out() {
-    let _ = api::logout().await;
+    storage::set_signing_out(true);
+    let notice = client().view().map_or_else(|| RwSignal::new(None), |view| view.retry_notice);
+    finish_sign_out(notice).await;
+}
+
+/// Sends the sign-out until the server has recorded it: while it cannot (a 5xx, a lost network) the
+/// session still lives and the cookie is kept, so the user is told and it is sent again, also after
+/// a reload. Any other answer means there is nothing left to end.
+async fn finish_sign_out(notice: RwSignal<Option<String>>) {
+    let mut delay_ms = 1_000;
+    while let Err(error) = api::logout().await {
+        if !error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited) {
+            break;
+        }
+        notice.set(Some(format!("Signing out… lanyard can't be reached; trying again in {} s.", delay_ms / 1_000)));
+        pause(delay_ms).await;
+        delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
+    }
+    notice.set(None);
+    storage::set_signing_out(false);
     tracker::logout(Ending::local(LogoutCode::ManualLogout, &current_page()));
 }
 
@@ -126,8 +162,16 @@ pub async fn sign_out_all(keep_current: bool) -> Result<LogoutAllAnswer, ErrorBo
 
 /// Changes the password; this session carries on with the new token, the others end. The error is
 /// in words for the user.
+/// The call takes the cross-tab refresh lock: it replaces the refresh cookie, so a refresh in another
+/// tab must not race it.
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), String> {
-    match api::change_password(current_password.into(), new_password.into()).await {
+    let changed = tabs::with_lock(
+        tabs::REFRESH_LOCK,
+        renew::LOCK_WAIT_MS,
+        api::change_password(current_password.into(), new_password.into()),
+    )
+    .await;
+    match changed {
         Ok(token) => {
             let user_id = client().signed_in_user().unwrap_or_default();
             renew::keep(token, user_id);

@@ -9,7 +9,7 @@ use crate::session::ending::Ending;
 use crate::session::rules::{CallKind, Verdict, classify};
 use crate::session::storage;
 use crate::session::tabs::{self, REFRESH_LOCK, TabMessage};
-use crate::session::wire::{ApiRequest, Exchange, exchange};
+use crate::session::wire::{ApiRequest, DEADLINE_MS, Exchange, exchange};
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::{IntoReq, Json};
 
@@ -33,10 +33,15 @@ pub fn keep(token: TokenInfo, user_id: String) {
     tabs::broadcast(&TabMessage::Tokens { token, user_id });
 }
 
+/// How long a tab waits for another tab's refresh lock before refreshing without it (SPEC §4
+/// "Deadlines"): a frozen or closed tab never blocks the others, and the server's idempotent refresh
+/// makes the unlocked refresh safe. A holder is itself bounded by the call deadline.
+pub const LOCK_WAIT_MS: u32 = DEADLINE_MS;
+
 /// Renews the access token (see the module docs).
 pub async fn refresh() -> Result<TokenInfo, RenewError> {
     let before = client().held().map(|held| held.token.access_expires_at);
-    tabs::with_lock(REFRESH_LOCK, async move {
+    tabs::with_lock(REFRESH_LOCK, LOCK_WAIT_MS, async move {
         if let Some(before) = before
             && let Some(token) = refreshed_elsewhere(before).await
         {

@@ -17,6 +17,9 @@ pub const LOGOUT_REASON: &str = "logout_reason";
 /// localStorage: every logout, newest first.
 pub const LOGOUT_HISTORY: &str = "logout_history";
 const HISTORY_KEPT: usize = 50;
+/// localStorage: a sign-out the server has not confirmed yet, so a reload finishes it instead of
+/// restoring the session the user asked to end.
+pub const SIGNING_OUT: &str = "lanyard_signing_out";
 
 /// Tells a reload that a session was live, without any secret: only ids and expiries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +47,18 @@ pub fn hint() -> Option<SessionHint> {
 
 pub fn clear_hint() {
     LocalStorage::delete(SESSION_HINT);
+}
+
+pub fn set_signing_out(pending: bool) {
+    if pending {
+        let _ = LocalStorage::set(SIGNING_OUT, true);
+    } else {
+        LocalStorage::delete(SIGNING_OUT);
+    }
+}
+
+pub fn signing_out() -> bool {
+    LocalStorage::get::<bool>(SIGNING_OUT).unwrap_or(false)
 }
 
 pub fn device_id() -> String {

@@ -45,14 +45,19 @@ pub fn broadcast(message: &TabMessage) {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `navigator.locks.request(name, callback)`: web-sys has it only behind an unstable flag.
+    /// `navigator.locks.request(name, options, callback)`: web-sys has it only behind an unstable flag.
     #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
-    fn lock_request(name: &str, callback: &js_sys::Function) -> Result<js_sys::Promise, JsValue>;
+    fn lock_request(name: &str, options: &JsValue, callback: &js_sys::Function) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// Runs `work` while holding the Web Lock `name`, across every tab of this origin. Without Web
-/// Locks (very old browsers) it runs unlocked: the server's idempotent refresh keeps that safe.
-pub async fn with_lock<T: 'static>(name: &str, work: impl std::future::Future<Output = T> + 'static) -> T {
+/// Runs `work` while holding the Web Lock `name`, across every tab of this origin. A tab that waits
+/// longer than `wait_ms` for it (another tab froze, or never lets go) runs `work` without it, as it
+/// does without Web Locks (very old browsers): the server's idempotent refresh keeps that safe.
+pub async fn with_lock<T: 'static>(
+    name: &str,
+    wait_ms: u32,
+    work: impl std::future::Future<Output = T> + 'static,
+) -> T {
     let result: Rc<RefCell<Option<T>>> = Rc::default();
     let work = Rc::new(RefCell::new(Some(Box::pin(work))));
     let (slot, pending) = (result.clone(), work.clone());
@@ -66,7 +71,14 @@ pub async fn with_lock<T: 'static>(name: &str, work: impl std::future::Future<Ou
             Ok(JsValue::UNDEFINED)
         })
     });
-    if let Ok(promise) = lock_request(name, callback.unchecked_ref()) {
+    // Aborting a request that was granted does nothing; one still waiting is withdrawn.
+    let give_up = web_sys::AbortController::new().ok();
+    let options = js_sys::Object::new();
+    if let Some(controller) = &give_up {
+        let _ = js_sys::Reflect::set(&options, &"signal".into(), &controller.signal());
+    }
+    let _timer = give_up.map(|controller| gloo_timers::callback::Timeout::new(wait_ms, move || controller.abort()));
+    if let Ok(promise) = lock_request(name, &options, callback.unchecked_ref()) {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
     let done = result.borrow_mut().take();

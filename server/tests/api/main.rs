@@ -8,6 +8,7 @@ mod guard;
 mod helpers;
 mod keys;
 mod limits;
+mod model;
 mod outage;
 mod races;
 mod revocation;

@@ -123,6 +123,8 @@ impl Store {
                 }
             }
         };
+        // What was read before the cursor was placed may predate a change below it.
+        deliver(FeedEvent::Gap);
         loop {
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
