@@ -17,7 +17,7 @@ pub enum Step {
 
 #[cfg(not(feature = "test-hooks"))]
 #[derive(Default)]
-pub struct Hooks;
+pub struct Hooks(());
 
 #[cfg(not(feature = "test-hooks"))]
 impl Hooks {

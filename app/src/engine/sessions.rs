@@ -237,7 +237,7 @@ impl Engine {
         self.keys
             .rederive(derivation, replay.successor_key_id.as_deref(), token, successor_hash)
             .map(Some)
-            .map_err(|()| AuthError::Unavailable("the key that derived this successor is not held here".into()))
+            .ok_or_else(|| AuthError::Unavailable("the key that derived this successor is not held here".into()))
     }
 
     /// Why a session judged live a moment ago can no longer be refreshed: it ended (or ran out) in
