@@ -61,8 +61,9 @@ struct Args {
     /// Seconds between instance restarts.
     #[arg(long, default_value_t = 120)]
     restart_every: u64,
-    /// Real Chromium tabs (Playwright) browsing through the proxy during the PostgreSQL phase.
-    #[arg(long, default_value_t = 0)]
+    /// Real Chromium tabs (Playwright, `end2end/soak`) browsing through the proxy during the
+    /// PostgreSQL phase; 0 for none.
+    #[arg(long, default_value_t = 2)]
     browser_tabs: usize,
     /// Percent of API calls the proxy disturbs.
     #[arg(long, default_value_t = 10)]
