@@ -6,6 +6,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 
+/// The shortest signing secret accepted (SPEC §9): HS256 wants a key of at least 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// A command-line value that must be a member of one of the contract's closed sets, parsed by its
 /// names so `--help` lists them.
 fn member_of<T: Copy + Send + Sync + 'static>(
@@ -134,10 +137,14 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub site_addr: SocketAddr,
 
-    /// Signing secret. Unset, one is generated on first start and kept in the database, so restarts
-    /// and instances sharing the database share it.
+    /// Signing secret, at least 32 bytes. Unset (and no secret file), one is generated on first start
+    /// and kept in the database, so restarts and instances sharing the database share it.
     #[arg(long, env = "LANYARD_SECRET", hide_env_values = true)]
     pub secret: Option<Secret>,
+
+    /// A file holding the signing secret (a trailing newline is ignored), instead of LANYARD_SECRET.
+    #[arg(long, env = "LANYARD_SECRET_FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
 
     /// Up to two earlier signing secrets, comma-separated: they still verify access tokens and
     /// re-derive refresh successors, so a rotation of `LANYARD_SECRET` signs no one out.
@@ -236,8 +243,19 @@ impl Config {
         })
     }
 
-    /// The signing secrets; more earlier secrets than an instance keeps is a configuration error.
+    /// The signing secrets (SPEC §1, §9): each at least [`MIN_SECRET_BYTES`], at most
+    /// `MAX_PREVIOUS_SECRETS` earlier ones, and those only beside a current one.
     pub fn signing_secrets(&self) -> anyhow::Result<app::engine::SigningSecrets> {
+        let current = match (&self.secret, &self.secret_file) {
+            (Some(_), Some(_)) => anyhow::bail!("set LANYARD_SECRET or LANYARD_SECRET_FILE, not both"),
+            (Some(secret), None) => Some(secret.clone()),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("LANYARD_SECRET_FILE: reading {}", path.display()))?;
+                Some(Secret::from(text.trim_end_matches(['\r', '\n'])))
+            }
+            (None, None) => None,
+        };
         let previous: Vec<Secret> = self.secret_previous.iter().filter(|s| !s.expose().is_empty()).cloned().collect();
         anyhow::ensure!(
             previous.len() <= app::engine::MAX_PREVIOUS_SECRETS,
@@ -246,10 +264,21 @@ impl Config {
             previous.len()
         );
         anyhow::ensure!(
-            previous.is_empty() || self.secret.is_some(),
+            previous.is_empty() || current.is_some(),
             "LANYARD_SECRET_PREVIOUS needs LANYARD_SECRET: the earlier secrets are what it replaced"
         );
-        Ok(app::engine::SigningSecrets { current: self.secret.clone(), previous })
+        let named = current
+            .iter()
+            .map(|s| ("LANYARD_SECRET", s))
+            .chain(previous.iter().map(|s| ("LANYARD_SECRET_PREVIOUS", s)));
+        for (name, secret) in named {
+            let bytes = secret.expose().len();
+            anyhow::ensure!(
+                bytes >= MIN_SECRET_BYTES,
+                "{name}: a signing secret needs at least {MIN_SECRET_BYTES} bytes, this one has {bytes}"
+            );
+        }
+        Ok(app::engine::SigningSecrets { current, previous })
     }
 
     pub fn ui(&self) -> app::ui::UiSettings {
@@ -296,15 +325,41 @@ impl Config {
 mod tests {
     use super::*;
 
+    const LONG: &str = "a signing secret of thirty-two bytes or more";
+
     #[test]
     fn earlier_secrets_need_a_current_one_and_are_at_most_two() {
         let mut config = Config::for_tests("sqlite://x.db");
-        config.secret_previous = vec!["an earlier secret".into()];
+        config.secret_previous = vec![LONG.into()];
         assert!(config.signing_secrets().is_err(), "an earlier secret without a current one");
-        config.secret = Some("the current secret".into());
+        config.secret = Some(LONG.into());
         assert_eq!(config.signing_secrets().unwrap().previous.len(), 1);
-        config.secret_previous = vec!["one".into(), "two".into(), "three".into()];
+        config.secret_previous = vec![LONG.into(), LONG.into(), LONG.into()];
         assert!(config.signing_secrets().is_err());
+    }
+
+    #[test]
+    fn a_secret_under_32_bytes_stops_the_server_with_a_message() {
+        let mut config = Config::for_tests("sqlite://x.db");
+        config.secret = Some("secret".into());
+        let error = config.signing_secrets().unwrap_err().to_string();
+        assert!(error.contains("at least 32 bytes") && error.contains("has 6"), "{error}");
+        assert!(!error.contains("secret\""), "the message never shows the secret: {error}");
+        config.secret = Some(LONG.into());
+        config.secret_previous = vec!["short".into()];
+        assert!(config.signing_secrets().unwrap_err().to_string().contains("LANYARD_SECRET_PREVIOUS"));
+    }
+
+    #[test]
+    fn the_secret_can_come_from_a_file() {
+        let path = std::env::temp_dir().join(format!("lanyard-secret-{}", std::process::id()));
+        std::fs::write(&path, format!("{LONG}\n")).unwrap();
+        let mut config = Config::for_tests("sqlite://x.db");
+        config.secret_file = Some(path.clone());
+        assert_eq!(config.signing_secrets().unwrap().current.unwrap().expose(), LONG);
+        config.secret = Some(LONG.into());
+        assert!(config.signing_secrets().is_err(), "not both");
+        std::fs::remove_file(path).unwrap();
     }
 
     #[test]
@@ -327,7 +382,7 @@ mod tests {
     #[test]
     fn the_secret_stays_out_of_debug_output() {
         let mut config = Config::for_tests("sqlite://x.db");
-        config.secret = Some("hunter2".into());
+        config.secret = Some("hunter2, hunter2, hunter2, hunter2".into());
         assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

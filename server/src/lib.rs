@@ -68,7 +68,7 @@ mod tests {
     async fn background_tasks_stop_at_shutdown() {
         let dir = std::env::temp_dir().join(format!("lanyard-background-{}", std::process::id()));
         let mut config = Config::for_tests(&format!("sqlite://{}/lanyard.db", dir.display()));
-        config.secret = Some("a test secret".into());
+        config.secret = Some("a test secret of thirty-two bytes, at least".into());
         let engine = engine(&config, Arc::new(ManualClock::starting_at(1_800_000_000))).await.unwrap();
         let background = Background::start(&engine);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -33,7 +33,9 @@ pub async fn login(
 pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
     let call = serve::Call::current()?;
     call.no_store();
-    let issued = call.answer(call.engine.refresh(call.refresh_cookie().as_deref(), &call.meta).await)?;
+    let cookies = call.refresh_cookies();
+    let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
+    let issued = call.answer(call.engine.refresh(&cookies, &call.meta).await)?;
     call.set_tokens(&issued);
     Ok(issued.token)
 }
@@ -44,7 +46,9 @@ pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
 #[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
 pub async fn logout() -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
-    let outcome = call.engine.logout(call.refresh_cookie().as_deref(), call.bearer(), &call.meta).await;
+    let cookies = call.refresh_cookies();
+    let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
+    let outcome = call.engine.logout(&cookies, call.bearer(), &call.meta).await;
     if outcome.is_ok() {
         call.clear_refresh_cookie();
     }

@@ -83,15 +83,18 @@ impl Call {
         header_str(&self.headers, header::AUTHORIZATION)?.strip_prefix("Bearer ").map(str::trim)
     }
 
-    pub fn refresh_cookie(&self) -> Option<String> {
+    /// Every `lanyard_refresh` cookie the request carries, in order: a browser can hold stale ones
+    /// (set for another path or subdomain), and the engine picks the live one.
+    pub fn refresh_cookies(&self) -> Vec<String> {
         self.headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|cookie| cookie.name() == REFRESH_COOKIE)
+            .filter(|cookie| cookie.name() == REFRESH_COOKIE)
             .map(|cookie| cookie.value().to_owned())
+            .collect()
     }
 
     pub fn set_status(&self, status: u16) {

@@ -3,6 +3,7 @@
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::guard::Principal;
+use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
@@ -20,6 +21,8 @@ pub const DEMO_USERS: [(&str, Role); 3] =
 impl Engine {
     /// Creates a user in `account` (created, active with an active plan, if new).
     pub async fn create_user(&self, email: &str, password: &str, role: Role, account: &str) -> AuthResult<String> {
+        plain_text("email address", email)?;
+        plain_text("account name", account)?;
         if !email.contains('@') || email.trim().len() > 254 {
             return Err(AuthError::BadRequest(format!("{email:?} is not an email address")));
         }

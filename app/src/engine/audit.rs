@@ -2,6 +2,7 @@
 
 use super::error::{AuthError, AuthResult};
 use super::guard::Principal;
+use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
@@ -27,6 +28,9 @@ impl Engine {
 
         let context = serde_json::to_string(&event.context).unwrap_or_default();
         let bad = |what: &str| Err(AuthError::BadRequest(format!("the event's {what} is not acceptable")));
+        for (field, text) in [("path", &event.path), ("tab_id", &event.tab_id)] {
+            plain_text(field, text)?;
+        }
         if event.message.chars().count() > MAX_MESSAGE_CHARS {
             return bad("message");
         }

@@ -11,6 +11,7 @@ mod ending;
 mod error;
 mod guard;
 mod hooks;
+mod input;
 mod instance;
 mod jobs;
 mod live;

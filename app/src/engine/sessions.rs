@@ -4,6 +4,7 @@ use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal, account_refusal};
 use super::hooks::Step;
+use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
@@ -32,6 +33,8 @@ impl Issued {
 const MAX_EMAIL_CHARS: usize = 254;
 const MAX_LOGIN_PASSWORD_CHARS: usize = 1024;
 const MAX_DEVICE_ID_CHARS: usize = 100;
+/// Refresh cookies of one request looked at, at most.
+const MAX_REFRESH_COOKIES: usize = 4;
 
 impl Engine {
     /// The access token and expiries for a live session. The access token never outlives the session.
@@ -68,13 +71,14 @@ impl Engine {
         device_id: Option<&str>,
         meta: &RequestMeta,
     ) -> AuthResult<(Issued, UserView)> {
+        plain_text("email address", email)?;
         if email.trim().is_empty() || email.chars().count() > MAX_EMAIL_CHARS {
             return Err(AuthError::BadRequest("Enter your email address.".into()));
         }
         if password.chars().count() > MAX_LOGIN_PASSWORD_CHARS {
             return Err(AuthError::BadRequest("The password is too long.".into()));
         }
-        let device_id = device_id.filter(|id| !id.is_empty());
+        let device_id = device_id.filter(|id| !id.is_empty()).map(|id| plain_text("device_id", id)).transpose()?;
         if device_id.is_some_and(|id| id.chars().count() > MAX_DEVICE_ID_CHARS) {
             return Err(AuthError::BadRequest("device_id is too long.".into()));
         }
@@ -165,7 +169,8 @@ impl Engine {
     /// from it, so a token presented again can get the same successor: concurrent tabs and retries
     /// after a lost answer end with one live token. Only a replay after the successor has itself been
     /// in use for longer than the grace window counts as theft and ends the session.
-    pub async fn refresh(&self, cookie: Option<&str>, meta: &RequestMeta) -> AuthResult<Issued> {
+    pub async fn refresh(&self, cookies: &[&str], meta: &RequestMeta) -> AuthResult<Issued> {
+        let cookie = self.pick_refresh_cookie(cookies).await?;
         let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, json!({})))?;
         let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, json!({}));
         if !looks_like_refresh_token(token) {
@@ -217,6 +222,24 @@ impl Engine {
         self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)
     }
 
+    /// Which of a request's refresh cookies to judge. A browser can hold stale ones (set for another
+    /// path or subdomain, or left by an older session), so the first whose token is unused and whose
+    /// session lives wins and the others are ignored, never counted as reuse; with none live, the
+    /// first is judged as usual. At most [`MAX_REFRESH_COOKIES`] are looked at.
+    async fn pick_refresh_cookie<'a>(&self, cookies: &[&'a str]) -> AuthResult<Option<&'a str>> {
+        if cookies.len() > 1 {
+            for &cookie in cookies.iter().take(MAX_REFRESH_COOKIES) {
+                if looks_like_refresh_token(cookie)
+                    && self.store.token_is_live(&hash_refresh_token(cookie), self.now()).await?
+                {
+                    tracing::info!("a request carried {} refresh cookies; the live one is used", cookies.len());
+                    return Ok(Some(cookie));
+                }
+            }
+        }
+        Ok(cookies.first().copied())
+    }
+
     /// The answer to a used token presented again, if SPEC §1 lets it have one: its successor, when
     /// that is unused or was first used within the grace window; for the token a password change
     /// retired, the new chain's first token, within the grace window of the change. `Ok(None)` is
@@ -254,7 +277,8 @@ impl Engine {
 
     /// Signs out this device: idempotent, and content with either credential (a garbage one is a
     /// no-op, since the cookie is cleared either way).
-    pub async fn logout(&self, cookie: Option<&str>, bearer: Option<&str>, meta: &RequestMeta) -> AuthResult<()> {
+    pub async fn logout(&self, cookies: &[&str], bearer: Option<&str>, meta: &RequestMeta) -> AuthResult<()> {
+        let cookie = self.pick_refresh_cookie(cookies).await?;
         let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
         let session_id = match (from_bearer, cookie.filter(|token| looks_like_refresh_token(token))) {
             (Some(session_id), _) => Some(session_id),
@@ -287,6 +311,7 @@ impl Engine {
     /// Ends one of the caller's sessions: another one with LOGOUT_OTHER_DEVICE, the current one with
     /// MANUAL_LOGOUT. Another user's session is "not found", as if it did not exist.
     pub async fn revoke(&self, principal: &Principal, session_id: &str, meta: &RequestMeta) -> AuthResult<()> {
+        plain_text("session_id", session_id)?;
         let state = self
             .store
             .session_state(session_id)

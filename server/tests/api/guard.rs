@@ -195,12 +195,15 @@ async fn a_session_moved_to_another_account_is_contaminated(db: Db) {
 }
 
 async fn a_token_for_another_user_is_contaminated(db: Db) {
-    let app = spawn_app_with(db, |config| config.secret = Some("a test secret".into())).await;
+    let app =
+        spawn_app_with(db, |config| config.secret = Some("a test secret of thirty-two bytes, at least".into())).await;
     let ada = app.signed_in("ada@example.com").await;
     let bob = app.signed_in("bob@example.com").await;
     let now = app.clock_now();
 
-    let crossed = Keys::derive("a test secret").sign_access(&bob.user_id, &ada.session_id, now, now + 60).unwrap();
+    let crossed = Keys::derive("a test secret of thirty-two bytes, at least")
+        .sign_access(&bob.user_id, &ada.session_id, now, now + 60)
+        .unwrap();
     let me = app.get_with_token("/api/auth/me", &crossed).await;
 
     assert_eq!(me.status, 401);
@@ -208,9 +211,10 @@ async fn a_token_for_another_user_is_contaminated(db: Db) {
 }
 
 async fn forged_and_malformed_tokens_are_401(db: Db) {
-    let app = spawn_app_with(db, |config| config.secret = Some("a test secret".into())).await;
+    let app =
+        spawn_app_with(db, |config| config.secret = Some("a test secret of thirty-two bytes, at least".into())).await;
     let ada = app.signed_in("ada@example.com").await;
-    let keys = Keys::derive("a test secret");
+    let keys = Keys::derive("a test secret of thirty-two bytes, at least");
     let now = app.clock_now();
     let good = keys.verify_access(&ada.access).unwrap();
     let b64 = |s: &str| {
@@ -221,7 +225,7 @@ async fn forged_and_malformed_tokens_are_401(db: Db) {
 
     let forgeries = [
         format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims_json)),
-        Keys::derive("another secret").sign(&good).unwrap(),
+        Keys::derive("another secret of thirty-two bytes, at least").sign(&good).unwrap(),
         keys.sign(&Claims { typ: "refresh".into(), ..good.clone() }).unwrap(),
         keys.sign(&Claims { aud: "elsewhere".into(), ..good.clone() }).unwrap(),
         keys.sign(&Claims { iat: now + 3_600, ..good.clone() }).unwrap(),

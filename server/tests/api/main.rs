@@ -6,6 +6,7 @@ mod endpoints;
 mod failpoints;
 mod guard;
 mod helpers;
+mod input;
 mod keys;
 mod limits;
 mod model;

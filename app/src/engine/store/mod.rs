@@ -421,6 +421,19 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a token is unused and its session lives at `now`.
+    pub async fn token_is_live(&self, hash: &str, now: i64) -> AuthResult<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+             WHERE t.hash = $1 AND t.used_at IS NULL AND s.ended_at IS NULL AND s.expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// A used token's use and successor, read inside the transaction that holds its session.
     pub async fn replay(tx: &mut Tx, hash: &str) -> AuthResult<Option<Replay>> {
         Ok(sqlx::query_as(
