@@ -402,6 +402,8 @@ closed_set! {
         SignInFailed = "login_failed",
         Refreshed = "refresh",
         PasswordChanged = "password_changed",
+        /// A wrong current password on a password change (a guess with a valid access token).
+        PasswordCheckFailed = "password_check_failed",
         SessionEnded = "session_ended",
         ClientLogout = "client_logout",
     }

@@ -6,6 +6,7 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
+use super::throttle::address_key;
 use crate::contract::{AuditKind, Diagnostics, LogoutCount, LogoutEvent, LogoutReport};
 use crate::paths::is_local_path;
 
@@ -21,10 +22,9 @@ const DIAGNOSTIC_EVENTS: i64 = 20;
 impl Engine {
     /// Stores a browser's logout event (SPEC §4) in the audit trail, after checking every field.
     pub async fn record_client_event(&self, event: &LogoutEvent, meta: &RequestMeta) -> AuthResult<()> {
-        let ip = meta.ip.as_deref().unwrap_or("-");
         let now = self.now();
-        self.client_events.check(ip, now).map_err(|retry_after| AuthError::RateLimited { retry_after })?;
-        self.client_events.hit(ip, now);
+        let address = address_key(meta.ip.as_deref().unwrap_or("-"));
+        self.client_events.try_hit(&address, now).map_err(|retry_after| AuthError::RateLimited { retry_after })?;
 
         let context = serde_json::to_string(&event.context).unwrap_or_default();
         let bad = |what: &str| Err(AuthError::BadRequest(format!("the event's {what} is not acceptable")));

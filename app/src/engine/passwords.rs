@@ -1,9 +1,13 @@
 //! Password hashing with argon2id (19 MiB, t=2, p=1: OWASP's recommended minimum) on a bounded
-//! blocking pool, so a burst of sign-ins can neither starve the async runtime nor exhaust memory.
+//! blocking pool, so a burst of sign-ins can neither starve the async runtime nor exhaust memory:
+//! at most `permits` hashes run, each holding its permit until argon2 is done (also when the caller
+//! has gone away), and at most `queue` more wait; beyond that a hash is refused as unavailable (503
+//! with Retry-After), which sheds a flood of sign-ins before it costs anything.
 
 use super::error::{AuthError, AuthResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
@@ -20,20 +24,54 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes and verifies on at most `permits` blocking threads at a time.
+/// Hashes waiting for a permit, at most, per permit.
+const QUEUED_PER_PERMIT: usize = 4;
+
+/// Hashes and verifies on at most `permits` blocking threads at a time (see the module docs).
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    queue: usize,
+}
+
+/// Counts a caller waiting for a permit while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Passwords {
     pub fn new(concurrent_hashes: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(concurrent_hashes.max(1))) }
+        let permits = concurrent_hashes.max(1);
+        Self::with_limits(permits, permits * QUEUED_PER_PERMIT)
+    }
+
+    fn with_limits(permits: usize, queue: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AuthResult<T> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| AuthError::Internal(e.to_string()))
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(AuthError::Unavailable("too many passwords are being checked; try again".into()));
+                }
+                let _waiting = Waiting(&self.waiting);
+                self.permits.clone().acquire_owned().await.map_err(|e| AuthError::Internal(e.to_string()))?
+            }
+        };
+        // The permit goes with the job: a caller that leaves does not free it while argon2 runs.
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        });
+        job.await.map_err(|e| AuthError::Internal(e.to_string()))
     }
 
     pub async fn hash(&self, password: &str) -> AuthResult<String> {
@@ -100,6 +138,44 @@ mod tests {
         assert!(!passwords.verify("wrong horse", Some(&hash)).await.unwrap());
         assert!(!passwords.verify("anything", None).await.unwrap());
         assert!(!passwords.verify("anything", Some("not a hash")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_leaves_keeps_its_permit_until_the_hash_is_done() {
+        let passwords = Passwords::new(1);
+        let left = tokio::time::timeout(std::time::Duration::from_millis(2), passwords.hash("a password")).await;
+        assert!(left.is_err(), "argon2 at 19 MiB takes longer than 2 ms");
+        assert_eq!(passwords.permits.available_permits(), 0, "the hash still runs, holding its permit");
+        for _ in 0..200 {
+            if passwords.permits.available_permits() == 1 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the permit never came back");
+    }
+
+    #[tokio::test]
+    async fn beyond_the_queue_a_hash_is_refused_as_unavailable() {
+        let passwords = Passwords::with_limits(1, 1);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let running = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.run(move || held.recv()).await }
+        });
+        while passwords.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let queued = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.run(|| ()).await }
+        });
+        while passwords.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(passwords.run(|| ()).await, Err(AuthError::Unavailable(_))), "shed");
+        release.send(()).unwrap();
+        assert!(running.await.unwrap().is_ok() && queued.await.unwrap().is_ok());
     }
 
     #[test]

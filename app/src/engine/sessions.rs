@@ -10,6 +10,7 @@ use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, Store, TokenOrigin, new_id};
+use super::throttle::address_key;
 use super::tokens::{Derivation, hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
@@ -83,23 +84,13 @@ impl Engine {
             return Err(AuthError::BadRequest("device_id is too long.".into()));
         }
 
-        let now = self.now();
-        let ip = meta.ip.as_deref().unwrap_or("-");
-        let throttle_key = format!("{}|{ip}", store::email_key(email));
-        for (throttle, key) in [(&self.login_failures, throttle_key.as_str()), (&self.login_failures_per_ip, ip)] {
-            throttle.check(key, now).map_err(|retry_after| AuthError::RateLimited { retry_after })?;
-        }
-
         let user = self.store.user_by_email(email).await?;
-        let verified = self.passwords.verify(password, user.as_ref().map(|u| u.password_hash.expose())).await?;
+        let stored = user.as_ref().map(|u| u.password_hash.expose());
+        let verified = self.check_password(email, password, stored, meta).await?;
+        let now = self.now();
         let user = match user {
-            Some(user) if verified => {
-                self.login_failures.reset(&throttle_key);
-                user
-            }
+            Some(user) if verified => user,
             other => {
-                self.login_failures.hit(&throttle_key, now);
-                self.login_failures_per_ip.hit(ip, now);
                 let event = AuthEvent {
                     user_id: other.as_ref().map(|u| u.id.as_str()),
                     detail: Some(json!({ "email": email.trim() }).to_string()),
@@ -163,6 +154,38 @@ impl Engine {
             role: user.role,
         };
         Ok((issued, view))
+    }
+
+    /// Checks `password` against `stored` (`None`: an unknown email, checked against a dummy hash)
+    /// under the sign-in throttle of `email` from this address. A failure is reserved before the
+    /// check and refunded when the password was right, so guesses sent in parallel cannot all be
+    /// judged, and a caller that leaves mid-check is counted. Sign-in and every check of the current
+    /// password go through here, so a stolen access token is no faster an oracle than the sign-in page.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+        stored: Option<&str>,
+        meta: &RequestMeta,
+    ) -> AuthResult<bool> {
+        let now = self.now();
+        let address = address_key(meta.ip.as_deref().unwrap_or("-"));
+        let key = format!("{}|{address}", store::email_key(email));
+        let limited = |retry_after| AuthError::RateLimited { retry_after };
+        self.login_failures_per_ip.try_hit(&address, now).map_err(limited)?;
+        if let Err(retry_after) = self.login_failures.try_hit(&key, now) {
+            self.login_failures_per_ip.refund(&address, now);
+            return Err(limited(retry_after));
+        }
+        let verified = self.passwords.verify(password, stored).await;
+        if !matches!(verified, Ok(false)) {
+            self.login_failures_per_ip.refund(&address, now);
+            match verified {
+                Ok(_) => self.login_failures.reset(&key),
+                Err(_) => self.login_failures.refund(&key, now),
+            }
+        }
+        verified
     }
 
     /// Rotates a refresh token (SPEC §1). The token is consumed atomically and its successor derived
@@ -373,7 +396,12 @@ impl Engine {
         meta: &RequestMeta,
     ) -> AuthResult<Issued> {
         let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
-        if !self.passwords.verify(current_password, Some(user.password_hash.expose())).await? {
+        if !self.check_password(&user.email, current_password, Some(user.password_hash.expose()), meta).await? {
+            let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
+            let event = self.session_event(AuditKind::PasswordCheckFailed, self.now(), &entry.state, meta);
+            let mut tx = self.store.write_tx().await?;
+            Store::record_event(&mut tx, &event).await?;
+            tx.commit().await?;
             return Err(AuthError::Forbidden {
                 code: crate::contract::ErrorCode::WrongPassword,
                 message: "The current password is incorrect.",

@@ -19,29 +19,34 @@ impl Throttle {
         Self { max: max.max(1), window: window.max(1), hits: Mutex::default() }
     }
 
-    /// `Err(retry_after)` when `key` has used its allowance in the window ending at `now`.
-    pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
-        let mut hits = self.hits.lock().expect("throttle lock");
-        let Some(times) = hits.get_mut(key) else { return Ok(()) };
-        while times.front().is_some_and(|&t| t <= now - self.window) {
-            times.pop_front();
-        }
-        match times.front() {
-            Some(&oldest) if times.len() >= self.max => Err((oldest + self.window - now).max(1) as u64),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn hit(&self, key: &str, now: i64) {
+    /// Checks and counts a hit in one step, so callers running in parallel cannot all pass the
+    /// check before any of them counts: `Err(retry_after)` when the allowance is used up.
+    pub fn try_hit(&self, key: &str, now: i64) -> Result<(), u64> {
         let mut hits = self.hits.lock().expect("throttle lock");
         if hits.len() > COMPACT_ABOVE {
             let window = self.window;
             hits.retain(|_, times| times.back().is_some_and(|&t| t > now - window));
         }
         let times = hits.entry(key.to_owned()).or_default();
-        times.push_back(now);
-        if times.len() > self.max {
+        while times.front().is_some_and(|&t| t <= now - self.window) {
             times.pop_front();
+        }
+        match times.front() {
+            Some(&oldest) if times.len() >= self.max => Err((oldest + self.window - now).max(1) as u64),
+            _ => {
+                times.push_back(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes back one hit counted at `at` (a reserved failure that turned out a success).
+    pub fn refund(&self, key: &str, at: i64) {
+        let mut hits = self.hits.lock().expect("throttle lock");
+        if let Some(times) = hits.get_mut(key)
+            && let Some(index) = times.iter().rposition(|&t| t == at)
+        {
+            times.remove(index);
         }
     }
 
@@ -50,21 +55,51 @@ impl Throttle {
     }
 }
 
+/// The key an address is counted under: IPv6 by its /64 (one subscriber usually holds a whole /64),
+/// IPv4 and anything unparsable as written.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(|| ip.to_owned(), |v4| v4.to_string()),
+        _ => ip.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn parallel_callers_cannot_all_pass_the_check() {
+        let throttle = Throttle::new(5, 100);
+        let passed = (0..20).filter(|_| throttle.try_hit("k", 0).is_ok()).count();
+        assert_eq!(passed, 5);
+        throttle.refund("k", 0);
+        assert!(throttle.try_hit("k", 0).is_ok(), "a refunded hit frees its slot");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), address_key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_eq!(address_key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_key("-"), "-");
+    }
+
+    #[test]
     fn a_key_is_refused_after_max_hits_until_the_oldest_leaves_the_window() {
         let throttle = Throttle::new(3, 100);
         for t in [0, 10, 20] {
-            assert!(throttle.check("k", t).is_ok());
-            throttle.hit("k", t);
+            assert!(throttle.try_hit("k", t).is_ok());
         }
-        assert_eq!(throttle.check("k", 30), Err(70));
-        assert!(throttle.check("other", 30).is_ok());
-        assert!(throttle.check("k", 100).is_ok());
+        assert_eq!(throttle.try_hit("k", 30), Err(70));
+        assert!(throttle.try_hit("other", 30).is_ok());
+        assert!(throttle.try_hit("k", 100).is_ok());
         throttle.reset("k");
-        assert!(throttle.check("k", 31).is_ok());
+        assert!(throttle.try_hit("k", 31).is_ok());
     }
 }

@@ -326,10 +326,19 @@ async fn serve_proxied(State(proxy): State<Arc<Proxy>>, request: Request) -> Res
 
 // ---- the ledger: what the soak itself did, which explains an ending ----
 
+/// An ending the soak caused: from when, and until when (open while the cause lasts), it explains
+/// an ending with `code`.
+#[derive(Clone, Copy, Debug)]
+struct Cause {
+    code: LogoutCode,
+    from: Instant,
+    until: Option<Instant>,
+}
+
 #[derive(Default)]
 struct Ledger {
-    /// Per user: (code, from, until) windows in which an ending with that code is explained.
-    causes: Mutex<BTreeMap<String, Vec<(LogoutCode, Instant, Option<Instant>)>>>,
+    /// Per user, what the soak did to them.
+    causes: Mutex<BTreeMap<String, Vec<Cause>>>,
     endings: Mutex<Vec<EndingSeen>>,
 }
 
@@ -341,22 +350,23 @@ struct EndingSeen {
 
 impl Ledger {
     fn cause(&self, user: &str, code: LogoutCode, until: Option<Instant>) {
-        self.causes.lock().unwrap().entry(user.to_owned()).or_default().push((code, Instant::now(), until));
+        let cause = Cause { code, from: Instant::now(), until };
+        self.causes.lock().unwrap().entry(user.to_owned()).or_default().push(cause);
     }
 
     fn close(&self, user: &str, code: LogoutCode) {
         let now = Instant::now();
         if let Some(causes) = self.causes.lock().unwrap().get_mut(user) {
-            for cause in causes.iter_mut().filter(|c| c.0 == code && c.2.is_none()) {
+            for cause in causes.iter_mut().filter(|c| c.code == code && c.until.is_none()) {
                 // The client notices at its next call, a few seconds later at most.
-                cause.2 = Some(now + Duration::from_secs(5));
+                cause.until = Some(now + Duration::from_secs(5));
             }
         }
     }
 
     fn explains(&self, user: &str, code: LogoutCode, at: Instant) -> bool {
         self.causes.lock().unwrap().get(user).is_some_and(|causes| {
-            causes.iter().any(|c| c.0 == code && c.1 <= at && c.2.is_none_or(|until| at <= until))
+            causes.iter().any(|c| c.code == code && c.from <= at && c.until.is_none_or(|until| at <= until))
         })
     }
 

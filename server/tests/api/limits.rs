@@ -8,7 +8,41 @@ on_both_databases!(
     failed_sign_ins_are_throttled_per_email_and_ip_without_locking_out_the_victim,
     every_auth_route_refuses_a_huge_body_before_any_work,
     logout_events_are_stored_validated_and_rate_limited,
+    twenty_wrong_passwords_sent_at_once_are_judged_at_most_five_times,
+    wrong_current_passwords_are_throttled_like_sign_in_and_recorded,
 );
+
+async fn twenty_wrong_passwords_sent_at_once_are_judged_at_most_five_times(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("ada@example.com").await;
+    let body = json!({ "email": "ada@example.com", "password": "not the password" });
+    let answers = futures::future::join_all((0..20).map(|_| app.post("/api/auth/login", body.clone()))).await;
+
+    let judged = answers.iter().filter(|a| a.status == 401).count();
+    let throttled = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!((judged, throttled), (5, 15), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    assert!(answers.iter().filter(|a| a.status == 429).all(|a| a.header("retry-after").is_some()));
+}
+
+async fn wrong_current_passwords_are_throttled_like_sign_in_and_recorded(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let change = |current: &str| {
+        let body = json!({ "current_password": current, "new_password": "a brand new passphrase" });
+        app.post_with_token("/api/auth/password", &ada.access, body)
+    };
+    for _ in 0..5 {
+        assert_eq!(change("a guess").await.status, 403);
+    }
+    let throttled = change("another guess").await;
+    assert_eq!(throttled.status, 429, "the sixth guess waits: {:?}", throttled.body);
+    assert_eq!(change(PASSWORD).await.status, 429, "even the right one, until the window passes");
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "the session is kept");
+
+    let diagnostics = app.get_with_token("/api/auth/diagnostics", &ada.access).await;
+    let failed = diagnostics.body["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "password_check_failed");
+    assert_eq!(failed.count(), 5, "each wrong guess is in the audit trail");
+}
 
 async fn failed_sign_ins_are_throttled_per_email_and_ip_without_locking_out_the_victim(db: Db) {
     let app = spawn_app_with(db, |config| config.trusted_proxies = vec!["127.0.0.1".into()]).await;
