@@ -224,9 +224,9 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        // With WAL, NORMAL loses at most the last transactions on power loss, never
-                        // consistency, and saves an fsync per commit.
-                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        // FULL: a rotation the browser was answered is on disk. NORMAL could lose it
+                        // on power loss, and the browser would then hold a token no one knows.
+                        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
@@ -675,4 +675,21 @@ fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
     } else {
         format!("sqlite://{path}?mode=rwc")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rotation answered to a browser survives a power loss: every commit is synced.
+    #[tokio::test]
+    async fn sqlite_commits_are_durable() {
+        let dir = std::env::temp_dir().join(format!("lanyard-durable-{}", std::process::id()));
+        let store = Store::connect(&format!("sqlite://{}/durable.db", dir.display())).await.unwrap();
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&store.pool).await.unwrap();
+        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
+        assert_eq!((journal.as_str(), synchronous), ("wal", 2), "WAL with synchronous = FULL");
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
