@@ -171,7 +171,8 @@ pub fn page_path(headers: &HeaderMap) -> String {
 /// Sets the status for errors raised by the server-function framework itself (undecodable input).
 pub fn set_status_for_framework_error(bad_input: bool, error: &leptos::server_fn::error::ServerFnErrorErr) {
     if bad_input {
-        tracing::debug!("undecodable request: {error}");
+        // The decoder's message can quote the input (a password in the wrong field): never logged.
+        tracing::debug!("undecodable request body");
     } else {
         tracing::error!("server function error: {error}");
     }

@@ -91,9 +91,11 @@ impl Engine {
         let user = match user {
             Some(user) if verified => user,
             other => {
+                // The email is kept only when it names a user: what is typed into the field may be a
+                // password, which must not sit in the audit trail for 90 days.
                 let event = AuthEvent {
                     user_id: other.as_ref().map(|u| u.id.as_str()),
-                    detail: Some(json!({ "email": email.trim() }).to_string()),
+                    detail: other.as_ref().map(|_| json!({ "email": email.trim() }).to_string()),
                     ..self.event(AuditKind::SignInFailed, now, meta)
                 };
                 let mut tx = self.store.write_tx().await?;

@@ -4,7 +4,11 @@ use crate::helpers::{Db, PASSWORD, spawn_app};
 use crate::on_both_databases;
 use serde_json::json;
 
-on_both_databases!(control_characters_are_a_bad_request_never_a_500, a_stale_second_refresh_cookie_is_ignored,);
+on_both_databases!(
+    control_characters_are_a_bad_request_never_a_500,
+    a_stale_second_refresh_cookie_is_ignored,
+    a_password_typed_into_the_email_field_is_not_kept,
+);
 
 async fn control_characters_are_a_bad_request_never_a_500(db: Db) {
     let app = spawn_app(db).await;
@@ -44,4 +48,24 @@ async fn a_stale_second_refresh_cookie_is_ignored(db: Db) {
     }
     let me = app.get_with_token("/api/auth/me", &old.access).await;
     assert_eq!(me.status, 200, "the live session was never judged as reused: {:?}", me.body);
+}
+
+async fn a_password_typed_into_the_email_field_is_not_kept(db: Db) {
+    let app = spawn_app(db).await;
+    app.create_user("ada@example.com").await;
+    let typo = app.post("/api/auth/login", json!({ "email": "hunter2 my secret", "password": "x" })).await;
+    let wrong = app.post("/api/auth/login", json!({ "email": "ada@example.com", "password": "not it" })).await;
+    assert_eq!((typo.status, wrong.status), (401, 401));
+
+    let details: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT detail FROM auth_events WHERE kind = 'login_failed' ORDER BY id")
+            .fetch_all(app.engine.database())
+            .await
+            .unwrap();
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[0].0, None, "an email that names no one is not kept");
+    assert!(details[1].0.as_deref().is_some_and(|d| d.contains("ada@example.com")));
+    let all: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT detail FROM auth_events").fetch_all(app.engine.database()).await.unwrap();
+    assert!(all.iter().all(|(d,)| !d.as_deref().unwrap_or_default().contains("hunter2")));
 }

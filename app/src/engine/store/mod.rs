@@ -656,6 +656,17 @@ pub fn new_id() -> String {
 }
 
 /// Makes a `sqlite:` URL create its file (and folder) when missing.
+/// Creates the database file readable and writable by its owner only (it holds the generated signing
+/// secret and every session); SQLite gives its WAL and shared-memory files the same mode.
+fn create_private_file(file: &str) -> AuthResult<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(super::error::AuthError::Internal(format!("creating {file}: {error}"))),
+    }
+}
+
 fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
@@ -668,6 +679,7 @@ fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| super::error::AuthError::Internal(format!("creating {}: {e}", parent.display())))?;
     }
+    create_private_file(file)?;
     Ok(if path.contains("mode=") {
         format!("sqlite://{path}")
     } else if path.contains('?') {
@@ -689,6 +701,20 @@ mod tests {
         let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&store.pool).await.unwrap();
         let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
         assert_eq!((journal.as_str(), synchronous), ("wal", 2), "WAL with synchronous = FULL");
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("lanyard-private-{}", std::process::id()));
+        let store = Store::connect(&format!("sqlite://{}/private.db", dir.display())).await.unwrap();
+        store.setting_or_insert("probe", "x").await.unwrap();
+        for name in ["private.db", "private.db-wal"] {
+            let mode = std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name}");
+        }
         drop(store);
         std::fs::remove_dir_all(dir).ok();
     }
