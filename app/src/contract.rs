@@ -114,6 +114,8 @@ closed_set! {
         SessionExpired = "SESSION_EXPIRED",
         IdleTimeout = "IDLE_TIMEOUT",
         RefreshTokenReused = "REFRESH_TOKEN_REUSED",
+        /// A sign-in beyond `LANYARD_MAX_SESSIONS` ended this, the least recently active, session.
+        SessionLimit = "SESSION_LIMIT",
         SessionAccountMismatch = "SESSION_ACCOUNT_MISMATCH",
         SessionUserMismatch = "SESSION_USER_MISMATCH",
         AccountMissing = "ACCOUNT_MISSING",
@@ -140,6 +142,7 @@ impl LogoutCode {
             Self::SessionExpired => "Your session reached its time limit.",
             Self::IdleTimeout => "Signed out after inactivity.",
             Self::RefreshTokenReused => "Your session was ended to protect your account.",
+            Self::SessionLimit => "You were signed out because your account signed in on too many devices.",
             Self::SessionAccountMismatch => "Session contamination: account ID mismatch",
             Self::SessionUserMismatch => "Session contamination: user ID mismatch",
             Self::AccountMissing => "No account is configured for this user.",

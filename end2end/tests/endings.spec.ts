@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { cli, expectSignedIn, freshUser, signIn } from './fixtures';
+import { LIMITED, cli, expectSignedIn, freshUser, signIn } from './fixtures';
 
 test('a suspended account shows the notice, then the banner, and signing in again returns to the page', async ({ page }) => {
   const email = freshUser();
@@ -58,4 +58,25 @@ test('"Sign out everywhere" in one browser ends the session in another with LOGO
   await expect(pageB.locator('.session-list.ended .end-reason').filter({ hasText: 'You signed out everywhere.' })).toHaveCount(2);
   await contextA.close();
   await contextB.close();
+});
+
+test('a sign-in beyond the session limit ends the older device with SESSION_LIMIT and says so', async ({ browser }) => {
+  const email = freshUser('limited');
+  const older = await (await browser.newContext()).newPage();
+  const newer = await (await browser.newContext()).newPage();
+  await older.goto(`${LIMITED}/signin?next=%2Fjobs`);
+  await signIn(older, email);
+  await expect(older).toHaveURL(/\/jobs$/);
+
+  await newer.goto(`${LIMITED}/signin`);
+  await signIn(newer, email);
+  await expectSignedIn(newer, email);
+
+  await older.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(older).toHaveURL(/\/signin\?next=%2Fjobs/);
+  const banner = older.getByRole('alert');
+  await expect(banner).toContainText('You were signed out because your account signed in on too many devices.');
+  await banner.getByRole('button', { name: 'Details' }).click();
+  await expect(banner).toContainText('SESSION_LIMIT');
+  await expectSignedIn(newer, email);
 });

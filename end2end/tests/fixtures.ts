@@ -7,6 +7,7 @@ export const DEMO_PASSWORD = 'lanyard-demo';
 export const OWNER = 'owner@example.com';
 export const SHORT = `http://127.0.0.1:${servers.short.port}`;
 export const IDLE = `http://127.0.0.1:${servers.idle.port}`;
+export const LIMITED = `http://127.0.0.1:${servers.limited.port}`;
 
 /** Answers the API gives on purpose (a refused refresh, a 402 or 403): the browser logs each. */
 const EXPECTED_REFUSAL = /Failed to load resource: the server responded with a status of (40[1-3]|50[03])|net::ERR_INTERNET_DISCONNECTED|Failed to fetch/;

@@ -179,6 +179,11 @@ pub struct Config {
     #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_max_failures_per_ip: u32,
 
+    /// Live sessions per user; a sign-in beyond it ends the least recently active one with
+    /// SESSION_LIMIT. 0: no limit.
+    #[arg(long, env = "LANYARD_MAX_SESSIONS", default_value_t = 0)]
+    pub max_sessions: u32,
+
     /// The sign-in throttling window in seconds.
     #[arg(long, env = "LANYARD_LOGIN_WINDOW", default_value_t = 900, value_parser = clap::value_parser!(i64).range(1..))]
     pub login_window: i64,
@@ -237,6 +242,7 @@ impl Config {
             cookie_secure: self.cookie_secure.unwrap_or(!self.site_addr.ip().is_loopback()),
             login_max_failures: self.login_max_failures as usize,
             login_max_failures_per_ip: self.login_max_failures_per_ip as usize,
+            max_sessions: self.max_sessions as usize,
             login_window: self.login_window,
             trusted_proxies,
             leeway: app::engine::Policy::default().leeway,

@@ -18,6 +18,8 @@ pub struct Policy {
     pub login_max_failures: usize,
     pub login_max_failures_per_ip: usize,
     pub login_window: i64,
+    /// Live sessions a user may have; a sign-in beyond it ends the least recently active (0: no limit).
+    pub max_sessions: usize,
     /// Proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -34,6 +36,7 @@ impl Default for Policy {
             cookie_secure: true,
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
+            max_sessions: 0,
             login_window: 900,
             trusted_proxies: Vec::new(),
         }

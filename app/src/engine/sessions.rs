@@ -146,6 +146,7 @@ impl Engine {
         };
         Store::record_event(&mut tx, &event).await?;
         tx.commit().await?;
+        self.keep_session_limit(&user.id, &session_id, meta).await?;
 
         let issued = self.issue(&session_id, &user.id, session.expires_at, refresh_token, now)?;
         let view = UserView {
@@ -156,6 +157,34 @@ impl Engine {
             role: user.role,
         };
         Ok((issued, view))
+    }
+
+    /// With a session limit (SPEC §1), ends the user's least recently active live sessions (ties: the
+    /// oldest) until at most the limit are left, never the one just made; sessions past their
+    /// lifetime do not count.
+    async fn keep_session_limit(&self, user_id: &str, newest: &str, meta: &RequestMeta) -> AuthResult<()> {
+        let limit = self.policy.max_sessions;
+        if limit == 0 {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut others: Vec<_> = self
+            .store
+            .live_sessions_of_user(user_id)
+            .await?
+            .into_iter()
+            .filter(|state| state.session_id != newest && state.expires_at > now)
+            .map(|state| {
+                let active = self.live.last_active_of(&state.session_id).unwrap_or(0).max(state.last_active_at);
+                (active, state.created_at, state)
+            })
+            .collect();
+        let excess = (others.len() + 1).saturating_sub(limit);
+        others.sort_by_key(|(active, created, _)| (*active, *created));
+        for (_, _, state) in others.into_iter().take(excess) {
+            self.end_session(&state, LogoutCode::SessionLimit, Initiator::Automatic, meta).await?;
+        }
+        Ok(())
     }
 
     /// Checks `password` against `stored` (`None`: an unknown email, checked against a dummy hash)

@@ -8,6 +8,7 @@ mod guard;
 mod helpers;
 mod input;
 mod keys;
+mod limit;
 mod limits;
 mod model;
 mod outage;
