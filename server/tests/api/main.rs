@@ -16,3 +16,4 @@ mod races;
 mod revocation;
 mod rotation;
 mod schema;
+mod scope;
