@@ -188,7 +188,8 @@ pub struct Config {
     #[arg(long, env = "LANYARD_LOGIN_WINDOW", default_value_t = 900, value_parser = clap::value_parser!(i64).range(1..))]
     pub login_window: i64,
 
-    /// Comma-separated proxy addresses whose X-Forwarded-For is believed; empty: none.
+    /// Comma-separated proxy addresses or CIDR ranges (e.g. 10.0.0.0/8) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed; empty: none.
     #[arg(long, env = "LANYARD_TRUSTED_PROXIES", value_delimiter = ',', default_value = "")]
     pub trusted_proxies: Vec<String>,
 
@@ -231,7 +232,12 @@ impl Config {
             .iter()
             .map(|p| p.trim())
             .filter(|p| !p.is_empty())
-            .map(|p| p.parse().with_context(|| format!("LANYARD_TRUSTED_PROXIES: {p:?} is not an IP address")))
+            .map(|p| {
+                // A plain address is a range of one.
+                let range =
+                    p.parse::<ipnet::IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+                range.with_context(|| format!("LANYARD_TRUSTED_PROXIES: {p:?} is neither an address nor a CIDR range"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(app::engine::Policy {
             access_ttl: self.access_ttl,
@@ -342,6 +348,17 @@ mod tests {
         assert_eq!(config.signing_secrets().unwrap().previous.len(), 1);
         config.secret_previous = vec![LONG.into(), LONG.into(), LONG.into()];
         assert!(config.signing_secrets().is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let mut config = Config::for_tests("sqlite://x.db");
+        config.trusted_proxies = vec!["10.0.0.0/8".into(), " 192.168.1.5".into(), "::1".into()];
+        let policy = config.policy().unwrap();
+        assert!(policy.trusts("10.20.30.40".parse().unwrap()));
+        assert!(policy.trusts("192.168.1.5".parse().unwrap()) && !policy.trusts("192.168.1.6".parse().unwrap()));
+        config.trusted_proxies = vec!["10.0.0.0/33".into()];
+        assert!(config.policy().is_err());
     }
 
     #[test]

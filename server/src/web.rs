@@ -116,8 +116,8 @@ async fn strict_transport_security(
     next: Next,
 ) -> Response {
     let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let over_tls = peer.is_some_and(|peer| engine.policy().trusted_proxies.contains(&peer))
-        && request.headers().get("x-forwarded-proto").is_some_and(|proto| proto == "https");
+    let proto = request.headers().get("x-forwarded-proto").and_then(|proto| proto.to_str().ok());
+    let over_tls = engine.policy().forwarded_over_tls(peer, proto);
     let mut response = next.run(request).await;
     if over_tls {
         response

@@ -8,7 +8,7 @@ use super::answer;
 use crate::contract::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
 };
-use crate::engine::{AuthError, AuthResult, Engine, Issued, PlanCheck, Principal, RequestMeta};
+use crate::engine::{AuthError, AuthResult, Engine, Issued, PlanCheck, Policy, Principal, RequestMeta};
 use crate::paths::logout_path;
 use axum::extract::ConnectInfo;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -24,6 +24,8 @@ pub struct Call {
     pub meta: RequestMeta,
     headers: HeaderMap,
     response: ResponseOptions,
+    /// Whether the refresh cookie is `Secure`: configured so, or the request came over TLS.
+    cookie_secure: bool,
 }
 
 impl Call {
@@ -35,7 +37,10 @@ impl Call {
             return Err(answer::body(&AuthError::Internal("server function called without its context".into()), "/"));
         };
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        let ip = client_ip(peer, &parts.headers, &engine.policy().trusted_proxies).map(|ip| ip.to_string());
+        let policy = engine.policy();
+        let ip = client_ip(peer, &parts.headers, policy).map(|ip| ip.to_string());
+        let cookie_secure =
+            policy.cookie_secure || policy.forwarded_over_tls(peer, header_str(&parts.headers, "x-forwarded-proto"));
         let meta = RequestMeta {
             ip,
             user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
@@ -44,7 +49,7 @@ impl Call {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|s| *s >= 0),
         };
-        Ok(Self { engine, meta, headers: parts.headers, response })
+        Ok(Self { engine, meta, headers: parts.headers, response, cookie_secure })
     }
 
     /// Turns an engine result into the answer: on error, the status, `Retry-After` and the safe body.
@@ -128,7 +133,7 @@ impl Call {
             .path(REFRESH_COOKIE_PATH)
             .http_only(true)
             .same_site(cookie::SameSite::Strict)
-            .secure(self.engine.policy().cookie_secure)
+            .secure(self.cookie_secure)
             .max_age(cookie::time::Duration::seconds(max_age))
             .build();
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
@@ -139,9 +144,9 @@ impl Call {
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy (addresses further left can be forged).
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, policy: &Policy) -> Option<IpAddr> {
     let peer = peer?;
-    if !trusted.contains(&peer) {
+    if !policy.trusts(peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
@@ -151,7 +156,7 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
         .flat_map(|value| value.split(','))
         .filter_map(|address| address.trim().parse().ok())
         .collect();
-    Some(forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
+    Some(forwarded.into_iter().rev().find(|ip| !policy.trusts(*ip)).unwrap_or(peer))
 }
 
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
@@ -191,12 +196,18 @@ mod tests {
 
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let policy = Policy { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], ..Policy::default() };
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner_proxy: IpAddr = "10.1.2.3".parse().unwrap();
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
-        let forwarded = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
-        assert_eq!(client_ip(Some(peer), &forwarded, &[proxy]), Some(peer));
-        assert_eq!(client_ip(Some(proxy), &forwarded, &[proxy]), Some("198.51.100.7".parse().unwrap()));
-        assert_eq!(client_ip(Some(proxy), &headers(&[]), &[proxy]), Some(proxy));
+        let forwarded = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7, 10.1.2.3")]);
+        assert_eq!(client_ip(Some(peer), &forwarded, &policy), Some(peer));
+        assert_eq!(client_ip(Some(proxy), &forwarded, &policy), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(client_ip(Some(proxy), &headers(&[]), &policy), Some(proxy));
+        assert!(policy.trusts(inner_proxy), "a range, not one address");
+        assert!(policy.forwarded_over_tls(Some(proxy), Some("https")));
+        assert!(!policy.forwarded_over_tls(Some(peer), Some("https")), "only a trusted proxy says so");
+        assert!(!policy.forwarded_over_tls(Some(proxy), Some("http")));
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub struct Policy {
     pub login_window: i64,
     /// Live sessions a user may have; a sign-in beyond it ends the least recently active (0: no limit).
     pub max_sessions: usize,
-    /// Proxies whose `X-Forwarded-For` names the client; empty: the peer address is the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Proxies (address ranges) whose `X-Forwarded-For` names the client and whose
+    /// `X-Forwarded-Proto` says whether the client used TLS; empty: the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Policy {
@@ -40,6 +41,20 @@ impl Default for Policy {
             login_window: 900,
             trusted_proxies: Vec::new(),
         }
+    }
+}
+
+impl Policy {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|range| range.contains(&ip))
+    }
+
+    /// Whether a request reached lanyard over TLS: lanyard does not terminate TLS itself, so only a
+    /// trusted proxy saying `X-Forwarded-Proto: https` can tell.
+    pub fn forwarded_over_tls(&self, peer: Option<std::net::IpAddr>, forwarded_proto: Option<&str>) -> bool {
+        peer.is_some_and(|peer| self.trusts(peer))
+            && forwarded_proto.is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
     }
 }
 

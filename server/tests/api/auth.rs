@@ -14,7 +14,33 @@ on_both_databases!(
     bad_bodies_get_clean_errors,
     a_restart_keeps_the_session,
     emails_are_case_insensitive,
+    the_refresh_cookie_is_secure_behind_a_trusted_tls_proxy,
 );
+
+/// The most common deployment: lanyard on loopback behind a TLS-terminating proxy on the same host.
+async fn the_refresh_cookie_is_secure_behind_a_trusted_tls_proxy(db: Db) {
+    let trusted =
+        crate::helpers::spawn_app_with(db, |config| config.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
+    trusted.create_user("ada@example.com").await;
+    async fn login(app: &TestApp, proto: Option<&str>) -> crate::helpers::Answer {
+        let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+        let request = app.http.post(app.url("/api/auth/login")).json(&body);
+        app.send(match proto {
+            Some(proto) => request.header("x-forwarded-proto", proto),
+            None => request,
+        })
+        .await
+    }
+    let over_tls = login(&trusted, Some("https")).await;
+    assert!(over_tls.set_cookie().unwrap().contains("; Secure"), "{:?}", over_tls.set_cookie());
+    assert!(over_tls.header("strict-transport-security").is_some());
+    let plain = login(&trusted, None).await;
+    assert!(!plain.set_cookie().unwrap().contains("Secure"), "plain HTTP on loopback: a developer's machine");
+
+    let untrusted = spawn_on(trusted.db.clone(), |config| config.trusted_proxies = vec!["10.0.0.0/8".into()]).await;
+    let claimed = login(&untrusted, Some("https")).await;
+    assert!(!claimed.set_cookie().unwrap().contains("Secure"), "only a trusted proxy can say https");
+}
 
 async fn login_answers_tokens_and_a_strict_cookie(db: Db) {
     let app = spawn_app(db).await;
