@@ -404,6 +404,10 @@ closed_set! {
         SignedIn = "login",
         SignInFailed = "login_failed",
         Refreshed = "refresh",
+        /// A used refresh token answered again inside the rule of SPEC §1 (a trace, rate-limited).
+        RefreshReplayed = "refresh_replayed",
+        /// A refresh with a token no session has (a trace, rate-limited).
+        RefreshUnknown = "refresh_unknown",
         PasswordChanged = "password_changed",
         /// A wrong current password on a password change (a guess with a valid access token).
         PasswordCheckFailed = "password_check_failed",

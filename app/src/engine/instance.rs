@@ -18,6 +18,9 @@ use std::sync::Arc;
 /// Client logout events accepted per IP and minute.
 const CLIENT_EVENTS_PER_MINUTE: usize = 60;
 
+/// Traces of refreshes that rotated nothing, per session (or address) and minute.
+const REFRESH_TRACES_PER_MINUTE: usize = 10;
+
 pub struct Engine {
     pub(super) store: Store,
     /// Session, user and account state kept in memory (see `live`).
@@ -29,6 +32,8 @@ pub struct Engine {
     pub(super) login_failures: Throttle,
     pub(super) login_failures_per_ip: Throttle,
     pub(super) client_events: Throttle,
+    /// Traces of refreshes that rotated nothing, per session or address.
+    pub(super) refresh_traces: Throttle,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) keys: Keys,
     /// Steps a test can hold or fail (no-ops without `test-hooks`).
@@ -64,6 +69,7 @@ impl Engine {
             login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
             login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
+            refresh_traces: Throttle::new(REFRESH_TRACES_PER_MINUTE, 60),
             clock,
             keys: Keys::with_previous(secret.expose(), &previous),
             hooks: Hooks::default(),

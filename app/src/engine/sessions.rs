@@ -9,7 +9,7 @@ use super::instance::Engine;
 use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
-use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, Store, TokenOrigin, new_id};
+use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, new_id};
 use super::throttle::address_key;
 use super::tokens::{Derivation, hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
@@ -227,11 +227,16 @@ impl Engine {
         let cookie = self.pick_refresh_cookie(cookies).await?;
         let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, json!({})))?;
         let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, json!({}));
-        if !looks_like_refresh_token(token) {
-            return Err(unknown());
-        }
         let hash = hash_refresh_token(token);
-        let session_id = self.store.session_of_token(&hash).await?.ok_or_else(unknown)?;
+        let known = match looks_like_refresh_token(token) {
+            true => self.store.session_of_token(&hash).await?,
+            false => None,
+        };
+        let Some(session_id) = known else {
+            let well_formed = looks_like_refresh_token(token);
+            self.trace_refresh(AuditKind::RefreshUnknown, None, json!({ "well_formed": well_formed }), meta).await;
+            return Err(unknown());
+        };
         let entry = self.session_entry(&session_id).await?.ok_or_else(unknown)?;
         let principal = self.enforce(&entry, None, PlanCheck::Skipped, meta).await?;
         let state = &entry.state;
@@ -262,8 +267,16 @@ impl Engine {
         } else {
             let replay = Store::replay(&mut tx, &hash).await?;
             tx.rollback().await?;
-            match replay.and_then(|replay| self.replayed_successor(token, &replay, now).transpose()) {
-                Some(successor) => successor?,
+            let answered = replay.as_ref().and_then(|replay| self.replayed_successor(token, replay, now).transpose());
+            match answered {
+                Some(successor) => {
+                    let successor = successor?;
+                    // Let through, so worth a trace: a second tab, a retry, or a thief inside the window.
+                    let age = replay.and_then(|replay| replay.used_at).map(|used| now - used);
+                    let detail = json!({ "seconds_since_first_use": age });
+                    self.trace_refresh(AuditKind::RefreshReplayed, Some(state), detail, meta).await;
+                    successor
+                }
                 None => {
                     // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
                     let code =
@@ -274,6 +287,39 @@ impl Engine {
             }
         };
         self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)
+    }
+
+    /// Records a refresh that rotated nothing (a replay let through, an unknown token) so an operator
+    /// can see it, at most ten a minute per session (per address for unknown tokens): a flood of
+    /// garbage cannot fill the audit trail. A trace that cannot be written fails nothing.
+    async fn trace_refresh(
+        &self,
+        kind: AuditKind,
+        state: Option<&SessionState>,
+        detail: serde_json::Value,
+        meta: &RequestMeta,
+    ) {
+        let now = self.now();
+        let key = match state {
+            Some(state) => state.session_id.clone(),
+            None => address_key(meta.ip.as_deref().unwrap_or("-")),
+        };
+        if self.refresh_traces.try_hit(&key, now).is_err() {
+            return;
+        }
+        let event = match state {
+            Some(state) => self.session_event(kind, now, state, meta),
+            None => self.event(kind, now, meta),
+        };
+        let event = AuthEvent { detail: Some(detail.to_string()), ..event };
+        let written = async {
+            let mut tx = self.store.write_tx().await?;
+            Store::record_event(&mut tx, &event).await?;
+            tx.commit().await
+        };
+        if let Err(error) = written.await {
+            tracing::warn!("recording a {kind} trace: {error}");
+        }
     }
 
     /// Which of a request's refresh cookies to judge. A browser can hold stale ones (set for another

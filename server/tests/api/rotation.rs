@@ -8,6 +8,7 @@ on_both_databases!(
     fifty_parallel_refreshes_share_one_successor,
     a_lost_answer_retried_a_minute_later_gets_the_same_successor,
     reuse_after_the_grace_window_ends_only_that_session,
+    replays_let_through_and_unknown_tokens_leave_a_rate_limited_trace,
 );
 
 async fn fifty_parallel_refreshes_share_one_successor(db: Db) {
@@ -79,4 +80,30 @@ async fn reuse_after_the_grace_window_ends_only_that_session(db: Db) {
     let other = app.get_with_token("/api/auth/me", &other_device.access).await;
     assert_eq!(other.status, 200, "the user's other session lives on");
     assert_eq!(app.refresh_with(&other_device.refresh).await.status, 200);
+}
+
+/// Replays let through inside the grace window, and unknown tokens, leave a trace an operator can
+/// read, at most ten a minute per session or address.
+async fn replays_let_through_and_unknown_tokens_leave_a_rate_limited_trace(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    app.refresh_with(&ada.refresh).await;
+    app.clock.advance(3);
+    assert_eq!(app.refresh_with(&ada.refresh).await.status, 200, "a second tab's replay");
+    for _ in 0..15 {
+        app.refresh_with("x".repeat(43).as_str()).await;
+    }
+    app.refresh_with("garbage").await;
+
+    let traces: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT kind, detail, ip FROM auth_events WHERE kind IN ('refresh_replayed', 'refresh_unknown') ORDER BY id",
+    )
+    .fetch_all(app.engine.database())
+    .await
+    .unwrap();
+    assert_eq!(traces[0].0, "refresh_replayed");
+    assert!(traces[0].1.as_deref().is_some_and(|d| d.contains("\"seconds_since_first_use\":3")), "{traces:?}");
+    let unknown = traces.iter().filter(|(kind, _, _)| kind == "refresh_unknown").count();
+    assert_eq!(unknown, 10, "rate-limited per address: {traces:?}");
+    assert!(traces.iter().all(|(_, _, ip)| ip.as_deref() == Some("127.0.0.1")));
 }
