@@ -101,23 +101,32 @@ impl Engine {
     }
 }
 
+/// How long history (ended sessions, used tokens, audit events) is kept.
+const KEPT_DAYS: i64 = 90;
+
 impl Engine {
-    /// Every hour: record the endings of sessions whose lifetime ran out, and prune history older
-    /// than 90 days (and the change sequence older than a day).
+    /// Every hour: record the endings of sessions whose lifetime ran out, and prune old history.
     pub async fn keep_house(self: Arc<Self>) {
         const HOUR: std::time::Duration = std::time::Duration::from_secs(3_600);
-        const KEPT_DAYS: i64 = 90;
         loop {
             match self.sweep_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("recorded {n} expired sessions"),
                 Err(error) => tracing::warn!("sweeping expired sessions: {error}"),
             }
-            let now = self.now();
-            if let Err(error) = self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await {
-                tracing::warn!("pruning history: {error}");
+            match self.prune_history().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("pruned {n} rows of old history"),
+                Err(error) => tracing::warn!("pruning history: {error}"),
             }
             tokio::time::sleep(HOUR).await;
         }
+    }
+
+    /// Removes history older than 90 days and the change sequence older than a day; returns the
+    /// rows removed.
+    pub async fn prune_history(&self) -> AuthResult<u64> {
+        let now = self.now();
+        self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await
     }
 }

@@ -8,26 +8,40 @@ use std::sync::Mutex;
 pub struct Throttle {
     max: usize,
     window: i64,
-    hits: Mutex<HashMap<String, VecDeque<i64>>>,
+    hits: Mutex<Hits>,
 }
 
-/// Keys with no hit in the window are dropped once the map grows past this.
+/// The hits per key, and the size past which keys with no hit in the window are dropped: after each
+/// compaction it is twice what is left (at least [`COMPACT_ABOVE`]), so a map full of live keys is
+/// not scanned again on every hit.
+struct Hits {
+    keys: HashMap<String, VecDeque<i64>>,
+    compact_above: usize,
+}
+
+/// Keys with no hit in the window are dropped once the map first grows past this.
 const COMPACT_ABOVE: usize = 10_000;
 
 impl Throttle {
     pub fn new(max: usize, window: i64) -> Self {
-        Self { max: max.max(1), window: window.max(1), hits: Mutex::default() }
+        Self::compacting_above(max, window, COMPACT_ABOVE)
+    }
+
+    fn compacting_above(max: usize, window: i64, compact_above: usize) -> Self {
+        let hits = Hits { keys: HashMap::new(), compact_above };
+        Self { max: max.max(1), window: window.max(1), hits: Mutex::new(hits) }
     }
 
     /// Checks and counts a hit in one step, so callers running in parallel cannot all pass the
     /// check before any of them counts: `Err(retry_after)` when the allowance is used up.
     pub fn try_hit(&self, key: &str, now: i64) -> Result<(), u64> {
         let mut hits = self.hits.lock().expect("throttle lock");
-        if hits.len() > COMPACT_ABOVE {
+        if hits.keys.len() > hits.compact_above {
             let window = self.window;
-            hits.retain(|_, times| times.back().is_some_and(|&t| t > now - window));
+            hits.keys.retain(|_, times| times.back().is_some_and(|&t| t > now - window));
+            hits.compact_above = (hits.keys.len() * 2).max(COMPACT_ABOVE.min(hits.compact_above));
         }
-        let times = hits.entry(key.to_owned()).or_default();
+        let times = hits.keys.entry(key.to_owned()).or_default();
         while times.front().is_some_and(|&t| t <= now - self.window) {
             times.pop_front();
         }
@@ -43,7 +57,7 @@ impl Throttle {
     /// Takes back one hit counted at `at` (a reserved failure that turned out a success).
     pub fn refund(&self, key: &str, at: i64) {
         let mut hits = self.hits.lock().expect("throttle lock");
-        if let Some(times) = hits.get_mut(key)
+        if let Some(times) = hits.keys.get_mut(key)
             && let Some(index) = times.iter().rposition(|&t| t == at)
         {
             times.remove(index);
@@ -51,7 +65,7 @@ impl Throttle {
     }
 
     pub fn reset(&self, key: &str) {
-        self.hits.lock().expect("throttle lock").remove(key);
+        self.hits.lock().expect("throttle lock").keys.remove(key);
     }
 }
 
@@ -79,6 +93,22 @@ mod tests {
         assert_eq!(passed, 5);
         throttle.refund("k", 0);
         assert!(throttle.try_hit("k", 0).is_ok(), "a refunded hit frees its slot");
+    }
+
+    #[test]
+    fn a_map_of_live_keys_is_not_scanned_on_every_hit() {
+        let throttle = Throttle::compacting_above(5, 100, 4);
+        for key in 0..6 {
+            throttle.try_hit(&key.to_string(), 0).unwrap();
+        }
+        let threshold = throttle.hits.lock().unwrap().compact_above;
+        assert_eq!(threshold, 10, "all six keys are live: the next scan waits for twice as many");
+        throttle.try_hit("late", 200).unwrap();
+        for key in 0..5 {
+            throttle.try_hit(&format!("later{key}"), 200).unwrap();
+        }
+        let hits = throttle.hits.lock().unwrap();
+        assert!(hits.keys.len() <= 6, "the stale keys went at the next scan: {}", hits.keys.len());
     }
 
     #[test]

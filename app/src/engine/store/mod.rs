@@ -629,21 +629,38 @@ impl Store {
     }
 
     /// Removes what has been kept long enough: ended sessions (with their tokens), used refresh
-    /// tokens and events older than `history_before`, and changes older than `changes_before`.
-    pub async fn prune(&self, history_before: i64, changes_before: i64) -> AuthResult<()> {
-        let mut tx = self.write_tx().await?;
-        for sql in [
-            "DELETE FROM refresh_tokens WHERE used_at < $1",
-            "DELETE FROM sessions WHERE ended_at < $1",
-            "DELETE FROM auth_events WHERE at < $1",
-        ] {
-            sqlx::query(sql).bind(history_before).execute(tx.conn()).await?;
+    /// tokens and events older than `history_before`, and changes older than `changes_before`. It
+    /// deletes in batches of [`PRUNE_BATCH`] rows, each in a transaction of its own, so the one
+    /// SQLite writer is never held for long; returns the rows removed.
+    pub async fn prune(&self, history_before: i64, changes_before: i64) -> AuthResult<u64> {
+        const BATCHES: [(&str, bool); 4] = [
+            (
+                "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens WHERE used_at < $1 LIMIT $2)",
+                true,
+            ),
+            ("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at < $1 LIMIT $2)", true),
+            ("DELETE FROM auth_events WHERE id IN (SELECT id FROM auth_events WHERE at < $1 LIMIT $2)", true),
+            ("DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE at < $1 LIMIT $2)", false),
+        ];
+        let mut removed = 0;
+        for (sql, is_history) in BATCHES {
+            let before = if is_history { history_before } else { changes_before };
+            loop {
+                let mut tx = self.write_tx().await?;
+                let batch = sqlx::query(sql).bind(before).bind(PRUNE_BATCH).execute(tx.conn()).await?.rows_affected();
+                tx.commit().await?;
+                removed += batch;
+                if batch < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
         }
-        sqlx::query("DELETE FROM changes WHERE at < $1").bind(changes_before).execute(tx.conn()).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(removed)
     }
 }
+
+/// Rows one prune transaction deletes at most.
+const PRUNE_BATCH: i64 = 1_000;
 
 /// The case-insensitive key of an email.
 pub fn email_key(email: &str) -> String {
@@ -655,7 +672,6 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Makes a `sqlite:` URL create its file (and folder) when missing.
 /// Creates the database file readable and writable by its owner only (it holds the generated signing
 /// secret and every session); SQLite gives its WAL and shared-memory files the same mode.
 fn create_private_file(file: &str) -> AuthResult<()> {
@@ -667,6 +683,7 @@ fn create_private_file(file: &str) -> AuthResult<()> {
     }
 }
 
+/// Makes a `sqlite:` URL create its file (and folder) when missing.
 fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
@@ -701,6 +718,26 @@ mod tests {
         let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&store.pool).await.unwrap();
         let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&store.pool).await.unwrap();
         assert_eq!((journal.as_str(), synchronous), ("wal", 2), "WAL with synchronous = FULL");
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn prune_removes_old_history_in_batches_and_keeps_the_recent() {
+        let dir = std::env::temp_dir().join(format!("lanyard-prune-{}", std::process::id()));
+        let store = Store::connect(&format!("sqlite://{}/prune.db", dir.display())).await.unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+             INSERT INTO auth_events (at, kind) SELECT 100, 'login' FROM n",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO auth_events (at, kind) VALUES (5000, 'login')").execute(&store.pool).await.unwrap();
+
+        assert_eq!(store.prune(1_000, 1_000).await.unwrap(), 2_500, "three batches");
+        let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_events").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(left, 1);
         drop(store);
         std::fs::remove_dir_all(dir).ok();
     }
