@@ -24,7 +24,9 @@ impl Engine {
     pub async fn record_client_event(&self, event: &LogoutEvent, meta: &RequestMeta) -> AuthResult<()> {
         let now = self.now();
         let address = address_key(meta.ip.as_deref().unwrap_or("-"));
-        self.client_events.try_hit(&address, now).map_err(|retry_after| AuthError::RateLimited { retry_after })?;
+        let limited = |retry_after| AuthError::RateLimited { retry_after };
+        self.client_events.try_hit(&address, now).map_err(limited)?;
+        self.client_events_per_day.try_hit(&address, now).map_err(limited)?;
 
         let context = serde_json::to_string(&event.context).unwrap_or_default();
         let bad = |what: &str| Err(AuthError::BadRequest(format!("the event's {what} is not acceptable")));

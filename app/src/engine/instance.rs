@@ -15,8 +15,11 @@ use super::tokens::{self, Keys, SigningSecrets};
 use crate::contract::{JobView, Secret};
 use std::sync::Arc;
 
-/// Client logout events accepted per IP and minute.
+/// Client logout events accepted per address and minute, and per address and day: the intake needs
+/// no authentication, so what one address can make lanyard store is bounded (a browser sends one
+/// per logout).
 const CLIENT_EVENTS_PER_MINUTE: usize = 60;
+const CLIENT_EVENTS_PER_DAY: usize = 500;
 
 /// Traces of refreshes that rotated nothing, per session (or address) and minute.
 const REFRESH_TRACES_PER_MINUTE: usize = 10;
@@ -32,6 +35,7 @@ pub struct Engine {
     pub(super) login_failures: Throttle,
     pub(super) login_failures_per_ip: Throttle,
     pub(super) client_events: Throttle,
+    pub(super) client_events_per_day: Throttle,
     /// Traces of refreshes that rotated nothing, per session or address.
     pub(super) refresh_traces: Throttle,
     pub(super) clock: Arc<dyn Clock>,
@@ -69,6 +73,7 @@ impl Engine {
             login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
             login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
+            client_events_per_day: Throttle::new(CLIENT_EVENTS_PER_DAY, 86_400),
             refresh_traces: Throttle::new(REFRESH_TRACES_PER_MINUTE, 60),
             clock,
             keys: Keys::with_previous(secret.expose(), &previous),

@@ -10,7 +10,28 @@ on_both_databases!(
     logout_events_are_stored_validated_and_rate_limited,
     twenty_wrong_passwords_sent_at_once_are_judged_at_most_five_times,
     wrong_current_passwords_are_throttled_like_sign_in_and_recorded,
+    one_address_stores_at_most_500_logout_events_a_day,
 );
+
+async fn one_address_stores_at_most_500_logout_events_a_day(db: Db) {
+    let app = spawn_app(db).await;
+    let event = json!({
+        "code": "MANUAL_LOGOUT", "message": "You signed out.", "path": "/", "at": 1_800_000_000,
+        "source": "frontend", "tab_id": "tab-1"
+    });
+    let mut stored = 0;
+    for _minute in 0..10 {
+        for _ in 0..60 {
+            if app.post("/api/auth/logout_event", event.clone()).await.status == 204 {
+                stored += 1;
+            }
+        }
+        app.clock.advance(60);
+    }
+    assert_eq!(stored, 500, "60 a minute, 500 a day");
+    app.clock.advance(86_400);
+    assert_eq!(app.post("/api/auth/logout_event", event).await.status, 204, "the next day");
+}
 
 async fn twenty_wrong_passwords_sent_at_once_are_judged_at_most_five_times(db: Db) {
     let app = spawn_app(db).await;
