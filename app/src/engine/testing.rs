@@ -4,7 +4,7 @@
 
 pub use super::hooks::{Gate, Hooks, Step};
 use super::instance::Engine;
-pub use super::tokens::{Claims, Keys};
+pub use super::tokens::{Claims, Forgery, Keys};
 
 impl Engine {
     /// The engine's own connection pool.

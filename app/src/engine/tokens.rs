@@ -54,6 +54,9 @@ struct KeySet {
     id: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The raw access-token key, kept only where tests forge tokens with it.
+    #[cfg(feature = "test-hooks")]
+    access: [u8; 32],
     successor: Vec<u8>,
 }
 
@@ -65,6 +68,8 @@ impl KeySet {
             id,
             encoding: EncodingKey::from_secret(&access),
             decoding: DecodingKey::from_secret(&access),
+            #[cfg(feature = "test-hooks")]
+            access,
             successor: hmac(secret.as_bytes(), b"lanyard refresh successor v1").to_vec(),
         }
     }
@@ -192,6 +197,43 @@ impl Keys {
                 Derivation::Restart => keys.restart_successor(&hash_refresh_token(parent)),
             })
             .find(|successor| hash_refresh_token(successor) == stored_hash)
+    }
+}
+
+/// How a forged token is signed (tests of the verifier only).
+#[cfg(feature = "test-hooks")]
+#[derive(Clone, Copy, Debug)]
+pub enum Forgery {
+    Hs256,
+    Hs384,
+    Hs512,
+    /// No signature at all: `header.payload.`
+    Unsigned,
+}
+
+#[cfg(feature = "test-hooks")]
+impl Keys {
+    /// A token of any header and payload, signed with the real access-token key the way `how`
+    /// says: the verifier tests' raw material (RFC 8725's attacks need tokens no encoder makes).
+    pub fn forge(&self, header: &serde_json::Value, payload: &serde_json::Value, how: Forgery) -> String {
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let key = &self.current.access;
+        let signature = match how {
+            Forgery::Hs256 => URL_SAFE_NO_PAD.encode(hmac(key, signing_input.as_bytes())),
+            Forgery::Hs384 => {
+                let mut mac = Hmac::<sha2::Sha384>::new_from_slice(key).expect("any key length");
+                mac.update(signing_input.as_bytes());
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            }
+            Forgery::Hs512 => {
+                let mut mac = Hmac::<sha2::Sha512>::new_from_slice(key).expect("any key length");
+                mac.update(signing_input.as_bytes());
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            }
+            Forgery::Unsigned => String::new(),
+        };
+        format!("{signing_input}.{signature}")
     }
 }
 

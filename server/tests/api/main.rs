@@ -7,6 +7,7 @@ mod failpoints;
 mod guard;
 mod helpers;
 mod input;
+mod jwt;
 mod keys;
 mod limit;
 mod limits;

@@ -1,0 +1,82 @@
+//! The access-token verifier against RFC 8725's attacks: every forged or malformed token is a 401
+//! `ACCESS_TOKEN_INVALID` without a reason (the session is never ended by a bad token), and the one
+//! control token signed correctly passes.
+
+use crate::helpers::{Db, spawn_app_with};
+use crate::on_both_databases;
+use app::engine::testing::{Forgery, Keys};
+use serde_json::{Value, json};
+
+on_both_databases!(the_jwt_attack_matrix_is_refused);
+
+const SECRET: &str = "a test secret of thirty-two bytes, at least";
+
+async fn the_jwt_attack_matrix_is_refused(db: Db) {
+    let app = spawn_app_with(db, |config| config.secret = Some(SECRET.into())).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let keys = Keys::derive(SECRET);
+    let claims = serde_json::to_value(keys.verify_access(&ada.access).unwrap()).unwrap();
+    let header = json!({ "alg": "HS256", "typ": "JWT", "kid": keys.current_id() });
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut value = claims.clone();
+        edit(&mut value);
+        value
+    };
+    let headed = |edit: &dyn Fn(&mut Value)| {
+        let mut value = header.clone();
+        edit(&mut value);
+        value
+    };
+    let attacker = Keys::derive("the attacker's own key, long enough too");
+    let attacker_jwk = json!({ "kty": "oct", "k": "YXR0YWNrZXI" });
+
+    let control = keys.forge(&header, &claims, Forgery::Hs256);
+    assert_eq!(app.get_with_token("/api/auth/me", &control).await.status, 200, "the control token passes");
+
+    let mut forgeries: Vec<(String, String)> = vec![
+        ("alg none".into(), keys.forge(&headed(&|h| h["alg"] = json!("none")), &claims, Forgery::Unsigned)),
+        ("alg nOnE".into(), keys.forge(&headed(&|h| h["alg"] = json!("nOnE")), &claims, Forgery::Unsigned)),
+        ("empty signature".into(), keys.forge(&header, &claims, Forgery::Unsigned)),
+        (
+            "HS384 with the real key".into(),
+            keys.forge(&headed(&|h| h["alg"] = json!("HS384")), &claims, Forgery::Hs384),
+        ),
+        (
+            "HS512 with the real key".into(),
+            keys.forge(&headed(&|h| h["alg"] = json!("HS512")), &claims, Forgery::Hs512),
+        ),
+        ("wrong iss".into(), keys.forge(&header, &with(&|c| c["iss"] = json!("elsewhere")), Forgery::Hs256)),
+        ("array aud".into(), keys.forge(&header, &with(&|c| c["aud"] = json!(["lanyard"])), Forgery::Hs256)),
+        ("numeric aud".into(), keys.forge(&header, &with(&|c| c["aud"] = json!(7)), Forgery::Hs256)),
+        ("wrong kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("0123456789abcdef")), &claims, Forgery::Hs256)),
+        ("a fourth segment".into(), format!("{control}.AAAA")),
+    ];
+    for claim in ["iss", "aud", "sub", "sid", "jti", "iat", "exp", "typ"] {
+        let missing = with(&|c| drop(c.as_object_mut().unwrap().remove(claim)));
+        forgeries.push((format!("no {claim}"), keys.forge(&header, &missing, Forgery::Hs256)));
+    }
+    for (name, field) in [
+        ("jwk", attacker_jwk),
+        ("jku", json!("https://evil.example/keys")),
+        ("x5u", json!("https://evil.example/cert")),
+    ] {
+        let embedded = headed(&|h| {
+            h[name] = field.clone();
+            h.as_object_mut().unwrap().remove("kid");
+        });
+        forgeries
+            .push((format!("embedded {name}, the attacker's key"), attacker.forge(&embedded, &claims, Forgery::Hs256)));
+    }
+    let mut flipped = control.clone().into_bytes();
+    let in_payload = control.find('.').unwrap() + 5;
+    flipped[in_payload] = if flipped[in_payload] == b'A' { b'B' } else { b'A' };
+    forgeries.push(("a payload bit flip".into(), String::from_utf8(flipped).unwrap()));
+
+    for (name, forged) in &forgeries {
+        let answer = app.get_with_token("/api/auth/me", forged).await;
+        assert_eq!(answer.status, 401, "{name}: {:?}", answer.body);
+        assert_eq!(answer.body["error"], "ACCESS_TOKEN_INVALID", "{name}");
+        assert_eq!(answer.body["logout_reason"], Value::Null, "{name}: a bad token ends nothing");
+    }
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "the session lives on");
+}
