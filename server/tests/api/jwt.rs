@@ -7,7 +7,25 @@ use crate::on_both_databases;
 use app::engine::testing::{Forgery, Keys};
 use serde_json::{Value, json};
 
-on_both_databases!(the_jwt_attack_matrix_is_refused);
+on_both_databases!(the_jwt_attack_matrix_is_refused, an_issued_token_holds_exactly_the_allowed_claims);
+
+/// The payload carries ids and times only: no email, role or anything else a log or a proxy could leak.
+async fn an_issued_token_holds_exactly_the_allowed_claims(db: Db) {
+    use base64::Engine as _;
+    let app = spawn_app_with(db, |config| config.secret = Some(SECRET.into())).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let segments: Vec<&str> = ada.access.split('.').collect();
+    assert_eq!(segments.len(), 3);
+    let decode = |segment: &str| -> Value {
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+    };
+    let mut claims: Vec<String> = decode(segments[1]).as_object().unwrap().keys().cloned().collect();
+    claims.sort();
+    assert_eq!(claims, ["aud", "exp", "iat", "iss", "jti", "sid", "sub", "typ"]);
+    let mut header: Vec<String> = decode(segments[0]).as_object().unwrap().keys().cloned().collect();
+    header.sort();
+    assert_eq!(header, ["alg", "kid", "typ"]);
+}
 
 const SECRET: &str = "a test secret of thirty-two bytes, at least";
 
