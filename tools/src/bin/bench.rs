@@ -1,7 +1,7 @@
 //! The benchmark: starts lanyard in this process on SQLite and on PostgreSQL and prints throughput
 //! and latency of `me`, `refresh` and `login` at 32 connections, next to a bare axum handler on the
 //! same machine. Run it on a release build: `scripts/bench` (or
-//! `cargo run --release -p server --bin bench`). It only talks to 127.0.0.1 and stops by itself.
+//! `cargo run --release -p tools --bin bench`). It only talks to 127.0.0.1 and stops by itself.
 
 use app::contract::Role;
 use app::engine::SystemClock;
