@@ -436,6 +436,12 @@ struct Browser {
     lock: AsyncMutex<()>,
 }
 
+/// The refresh cookie an answer sets, as the browser's cookie jar would keep it.
+fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    let set = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok());
+    set.filter_map(|v| v.split(';').next()?.strip_prefix("lanyard_refresh=")).next().map(str::to_owned)
+}
+
 /// One answer as the client rules see it.
 struct Answered {
     status: u16,
@@ -480,13 +486,7 @@ impl Browser {
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let session_user = header(HEADER_SESSION_USER);
-        let set_cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("lanyard_refresh="))
-            .map(|v| v.split(';').next().unwrap_or_default().trim_start_matches("lanyard_refresh=").to_owned());
+        let set_cookie = refresh_cookie(&response);
         let Ok(text) = response.text().await else { return (call, None) };
         (call, Some(Answered { status, session_user, set_cookie, text }))
     }
@@ -586,13 +586,7 @@ impl Browser {
             let body = serde_json::json!({ "email": self.email, "password": PASSWORD, "remember_me": false });
             let request = world.http.post(format!("{}/api/auth/login", world.base)).header("origin", &world.base);
             if let Ok(response) = request.json(&body).send().await {
-                let cookie = response
-                    .headers()
-                    .get_all("set-cookie")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find(|v| v.starts_with("lanyard_refresh="))
-                    .map(|v| v.split(';').next().unwrap_or_default().trim_start_matches("lanyard_refresh=").to_owned());
+                let cookie = refresh_cookie(&response);
                 if response.status() == 200
                     && let (Some(cookie), Ok(answer)) = (cookie, response.json::<app::contract::LoginAnswer>().await)
                 {
