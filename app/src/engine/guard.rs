@@ -161,8 +161,8 @@ impl Engine {
         let token = bearer.ok_or(AuthError::AccessTokenInvalid("no bearer token"))?;
         let claims = self.keys.verify_access(token)?;
         let now = self.now();
-        if claims.iat > now + self.policy.leeway {
-            return Err(AuthError::AccessTokenInvalid("issued in the future"));
+        if claims.iat.max(claims.nbf.unwrap_or(i64::MIN)) > now + self.policy.leeway {
+            return Err(AuthError::AccessTokenInvalid("issued in the future, or not valid yet"));
         }
         let entry = self.session_entry(&claims.sid).await?.ok_or(AuthError::AccessTokenInvalid("unknown session"))?;
         let principal = self.enforce(&entry, Some(&claims.sub), plan, meta).await?;

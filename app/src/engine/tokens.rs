@@ -25,6 +25,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub typ: String,
+    /// Never issued here; a token that carries one is held to it (RFC 7519 §4.1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// The secrets an instance signs with: the current one (generated and kept in the database when
@@ -129,6 +132,7 @@ impl Keys {
             iat: now,
             exp: expires_at,
             typ: ACCESS_TYPE.into(),
+            nbf: None,
         };
         self.sign(&claims)
     }

@@ -33,7 +33,7 @@ async fn the_refresh_cookie_is_secure_behind_a_trusted_tls_proxy(db: Db) {
     }
     let over_tls = login(&trusted, Some("https")).await;
     assert!(over_tls.set_cookie().unwrap().contains("; Secure"), "{:?}", over_tls.set_cookie());
-    assert!(over_tls.header("strict-transport-security").is_some());
+    assert_eq!(over_tls.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
     let plain = login(&trusted, None).await;
     assert!(!plain.set_cookie().unwrap().contains("Secure"), "plain HTTP on loopback: a developer's machine");
 

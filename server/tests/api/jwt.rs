@@ -68,6 +68,10 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
         ("numeric aud".into(), keys.forge(&header, &with(&|c| c["aud"] = json!(7)), Forgery::Hs256)),
         ("wrong kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("0123456789abcdef")), &claims, Forgery::Hs256)),
         ("a fourth segment".into(), format!("{control}.AAAA")),
+        (
+            "nbf in the future".into(),
+            keys.forge(&header, &with(&|c| c["nbf"] = json!(c["iat"].as_i64().unwrap() + 3_600)), Forgery::Hs256),
+        ),
     ];
     for claim in ["iss", "aud", "sub", "sid", "jti", "iat", "exp", "typ"] {
         let missing = with(&|c| drop(c.as_object_mut().unwrap().remove(claim)));

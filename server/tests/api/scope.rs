@@ -10,7 +10,27 @@ on_both_databases!(
     an_admin_sees_only_their_own_accounts_users_sessions_and_endings,
     a_users_session_list_never_shows_another_users_sessions,
     a_sign_out_with_a_long_expired_access_token_still_ends_the_session,
+    cookie_routes_refuse_a_foreign_origin_and_a_get,
 );
+
+/// CSRF: the routes a cookie alone can drive refuse another site's POST and any GET, and the
+/// session is untouched by them.
+async fn cookie_routes_refuse_a_foreign_origin_and_a_get(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let cookie = format!("lanyard_refresh={}", ada.refresh);
+    for path in ["/api/auth/refresh", "/api/auth/logout", "/api/auth/logout_all"] {
+        let cross_site =
+            app.http.post(app.url(path)).header("origin", "https://evil.example").header("cookie", &cookie);
+        let answer = app.send(cross_site.bearer_auth(&ada.access).json(&json!({ "keep_current": false }))).await;
+        assert_eq!(answer.status, 403, "{path}: {:?}", answer.body);
+        assert_eq!(answer.body["error"], "ORIGIN_MISMATCH", "{path}");
+        let get = app.send(app.http.get(app.url(path)).header("cookie", &cookie).bearer_auth(&ada.access)).await;
+        assert_eq!(get.status, 405, "{path}: GET on a POST route: {:?}", get.body);
+    }
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "nothing was ended");
+    assert_eq!(app.refresh_with(&ada.refresh).await.status, 200, "nothing was rotated");
+}
 
 async fn an_admin_sees_only_their_own_accounts_users_sessions_and_endings(db: Db) {
     let app = spawn_app(db).await;
