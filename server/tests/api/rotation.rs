@@ -9,7 +9,56 @@ on_both_databases!(
     a_lost_answer_retried_a_minute_later_gets_the_same_successor,
     reuse_after_the_grace_window_ends_only_that_session,
     replays_let_through_and_unknown_tokens_leave_a_rate_limited_trace,
+    the_database_keeps_hashes_and_the_chain_never_a_raw_token,
+    a_sign_in_with_a_planted_cookie_gets_a_new_session_and_token,
 );
+
+/// What a stolen database holds: SHA-256 hashes of the refresh tokens, each rotation marked used with
+/// its successor linked, and no raw token anywhere.
+async fn the_database_keeps_hashes_and_the_chain_never_a_raw_token(db: Db) {
+    use sha2::Digest as _;
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let next = app.refresh_with(&ada.refresh).await.refresh_cookie().unwrap();
+    let hash =
+        |token: &str| sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
+
+    let rows: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT hash, parent_hash, used_at FROM refresh_tokens WHERE session_id = $1 ORDER BY issued_at, used_at DESC",
+    )
+    .bind(&ada.session_id)
+    .fetch_all(app.engine.database())
+    .await
+    .unwrap();
+    let first = rows.iter().find(|row| row.0 == hash(&ada.refresh)).expect("the first token's hash is kept");
+    assert!(first.2.is_some(), "the rotated token is marked used");
+    let second = rows.iter().find(|row| row.0 == hash(&next)).expect("the successor's hash is kept");
+    assert_eq!(second.1.as_deref(), Some(hash(&ada.refresh).as_str()), "linked to its parent");
+    assert_eq!(second.2, None);
+
+    let texts = [
+        "SELECT hash || COALESCE(parent_hash, '') FROM refresh_tokens",
+        "SELECT COALESCE(detail, '') FROM auth_events",
+        "SELECT value FROM settings",
+    ];
+    for sql in texts {
+        let stored: Vec<(String,)> = sqlx::query_as(sql).fetch_all(app.engine.database()).await.unwrap();
+        assert!(stored.iter().all(|(text,)| !text.contains(&ada.refresh) && !text.contains(&next)), "{sql}");
+    }
+}
+
+/// No session fixation: a cookie the browser already carries is never adopted at sign-in.
+async fn a_sign_in_with_a_planted_cookie_gets_a_new_session_and_token(db: Db) {
+    let app = spawn_app(db).await;
+    let planted = app.signed_in("ada@example.com").await;
+    let body = serde_json::json!({ "email": "ada@example.com", "password": crate::helpers::PASSWORD });
+    let request =
+        app.http.post(app.url("/api/auth/login")).header("cookie", format!("lanyard_refresh={}", planted.refresh));
+    let answer = app.send(request.json(&body)).await;
+    assert_eq!(answer.status, 200);
+    assert_ne!(answer.refresh_cookie().unwrap(), planted.refresh, "a new refresh token");
+    assert_ne!(answer.body["session_id"], planted.session_id.as_str(), "a new session");
+}
 
 async fn fifty_parallel_refreshes_share_one_successor(db: Db) {
     let app = spawn_app(db).await;
