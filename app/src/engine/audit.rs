@@ -6,7 +6,6 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
-use super::throttle::address_key;
 use crate::contract::{AuditKind, Diagnostics, LogoutCount, LogoutEvent, LogoutReport};
 use crate::paths::is_local_path;
 
@@ -23,7 +22,7 @@ impl Engine {
     /// Stores a browser's logout event (SPEC §4) in the audit trail, after checking every field.
     pub async fn record_client_event(&self, event: &LogoutEvent, meta: &RequestMeta) -> AuthResult<()> {
         let now = self.now();
-        let address = address_key(meta.ip.as_deref().unwrap_or("-"));
+        let address = meta.address();
         let limited = |retry_after| AuthError::RateLimited { retry_after };
         self.client_events.try_hit(&address, now).map_err(limited)?;
         self.client_events_per_day.try_hit(&address, now).map_err(limited)?;

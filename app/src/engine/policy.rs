@@ -75,4 +75,9 @@ impl RequestMeta {
     pub fn background() -> Self {
         Self { page_path: "-".into(), ..Self::default() }
     }
+
+    /// The key the caller's address is counted under by the throttles (IPv6 per /64).
+    pub fn address(&self) -> String {
+        super::throttle::address_key(self.ip.as_deref().unwrap_or("-"))
+    }
 }

@@ -10,8 +10,7 @@ use super::live::Change;
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, new_id};
-use super::throttle::address_key;
-use super::tokens::{Derivation, hash_refresh_token, looks_like_refresh_token, new_refresh_token};
+use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
 
@@ -200,7 +199,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> AuthResult<bool> {
         let now = self.now();
-        let address = address_key(meta.ip.as_deref().unwrap_or("-"));
+        let address = meta.address();
         let key = format!("{}|{address}", store::email_key(email));
         let limited = |retry_after| AuthError::RateLimited { retry_after };
         self.login_failures_per_ip.try_hit(&address, now).map_err(limited)?;
@@ -302,7 +301,7 @@ impl Engine {
         let now = self.now();
         let key = match state {
             Some(state) => state.session_id.clone(),
-            None => address_key(meta.ip.as_deref().unwrap_or("-")),
+            None => meta.address(),
         };
         if self.refresh_traces.try_hit(&key, now).is_err() {
             return;
@@ -349,16 +348,16 @@ impl Engine {
             return Ok(None);
         };
         let within_grace = |since: i64| now - since < self.policy.refresh_grace;
-        let (derivation, replayable) = match origin {
-            TokenOrigin::Rotation => (Derivation::Rotation, replay.successor_used_at.is_none_or(within_grace)),
-            TokenOrigin::Restart => (Derivation::Restart, replay.used_at.is_some_and(within_grace)),
-            TokenOrigin::SignIn => return Ok(None),
+        let replayable = match origin {
+            TokenOrigin::Rotation => replay.successor_used_at.is_none_or(within_grace),
+            TokenOrigin::Restart => replay.used_at.is_some_and(within_grace),
+            TokenOrigin::SignIn => false,
         };
         if !replayable {
             return Ok(None);
         }
         self.keys
-            .rederive(derivation, replay.successor_key_id.as_deref(), token, successor_hash)
+            .rederive(origin, replay.successor_key_id.as_deref(), token, successor_hash)
             .map(Some)
             .ok_or_else(|| AuthError::Unavailable("the key that derived this successor is not held here".into()))
     }

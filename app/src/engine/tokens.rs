@@ -1,6 +1,7 @@
 //! Access tokens (JWT, HS256) and refresh tokens (opaque, hashed, successors derived by HMAC).
 
 use super::error::{AuthError, AuthResult};
+use super::store::TokenOrigin;
 use crate::contract::Secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -40,16 +41,6 @@ pub struct SigningSecrets {
 
 /// How many earlier secrets an instance keeps using.
 pub const MAX_PREVIOUS_SECRETS: usize = 2;
-
-/// How a successor refresh token is derived from the token it follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Derivation {
-    /// A rotation: from the raw token presented.
-    Rotation,
-    /// A password change's new chain: from the stored hash of the token that was live, which is all
-    /// the server has of it at that moment.
-    Restart,
-}
 
 /// The keys of one secret, one per purpose, so a leak of one use cannot forge another; `id` names
 /// the secret without revealing it (the JWT `kid`, and `key_id` of each derived refresh token).
@@ -180,12 +171,14 @@ impl Keys {
         self.current.restart_successor(live_hash)
     }
 
-    /// The successor of `parent` that is stored as `stored_hash`, re-derived by the key `key_id`
-    /// names (by any key held when the row names none). `None` when no key held here derives it: the
-    /// key is elsewhere (a rolling restart), which is never a reason to end the session.
+    /// The successor of `parent` that is stored as `stored_hash` with `origin`, re-derived by the key
+    /// `key_id` names (by any key held when the row names none): a rotation from the raw parent, a
+    /// password change's restart from its hash. `None` when no key held here derives it: the key is
+    /// elsewhere (a rolling restart), which is never a reason to end the session; a random token
+    /// (`SignIn`) is derived by no key.
     pub fn rederive(
         &self,
-        derivation: Derivation,
+        origin: TokenOrigin,
         key_id: Option<&str>,
         parent: &str,
         stored_hash: &str,
@@ -196,9 +189,10 @@ impl Keys {
         };
         candidates
             .into_iter()
-            .map(|keys| match derivation {
-                Derivation::Rotation => keys.rotation_successor(parent),
-                Derivation::Restart => keys.restart_successor(&hash_refresh_token(parent)),
+            .filter_map(|keys| match origin {
+                TokenOrigin::Rotation => Some(keys.rotation_successor(parent)),
+                TokenOrigin::Restart => Some(keys.restart_successor(&hash_refresh_token(parent))),
+                TokenOrigin::SignIn => None,
             })
             .find(|successor| hash_refresh_token(successor) == stored_hash)
     }
@@ -319,7 +313,7 @@ mod tests {
         }
         assert_eq!(keys.successor(&token), keys.successor(&token));
         assert_ne!(keys.successor(&token), restart);
-        assert_eq!(keys.rederive(Derivation::Restart, None, &token, &hash_refresh_token(&restart)), Some(restart));
+        assert_eq!(keys.rederive(TokenOrigin::Restart, None, &token, &hash_refresh_token(&restart)), Some(restart));
         assert_eq!(hash_refresh_token(&token).len(), 64);
     }
 
@@ -338,12 +332,12 @@ mod tests {
         let by_old = old.successor(&parent);
         let stored = hash_refresh_token(&by_old);
         assert_eq!(
-            rotated.rederive(Derivation::Rotation, Some(old.current_id()), &parent, &stored),
+            rotated.rederive(TokenOrigin::Rotation, Some(old.current_id()), &parent, &stored),
             Some(by_old.clone())
         );
-        assert_eq!(rotated.rederive(Derivation::Rotation, None, &parent, &stored), Some(by_old));
+        assert_eq!(rotated.rederive(TokenOrigin::Rotation, None, &parent, &stored), Some(by_old));
         let by_new = rotated.successor(&parent);
         let stored_new = hash_refresh_token(&by_new);
-        assert_eq!(old.rederive(Derivation::Rotation, Some(rotated.current_id()), &parent, &stored_new), None);
+        assert_eq!(old.rederive(TokenOrigin::Rotation, Some(rotated.current_id()), &parent, &stored_new), None);
     }
 }
