@@ -2,10 +2,10 @@
 //! database round trip, kept current on every write here and on every change another process makes.
 //!
 //! Every write that can change a guard verdict publishes a [`Change`] in the same transaction, on the
-//! store's change feed; a gap in the feed (its start, or more missing ids than it waits for) forgets the whole view. Two more
-//! rules keep a stale entry from outliving what it mirrors: a row read while a change was applied is
-//! not kept (the generation check of [`LiveView::keep`]), and every entry is read again after
-//! [`ENTRY_TTL`] seconds, whatever the feed says.
+//! store's change feed; a gap in the feed (its start, or more missing ids than it waits for)
+//! forgets the whole view. Two more rules keep a stale entry from outliving what it mirrors: a row
+//! read while a change was applied is not kept (the generation check of [`LiveView::keep`]), and
+//! every entry is read again after [`ENTRY_TTL`] seconds, whatever the feed says.
 
 use super::error::AuthResult;
 use super::store::feed::FeedEvent;
