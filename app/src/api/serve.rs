@@ -85,21 +85,11 @@ impl Call {
     }
 
     pub fn bearer(&self) -> Option<&str> {
-        header_str(&self.headers, header::AUTHORIZATION)?.strip_prefix("Bearer ").map(str::trim)
+        bearer_token(&self.headers)
     }
 
-    /// Every `lanyard_refresh` cookie the request carries, in order: a browser can hold stale ones
-    /// (set for another path or subdomain), and the engine picks the live one.
     pub fn refresh_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .filter(|cookie| cookie.name() == REFRESH_COOKIE)
-            .map(|cookie| cookie.value().to_owned())
-            .collect()
+        refresh_cookie_values(&self.headers)
     }
 
     pub fn set_status(&self, status: u16) {
@@ -157,6 +147,28 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, policy: &Policy) -> 
         .filter_map(|address| address.trim().parse().ok())
         .collect();
     Some(forwarded.into_iter().rev().find(|ip| !policy.trusts(*ip)).unwrap_or(peer))
+}
+
+/// The access token of `Authorization: Bearer <token>`. Two `Authorization` headers are ambiguous and
+/// give none (the call is then unauthenticated, 401), as does any other scheme.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else { return None };
+    value.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Every `lanyard_refresh` cookie the request carries, in order: a browser can hold stale ones
+/// (set for another path or subdomain), and the engine picks the live one.
+pub fn refresh_cookie_values(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == REFRESH_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .collect()
 }
 
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {

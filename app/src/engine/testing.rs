@@ -4,7 +4,7 @@
 
 pub use super::hooks::{Gate, Hooks, Step};
 use super::instance::Engine;
-pub use super::tokens::{Claims, Forgery, Keys};
+pub use super::tokens::{Claims, Forgery, Keys, hash_refresh_token, looks_like_refresh_token};
 
 impl Engine {
     /// The engine's own connection pool.

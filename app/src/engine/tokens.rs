@@ -140,6 +140,9 @@ impl Keys {
     /// (jsonwebtoken would read the system clock).
     pub fn verify_access(&self, token: &str) -> AuthResult<Claims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::AccessTokenInvalid("malformed"))?;
+        if names_critical_extensions(token) {
+            return Err(AuthError::AccessTokenInvalid("a critical header extension"));
+        }
         let keys = match header.kid.as_deref() {
             Some(id) => self.by_id(id).ok_or(AuthError::AccessTokenInvalid("signed with a key not held here"))?,
             None => &self.current,
@@ -196,6 +199,16 @@ impl Keys {
             })
             .find(|successor| hash_refresh_token(successor) == stored_hash)
     }
+}
+
+/// Whether the token's header has `crit`: extensions the recipient must understand or refuse the
+/// token (RFC 7515 §4.1.11). lanyard understands none, and jsonwebtoken ignores the member.
+fn names_critical_extensions(token: &str) -> bool {
+    let header = token.split('.').next().and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok());
+    header.is_some_and(|json| {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json)
+            .is_ok_and(|h| h.contains_key("crit"))
+    })
 }
 
 /// How a forged token is signed (tests of the verifier only).
@@ -290,6 +303,21 @@ mod tests {
             "iss": "lanyard", "aud": "lanyard", "sub": "u1", "jti": "j", "iat": 1, "exp": 2, "typ": "access"
         });
         assert!(keys.verify_access(&keys.sign(&missing_sid).unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_critical_header_extension_is_refused() {
+        let keys = Keys::derive("test secret");
+        let token = keys.sign_access("u1", "s1", 1, 2).unwrap();
+        let (header, rest) = token.split_once('.').unwrap();
+        let mut header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        header["crit"] = serde_json::json!(["exp"]);
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), rest.split('.').next().unwrap());
+        let access_key = hmac(b"test secret", b"lanyard access token v1");
+        let signature = URL_SAFE_NO_PAD.encode(hmac(&access_key, signing_input.as_bytes()));
+        assert!(keys.verify_access(&format!("{signing_input}.{signature}")).is_err());
+        assert!(keys.verify_access(&token).is_ok(), "the same token without crit passes");
     }
 
     #[test]

@@ -15,7 +15,40 @@ on_both_databases!(
     a_restart_keeps_the_session,
     emails_are_case_insensitive,
     the_refresh_cookie_is_secure_behind_a_trusted_tls_proxy,
+    passwords_are_bounded_in_length_and_never_truncated,
 );
+
+/// AUTH-04: 8 to 128 characters for a new password, every character counts, and a sign-in password
+/// past 1,024 characters is refused before any hashing.
+async fn passwords_are_bounded_in_length_and_never_truncated(db: Db) {
+    let app = spawn_app(db).await;
+    let sign_in = |email: &'static str, password: String| {
+        app.post("/api/auth/login", json!({ "email": email, "password": password }))
+    };
+    let long: String = "correct-horse-battery-staple-".repeat(3).chars().take(64).collect();
+    app.engine.create_user("ada@example.com", &long, app::contract::Role::Owner, "acme").await.unwrap();
+    assert_eq!(sign_in("ada@example.com", long.clone()).await.status, 200, "64 characters round-trip");
+    let truncated = sign_in("ada@example.com", long[..63].to_owned()).await;
+    assert_eq!(truncated.status, 401, "every character counts: {:?}", truncated.body);
+    assert_eq!(sign_in("ada@example.com", format!("{long}!")).await.status, 401);
+
+    let ada = app.sign_in_with("ada@example.com", &long).await;
+    let change = |new_password: &str| {
+        let body = json!({ "current_password": long, "new_password": new_password });
+        app.post_with_token("/api/auth/password", &ada.access, body)
+    };
+    assert_eq!(change("seven77").await.body["error"], "WEAK_PASSWORD", "7 characters are too few");
+    assert_eq!(change(&"x".repeat(129)).await.body["error"], "WEAK_PASSWORD", "129 are too many");
+    let eight = change("eight888").await;
+    assert_eq!(eight.status, 200, "exactly 8 characters are accepted: {:?}", eight.body);
+    assert_eq!(sign_in("ada@example.com", "eight888".into()).await.status, 200);
+
+    let at_the_cap = sign_in("ada@example.com", "p".repeat(1_024)).await;
+    assert_eq!(at_the_cap.status, 401, "1,024 characters are judged: {:?}", at_the_cap.body);
+    let over_the_cap = sign_in("ada@example.com", "p".repeat(1_025)).await;
+    assert_eq!(over_the_cap.status, 400, "{:?}", over_the_cap.body);
+    assert_eq!(over_the_cap.body["error"], "BAD_REQUEST");
+}
 
 /// The most common deployment: lanyard on loopback behind a TLS-terminating proxy on the same host.
 async fn the_refresh_cookie_is_secure_behind_a_trusted_tls_proxy(db: Db) {
@@ -61,6 +94,7 @@ async fn login_answers_tokens_and_a_strict_cookie(db: Db) {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
     assert!(!cookie.contains("Secure"), "served on loopback, the cookie is not Secure: {cookie}");
+    assert!(!cookie.contains("Domain"), "a host-only cookie, never sent to subdomains: {cookie}");
     assert_eq!(answer.refresh_cookie().unwrap().len(), 43);
 }
 
@@ -134,7 +168,10 @@ async fn logout_ends_the_session_for_both_tokens(db: Db) {
 
     let logout = app.send(app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access).json(&json!({}))).await;
     assert_eq!(logout.status, 200, "{:?}", logout.body);
-    assert!(logout.set_cookie().unwrap().contains("Max-Age=0"));
+    let cleared = logout.set_cookie().unwrap();
+    for attribute in ["Max-Age=0", "Path=/api/auth", "HttpOnly", "SameSite=Strict"] {
+        assert!(cleared.contains(attribute), "the clearing cookie matches the one it clears: {cleared}");
+    }
 
     let me =
         app.send(app.http.get(app.url("/api/auth/me")).bearer_auth(&ada.access).header("x-page-path", "/jobs")).await;
@@ -150,6 +187,12 @@ async fn logout_ends_the_session_for_both_tokens(db: Db) {
 
     let again = app.send(app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access).json(&json!({}))).await;
     assert_eq!(again.status, 200, "logout is idempotent");
+
+    let back = app.sign_in("ada@example.com").await;
+    assert_ne!(back.session_id, ada.session_id, "signing in again is a new session");
+    assert_eq!(app.refresh_with(&ada.refresh).await.body["logout_reason"], "MANUAL_LOGOUT", "the old token stays dead");
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 401);
+    assert_eq!(app.get_with_token("/api/auth/me", &back.access).await.status, 200);
 }
 
 async fn refresh_without_or_with_a_garbage_cookie_is_refused_cleanly(db: Db) {

@@ -15,6 +15,7 @@ on_both_databases!(
     a_viewer_is_refused_the_admin_page_and_stays_signed_in,
     the_lifetime_is_absolute_and_remember_me_extends_it,
     an_idle_timeout_ends_the_session_only_when_configured,
+    a_refresh_after_the_idle_timeout_ends_the_session,
     a_user_without_an_account_is_signed_out,
     a_session_moved_to_another_account_is_contaminated,
     a_token_for_another_user_is_contaminated,
@@ -127,6 +128,8 @@ async fn the_lifetime_is_absolute_and_remember_me_extends_it(db: Db) {
         remembered.body["refresh_expires_at"].as_i64().unwrap() - remembered.body["server_time"].as_i64().unwrap(),
         1_728_000
     );
+    let cookie = remembered.set_cookie().unwrap();
+    assert!(cookie.contains("; Max-Age=1728000"), "the remembered cookie lasts the 20 days: {cookie}");
 
     let mut refresh = ada.refresh.clone();
     for _ in 0..6 {
@@ -142,6 +145,30 @@ async fn the_lifetime_is_absolute_and_remember_me_extends_it(db: Db) {
     assert_eq!(expired.body["logout_reason"], "SESSION_EXPIRED", "rotation never extends the lifetime");
     let remembered_refresh = app.refresh_with(&remembered.refresh_cookie().unwrap()).await;
     assert_eq!(remembered_refresh.status, 200, "the 20-day session lives on");
+    let cookie = remembered_refresh.set_cookie().unwrap();
+    assert!(cookie.contains("; Max-Age=1123200"), "a rotated cookie keeps the remaining 13 days: {cookie}");
+}
+
+/// RT-07: with an idle timeout, a refresh from a browser idle past it is refused like any other call.
+async fn a_refresh_after_the_idle_timeout_ends_the_session(db: Db) {
+    let app = spawn_app_with(db, |config| config.idle_timeout = 600).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let refresh_after_idle = |cookie: &str, idle: u32| {
+        app.http
+            .post(app.url("/api/auth/refresh"))
+            .header("cookie", format!("lanyard_refresh={cookie}"))
+            .header("x-user-idle", idle.to_string())
+            .json(&json!({}))
+    };
+
+    app.clock.advance(599);
+    let kept = app.send(refresh_after_idle(&ada.refresh, 599)).await;
+    assert_eq!(kept.status, 200, "599 s idle is under the limit: {:?}", kept.body);
+    app.clock.advance(601);
+    let idle = app.send(refresh_after_idle(&kept.refresh_cookie().unwrap(), 601)).await;
+    assert_eq!(idle.status, 401, "{:?}", idle.body);
+    assert_eq!(idle.body["logout_reason"], "IDLE_TIMEOUT");
+    assert_eq!(app.get_with_token("/api/auth/me", &kept.access_token()).await.body["logout_reason"], "IDLE_TIMEOUT");
 }
 
 async fn an_idle_timeout_ends_the_session_only_when_configured(db: Db) {

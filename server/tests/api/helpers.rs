@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const PASSWORD: &str = "correct horse battery";
+/// What the tests' client calls itself, as a browser would.
+pub const USER_AGENT: &str = "lanyard-api-tests";
 
 #[derive(Clone, Copy, Debug)]
 pub enum Db {
@@ -121,7 +123,8 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
     let server = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent(USER_AGENT).build().unwrap();
     TestApp { base: format!("http://{addr}"), http, engine, clock, server, _background: background, db }
 }
 
@@ -268,7 +271,12 @@ impl TestApp {
 
     /// Signs in an existing user (another device).
     pub async fn sign_in(&self, email: &str) -> Signed {
-        let answer = self.login(email).await;
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    /// Signs in an existing user whose password is not the tests' usual one.
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> Signed {
+        let answer = self.post("/api/auth/login", json!({ "email": email, "password": password })).await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         Signed {
             access: answer.access_token(),

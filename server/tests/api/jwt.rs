@@ -7,7 +7,25 @@ use crate::on_both_databases;
 use app::engine::testing::{Forgery, Keys};
 use serde_json::{Value, json};
 
-on_both_databases!(the_jwt_attack_matrix_is_refused, an_issued_token_holds_exactly_the_allowed_claims);
+on_both_databases!(
+    the_jwt_attack_matrix_is_refused,
+    an_issued_token_holds_exactly_the_allowed_claims,
+    an_access_token_is_no_refresh_token,
+);
+
+/// JWT-11: the two kinds never pass for each other: an access token sent as the refresh cookie is
+/// refused without a lookup, and a refresh token sent as a bearer token is not a JWT.
+async fn an_access_token_is_no_refresh_token(db: Db) {
+    let app = spawn_app_with(db, |_| {}).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let swapped = app.refresh_with(&ada.access).await;
+    assert_eq!(swapped.status, 401, "{:?}", swapped.body);
+    assert_eq!(swapped.body["logout_reason"], "TOKEN_REFRESH_FAILED");
+    let bearer = app.get_with_token("/api/auth/me", &ada.refresh).await;
+    assert_eq!(bearer.status, 401);
+    assert_eq!(bearer.body["error"], "ACCESS_TOKEN_INVALID");
+    assert_eq!(app.refresh_with(&ada.refresh).await.status, 200, "neither mistake ended the session");
+}
 
 /// The payload carries ids and times only: no email, role or anything else a log or a proxy could leak.
 async fn an_issued_token_holds_exactly_the_allowed_claims(db: Db) {
@@ -47,6 +65,10 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
     };
     let attacker = Keys::derive("the attacker's own key, long enough too");
     let attacker_jwk = json!({ "kty": "oct", "k": "YXR0YWNrZXI" });
+    // Where the embedded key URLs point: a listener that must never see a connection.
+    let key_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    key_server.set_nonblocking(true).unwrap();
+    let key_url = format!("http://{}/keys", key_server.local_addr().unwrap());
 
     let control = keys.forge(&header, &claims, Forgery::Hs256);
     assert_eq!(app.get_with_token("/api/auth/me", &control).await.status, 200, "the control token passes");
@@ -67,6 +89,18 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
         ("array aud".into(), keys.forge(&header, &with(&|c| c["aud"] = json!(["lanyard"])), Forgery::Hs256)),
         ("numeric aud".into(), keys.forge(&header, &with(&|c| c["aud"] = json!(7)), Forgery::Hs256)),
         ("wrong kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("0123456789abcdef")), &claims, Forgery::Hs256)),
+        (
+            "a path as kid".into(),
+            keys.forge(&headed(&|h| h["kid"] = json!("../../../../dev/null")), &claims, Forgery::Hs256),
+        ),
+        ("SQL as kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("' OR '1'='1' --")), &claims, Forgery::Hs256)),
+        ("a 10 KB kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("k".repeat(10_240))), &claims, Forgery::Hs256)),
+        ("numeric kid".into(), keys.forge(&headed(&|h| h["kid"] = json!(1)), &claims, Forgery::Hs256)),
+        ("exp -1".into(), keys.forge(&header, &with(&|c| c["exp"] = json!(-1)), Forgery::Hs256)),
+        ("exp 1e300".into(), keys.forge(&header, &with(&|c| c["exp"] = json!(1e300)), Forgery::Hs256)),
+        ("exp as a string".into(), keys.forge(&header, &with(&|c| c["exp"] = json!("9999999999")), Forgery::Hs256)),
+        ("nbf as a string".into(), keys.forge(&header, &with(&|c| c["nbf"] = json!("0")), Forgery::Hs256)),
+        ("a critical extension".into(), keys.forge(&headed(&|h| h["crit"] = json!(["exp"])), &claims, Forgery::Hs256)),
         ("a fourth segment".into(), format!("{control}.AAAA")),
         (
             "nbf in the future".into(),
@@ -79,8 +113,9 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
     }
     for (name, field) in [
         ("jwk", attacker_jwk),
-        ("jku", json!("https://evil.example/keys")),
-        ("x5u", json!("https://evil.example/cert")),
+        ("jku", json!(key_url)),
+        ("x5u", json!(key_url)),
+        ("x5c", json!(["MIIBszCCAVmgAwIBAgIUQWJj"])),
     ] {
         let embedded = headed(&|h| {
             h[name] = field.clone();
@@ -101,4 +136,6 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
         assert_eq!(answer.body["logout_reason"], Value::Null, "{name}: a bad token ends nothing");
     }
     assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "the session lives on");
+    let fetched = key_server.accept();
+    assert!(fetched.is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "a key URL was fetched");
 }

@@ -61,3 +61,22 @@ async fn a_rolling_restart_onto_a_new_secret_ends_no_session(db: Db) {
         .unwrap();
     assert_eq!(ended, 0, "no session ended");
 }
+
+/// JWT-13: the binary itself refuses a weak secret: it stops before serving, with a message that gives
+/// the length and never the secret.
+#[test]
+fn a_weak_secret_stops_the_server_before_it_serves() {
+    let dir = std::env::temp_dir().join(format!("lanyard-weak-secret-{}", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", format!("sqlite://{}/lanyard.db", dir.display()))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LANYARD_SECRET", "hunter2-hunter2")
+        .env("LANYARD_DEMO", "0")
+        .output()
+        .expect("the server binary runs");
+    let _ = std::fs::remove_dir_all(dir);
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "a 15-byte secret must stop the server: {printed}");
+    assert!(printed.contains("at least 32 bytes") && printed.contains("has 15"), "{printed}");
+    assert!(!printed.contains("hunter2"), "the message never shows the secret: {printed}");
+}

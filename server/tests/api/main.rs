@@ -1,6 +1,7 @@
 //! The HTTP tests: the real router on port 0 with a fresh database per test, each test run against
 //! SQLite and PostgreSQL.
 
+mod audit;
 mod auth;
 mod endpoints;
 mod failpoints;
@@ -11,6 +12,7 @@ mod jwt;
 mod keys;
 mod limit;
 mod limits;
+mod load;
 mod model;
 mod outage;
 mod races;

@@ -66,6 +66,8 @@ async fn a_users_session_list_never_shows_another_users_sessions(db: Db) {
         .flat_map(|list| listed.body[list].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()))
         .collect();
     assert_eq!(ids, vec![ada.session_id.as_str()], "only ada's own session");
+    let text = listed.body.to_string();
+    assert!(!text.contains(&ada.access) && !text.contains(&ada.refresh), "no token material: {text}");
     let revoke =
         app.post_with_token("/api/auth/sessions/revoke", &ada.access, json!({ "session_id": bob.session_id })).await;
     assert_eq!(revoke.status, 404, "another user's session does not exist for ada");

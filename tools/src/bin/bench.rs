@@ -1,6 +1,7 @@
 //! The benchmark: starts lanyard in this process on SQLite and on PostgreSQL and prints throughput
 //! and latency of `me`, `refresh` and `login` at 32 connections, next to a bare axum handler on the
-//! same machine. Run it on a release build: `scripts/bench` (or
+//! same machine; then `me` and `refresh` under a sign-in flood, the sign-in timing of a wrong password
+//! against an unknown email, and the hourly prune. Run it on a release build: `scripts/bench` (or
 //! `cargo run --release -p tools --bin bench`). It only talks to 127.0.0.1 and stops by itself.
 
 use app::contract::Role;
@@ -20,7 +21,7 @@ async fn main() {
         std::env::var("LANYARD_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let duration = Duration::from_secs(seconds);
     println!("lanyard benchmark: {CONNECTIONS} connections, {seconds} s per endpoint, server and load in one process");
-    println!("{:<10} {:<8} {:>9} {:>10} {:>9} {:>9}", "database", "endpoint", "requests", "req/s", "p50 ms", "p99 ms");
+    println!("{:<10} {:<10} {:>9} {:>10} {:>9} {:>9}", "database", "endpoint", "requests", "req/s", "p50 ms", "p99 ms");
 
     let bare = bare_axum().await;
     report("-", "bare", &run(duration, &bare, Endpoint::Bare, vec![None; CONNECTIONS]).await);
@@ -67,7 +68,8 @@ async fn serve(router: axum::Router) -> String {
 
 async fn bench_database(label: &str, url: &str, duration: Duration) {
     let mut config = Config::for_tests(url);
-    // The benchmark signs in many times from one address.
+    // The benchmark signs in many times, and fails on purpose, from one address.
+    config.login_max_failures = u32::MAX;
     config.login_max_failures_per_ip = u32::MAX;
     let engine = server::engine(&config, Arc::new(SystemClock)).await.expect("the engine starts");
     let _background = server::Background::start(&engine);
@@ -82,7 +84,46 @@ async fn bench_database(label: &str, url: &str, duration: Duration) {
     for endpoint in [Endpoint::Me, Endpoint::Refresh, Endpoint::Login] {
         report(label, endpoint.name(), &run(duration, &base, endpoint, sessions.clone()).await);
     }
+    under_a_sign_in_flood(label, &base, duration, &sessions).await;
+    enumeration_timing(label, &client, &base).await;
     prune_figure(label, url, &engine).await;
+}
+
+/// S12: `me` and `refresh` while as many connections again flood `login` (most of them shed).
+async fn under_a_sign_in_flood(label: &str, base: &str, duration: Duration, sessions: &[Option<Session>]) {
+    let (me, refresh) = sessions.split_at(sessions.len() / 2);
+    let (me, refresh, flood) = tokio::join!(
+        run(duration, base, Endpoint::Me, me.to_vec()),
+        run(duration, base, Endpoint::Refresh, refresh.to_vec()),
+        run(duration, base, Endpoint::Login, vec![None; CONNECTIONS]),
+    );
+    report(label, "me+flood", &me);
+    report(label, "refr+flood", &refresh);
+    report(label, "the flood", &flood);
+}
+
+/// AUTH-02: the median time of a wrong password and of an unknown email, 200 sign-ins each, taken
+/// in turns so that both see the same machine. An unknown email is checked against a dummy hash.
+async fn enumeration_timing(label: &str, client: &reqwest::Client, base: &str) {
+    const SAMPLES: usize = 200;
+    let mut times = [Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES)];
+    for _ in 0..SAMPLES {
+        for (times, email) in times.iter_mut().zip(["bench@example.com", "nobody@example.com"]) {
+            let body = serde_json::json!({ "email": email, "password": "not the password" });
+            let sent = Instant::now();
+            let answer = client.post(format!("{base}/api/auth/login")).json(&body).send().await;
+            assert!(answer.is_ok_and(|a| a.status() == 401), "a wrong sign-in is refused");
+            times.push(sent.elapsed());
+        }
+    }
+    let [wrong, unknown] = times.map(|mut times| {
+        times.sort();
+        times[SAMPLES / 2].as_secs_f64() * 1_000.0
+    });
+    println!(
+        "{label:<10} timing     wrong password median {wrong:.1} ms, unknown email median {unknown:.1} ms ({:+.1} %)",
+        (unknown - wrong) / wrong * 100.0
+    );
 }
 
 /// The hourly prune with 100,000 audit events past the 90 days kept: how long it holds the database.
@@ -103,7 +144,7 @@ async fn prune_figure(label: &str, url: &str, engine: &app::engine::Engine) {
     let started = Instant::now();
     let removed = engine.prune_history().await.expect("the prune runs");
     println!(
-        "{label:<10} prune    {removed:>9} rows removed in {:.0} ms (batches of 1,000)",
+        "{label:<10} prune      {removed:>9} rows removed in {:.0} ms (batches of 1,000)",
         started.elapsed().as_secs_f64() * 1_000.0
     );
 }
@@ -225,7 +266,7 @@ fn report(database: &str, endpoint: &str, figures: &Figures) {
     let rate = figures.ok as f64 / figures.elapsed.as_secs_f64();
     let failed = if figures.failed > 0 { format!("  ({} failed)", figures.failed) } else { String::new() };
     println!(
-        "{database:<10} {endpoint:<8} {:>9} {rate:>10.0} {:>9.2} {:>9.2}{failed}",
+        "{database:<10} {endpoint:<10} {:>9} {rate:>10.0} {:>9.2} {:>9.2}{failed}",
         figures.ok,
         percentile(0.50),
         percentile(0.99)

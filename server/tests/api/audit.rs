@@ -1,0 +1,166 @@
+//! The audit trail and the logs: every lifecycle step leaves one structured event, and no issued
+//! token or password is ever written to a log line.
+
+use crate::helpers::{Db, PASSWORD, TestDb, USER_AGENT, spawn_app};
+use crate::on_both_databases;
+use serde_json::{Value, json};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+on_both_databases!(every_lifecycle_step_leaves_one_event, no_log_line_holds_a_token_or_a_password);
+
+type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// LOG-01: sign-in, refresh, reuse and sign-out, each with its time, address and agent, and a
+/// replayed token ending its session exactly once however often it is replayed.
+async fn every_lifecycle_step_leaves_one_event(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let first = app.refresh_with(&ada.refresh).await;
+    let second = app.refresh_with(&first.refresh_cookie().unwrap()).await;
+    assert_eq!(second.status, 200);
+    app.clock.advance(60);
+    for _ in 0..3 {
+        assert_eq!(app.refresh_with(&ada.refresh).await.body["logout_reason"], "REFRESH_TOKEN_REUSED");
+    }
+    let bob = app.signed_in("bob@example.com").await;
+    assert_eq!(app.post_with_token("/api/auth/logout", &bob.access, json!({})).await.status, 200);
+
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT at, kind, user_id, session_id, reason, ip, user_agent FROM auth_events
+         WHERE kind IN ('login', 'refresh', 'session_ended') ORDER BY id",
+    )
+    .fetch_all(app.engine.database())
+    .await
+    .unwrap();
+    let of = |session: &str, kind: &str| -> Vec<&Row> {
+        rows.iter().filter(|r| r.3.as_deref() == Some(session) && r.1 == kind).collect()
+    };
+    let started = app.clock_now() - 60;
+    let login = of(&ada.session_id, "login");
+    assert_eq!(login.len(), 1, "{rows:?}");
+    assert_eq!(login[0].0, started, "the event carries the server's Unix time");
+    assert_eq!(login[0].2.as_deref(), Some(ada.user_id.as_str()));
+    assert_eq!(login[0].5.as_deref(), Some("127.0.0.1"));
+    assert_eq!(login[0].6.as_deref(), Some(USER_AGENT), "the user agent is kept");
+    assert_eq!(of(&ada.session_id, "refresh").len(), 2, "{rows:?}");
+    let ended: Vec<_> = of(&ada.session_id, "session_ended").iter().map(|r| r.4.clone()).collect();
+    assert_eq!(ended, [Some("REFRESH_TOKEN_REUSED".to_owned())], "three replays, one ending: {rows:?}");
+    let signed_out: Vec<_> = of(&bob.session_id, "session_ended").iter().map(|r| r.4.clone()).collect();
+    assert_eq!(signed_out, [Some("MANUAL_LOGOUT".to_owned())], "{rows:?}");
+}
+
+/// CK-03: the real binary at `RUST_LOG=debug` through a whole session's life, bad input included;
+/// not one line of what it prints holds a token it issued or a password it was sent.
+async fn no_log_line_holds_a_token_or_a_password(db: Db) {
+    let db = TestDb::create(db).await;
+    let created = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["admin", "user", "create", "--email", "ada@example.com", "--password", PASSWORD])
+        .env("DATABASE_URL", &db.url)
+        .env("LANYARD_DEMO", "0")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", &db.url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LANYARD_DEMO", "0")
+        .env("RUST_LOG", "debug")
+        .env_remove("LANYARD_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary runs");
+    let mut logs = Logs::of(&mut server);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let post = |path: &str, headers: &[(&str, &str)], body: String| {
+        let mut request = http.post(format!("{base}{path}")).header("content-type", "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        async move {
+            let response = request.send().await.expect("the server answers");
+            let cookie = response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .map(|c| c.split(';').next().unwrap().trim_start_matches("lanyard_refresh=").to_owned());
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (body, cookie.unwrap_or_default())
+        }
+    };
+    let up = crate::helpers::eventually(Duration::from_secs(30), || {
+        let http = http.clone();
+        let url = format!("{base}/api/auth/me");
+        async move { http.get(url).send().await.is_ok() }
+    })
+    .await;
+    assert!(up, "the server starts: {}", logs.collect(&mut server));
+
+    let mut secrets = vec![PASSWORD.to_owned(), "a guessed password".to_owned()];
+    let sign_in = json!({ "email": "ada@example.com", "password": PASSWORD }).to_string();
+    let (signed, refresh) = post("/api/auth/login", &[], sign_in.clone()).await;
+    let access = signed["access_token"].as_str().expect("signed in").to_owned();
+    secrets.extend([access.clone(), refresh.clone()]);
+    let cookie = |token: &str| format!("lanyard_refresh={token}");
+    let (rotated, next) = post("/api/auth/refresh", &[("cookie", &cookie(&refresh))], "{}".into()).await;
+    secrets.extend([rotated["access_token"].as_str().unwrap().to_owned(), next.clone()]);
+    let bearer = format!("Bearer {access}");
+    let garbage_bodies = [
+        format!("{{\"email\":\"{access}\",\"password\":\"{PASSWORD}\""),
+        format!("{{\"token\":\"{next}\"}}"),
+        format!("not json {refresh}"),
+    ];
+    for body in garbage_bodies {
+        post("/api/auth/login", &[], body.clone()).await;
+        post("/api/auth/logout", &[("authorization", &bearer)], body).await;
+    }
+    let guess = json!({ "current_password": "a guessed password", "new_password": "a new passphrase" }).to_string();
+    post("/api/auth/password", &[("authorization", &bearer)], guess).await;
+    post("/api/auth/refresh", &[("cookie", &cookie(&format!("{refresh}x")))], "{}".into()).await;
+    post("/api/auth/refresh", &[("cookie", &format!("{}; {}", cookie("stale"), cookie(&next)))], "{}".into()).await;
+    post("/api/auth/login", &[], json!({ "email": PASSWORD, "password": "x" }).to_string()).await;
+    let (_, after_logout) = post("/api/auth/logout", &[("authorization", &bearer)], "{}".into()).await;
+    assert_eq!(after_logout, "", "signed out: the cookie is cleared");
+    post("/api/auth/refresh", &[("cookie", &cookie(&refresh))], "{}".into()).await;
+    http.get(format!("{base}/api/auth/me")).bearer_auth(&access).send().await.unwrap();
+
+    let printed = logs.collect(&mut server);
+    assert!(printed.lines().count() > 10, "debug logging is on: {printed}");
+    for secret in &secrets {
+        let hits: Vec<&str> = printed.lines().filter(|line| line.contains(secret.as_str())).collect();
+        assert!(hits.is_empty(), "{secret:?} is in the log: {hits:#?}");
+    }
+}
+
+/// Everything a child process prints, read while it runs so that a full pipe never stalls it.
+struct Logs(Vec<std::thread::JoinHandle<String>>);
+
+impl Logs {
+    fn of(child: &mut std::process::Child) -> Self {
+        let readers: Vec<Box<dyn Read + Send>> =
+            vec![Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+        Self(
+            readers
+                .into_iter()
+                .map(|mut pipe| {
+                    std::thread::spawn(move || {
+                        let mut text = String::new();
+                        let _ = pipe.read_to_string(&mut text);
+                        text
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// Stops the process and returns what it printed.
+    fn collect(&mut self, child: &mut std::process::Child) -> String {
+        let _ = child.kill();
+        let _ = child.wait();
+        self.0.drain(..).map(|reader| reader.join().unwrap()).collect()
+    }
+}
