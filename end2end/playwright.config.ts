@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-// The tests drive the server built by `cargo leptos build` (scripts/test builds it first), in Debian's
+// The tests drive the server built by `scripts/site` (scripts/test builds it first), in Debian's
 // Chromium: no browser is ever downloaded. Four instances run, each on a fresh SQLite file:
 // `standard` with the default lifetimes, `short` with 5-second access tokens so expiry and refresh
 // happen while a test watches, `idle` with a 65-second idle timeout, and `limited` with one session

@@ -173,9 +173,9 @@ fn stays_on_the_origin(path: &str) -> bool {
     PAGE.join(path).is_ok_and(|target| target.origin() == PAGE.origin())
 }
 
-/// F6, `next=` handling: whatever the query or page path, the page returned to after sign-in and the
-/// page a logout names stay on lanyard's origin and are never the sign-in page; a local path survives
-/// the round trip through the sign-in URL.
+/// `next=` handling (beyond the checklist's F1–F8): whatever the query or page path, the page
+/// returned to after sign-in and the page a logout names stay on lanyard's origin and are never the
+/// sign-in page; a local path survives the round trip through the sign-in URL.
 pub fn next_path(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Some(next) = next_from_query(text) {

@@ -1,6 +1,6 @@
-//! F7, the whole router: any method, path, credentials, headers and body against the real server on a
-//! SQLite file, with a signed-in user whose live tokens the input may use. Whatever arrives, the
-//! answer is never a 5xx and never carries the live tokens back.
+//! F6 and F7, every body's decoding and the whole router: any method, path, credentials, headers and
+//! body against the real server on a SQLite file, with a signed-in user whose live tokens the input
+//! may use. Whatever arrives, the answer is never a 5xx and never carries the live tokens back.
 
 use crate::json::{Json, Key, object};
 use app::contract::Role;

@@ -223,6 +223,21 @@ pub struct Config {
     /// The port `cargo leptos watch` reloads the page through.
     #[arg(long, env = "LEPTOS_RELOAD_PORT", default_value_t = 3001)]
     pub reload_port: u32,
+
+    /// The reload port as the browser reaches it, when a proxy in front maps it to another.
+    #[arg(long, env = "LEPTOS_RELOAD_EXTERNAL_PORT")]
+    pub reload_external_port: Option<u32>,
+
+    /// `wss` when the page is served over TLS, so that the reload socket is too.
+    #[arg(long, env = "LEPTOS_RELOAD_WS_PROTOCOL", value_enum, default_value_t = ReloadProtocol::Ws)]
+    pub reload_ws_protocol: ReloadProtocol,
+}
+
+/// The scheme of the dev server's reload socket (`LEPTOS_RELOAD_WS_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReloadProtocol {
+    Ws,
+    Wss,
 }
 
 impl Config {
@@ -304,6 +319,11 @@ impl Config {
             .site_pkg_dir(self.site_pkg_dir.as_str())
             .site_addr(self.site_addr)
             .reload_port(self.reload_port)
+            .reload_external_port(self.reload_external_port)
+            .reload_ws_protocol(match self.reload_ws_protocol {
+                ReloadProtocol::Ws => leptos::config::ReloadWSProtocol::WS,
+                ReloadProtocol::Wss => leptos::config::ReloadWSProtocol::WSS,
+            })
             .build()
     }
 
@@ -371,6 +391,28 @@ mod tests {
         config.secret = Some(LONG.into());
         config.secret_previous = vec!["short".into()];
         assert!(config.signing_secrets().unwrap_err().to_string().contains("LANYARD_SECRET_PREVIOUS"));
+    }
+
+    /// One `key = value` of Cargo.toml's `[[workspace.metadata.leptos]]`, the table both
+    /// `scripts/site` and cargo-leptos (`scripts/dev`) build the site from.
+    fn leptos_metadata(key: &str) -> String {
+        let manifest = include_str!("../../Cargo.toml");
+        let table = manifest.split("[[workspace.metadata.leptos]]").nth(1).expect("the leptos table");
+        let table = table.split("\n[").next().unwrap();
+        let line = table.lines().find_map(|line| line.strip_prefix(&format!("{key} = "))).expect(key);
+        line.trim_matches('"').to_owned()
+    }
+
+    #[test]
+    fn the_site_is_served_from_where_it_is_built() {
+        let config = Config::for_tests("sqlite://x.db");
+        assert_eq!(leptos_metadata("name"), config.output_name);
+        assert_eq!(leptos_metadata("site-root"), config.site_root);
+        assert_eq!(leptos_metadata("site-pkg-dir"), config.site_pkg_dir);
+        assert_eq!(leptos_metadata("site-addr"), config.site_addr.to_string());
+        assert_eq!(leptos_metadata("reload-port"), config.reload_port.to_string());
+        let cargo_env = include_str!("../../.cargo/config.toml");
+        assert!(cargo_env.contains(&format!("LEPTOS_OUTPUT_NAME = \"{}\"", config.output_name)), "{cargo_env}");
     }
 
     #[test]

@@ -68,9 +68,15 @@ pub fn json_error(status: StatusCode, error: ErrorCode, message: &str) -> Respon
     (status, axum::Json(ErrorBody::plain(error, message))).into_response()
 }
 
-/// In front of every API call: bodies over the cap get 413 before they are read, and a POST whose
-/// `Origin` is another site's gets 403 (the refresh cookie must not be usable cross-site).
+/// In front of every call: a request target without a path gets 400. In front of every API call:
+/// bodies over the cap get 413 before they are read, and a POST whose `Origin` is another site's
+/// gets 403 (the refresh cookie must not be usable cross-site).
 async fn api_gate(request: Request<Body>, next: Next) -> Response {
+    // An authority-form target (`CONNECT host:port`, also accepted after other methods) names no
+    // path: lanyard is no proxy, and the page renderer would panic on it.
+    if request.uri().path_and_query().is_none() {
+        return json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "The request target must be a path.");
+    }
     if request.uri().path().starts_with("/api/") {
         let declared_length = request
             .headers()

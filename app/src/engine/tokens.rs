@@ -140,8 +140,8 @@ impl Keys {
     /// (jsonwebtoken would read the system clock).
     pub fn verify_access(&self, token: &str) -> AuthResult<Claims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::AccessTokenInvalid("malformed"))?;
-        if names_critical_extensions(token) {
-            return Err(AuthError::AccessTokenInvalid("a critical header extension"));
+        if let Some(flaw) = header_flaw(token) {
+            return Err(AuthError::AccessTokenInvalid(flaw));
         }
         let keys = match header.kid.as_deref() {
             Some(id) => self.by_id(id).ok_or(AuthError::AccessTokenInvalid("signed with a key not held here"))?,
@@ -201,14 +201,16 @@ impl Keys {
     }
 }
 
-/// Whether the token's header has `crit`: extensions the recipient must understand or refuse the
-/// token (RFC 7515 §4.1.11). lanyard understands none, and jsonwebtoken ignores the member.
-fn names_critical_extensions(token: &str) -> bool {
-    let header = token.split('.').next().and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok());
-    header.is_some_and(|json| {
-        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json)
-            .is_ok_and(|h| h.contains_key("crit"))
-    })
+/// What jsonwebtoken's `Header` lets pass but lanyard refuses: `crit`, the extensions a recipient
+/// must understand or refuse the token (RFC 7515 §4.1.11), of which lanyard understands none; and a
+/// `kid` that is not a string, which jsonwebtoken reads as no `kid` when it is `null`.
+fn header_flaw(token: &str) -> Option<&'static str> {
+    let json = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
+    let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json).ok()?;
+    if header.contains_key("crit") {
+        return Some("a critical header extension");
+    }
+    header.get("kid").is_some_and(|kid| !kid.is_string()).then_some("a kid that is not a string")
 }
 
 /// How a forged token is signed (tests of the verifier only).
@@ -306,18 +308,22 @@ mod tests {
     }
 
     #[test]
-    fn a_critical_header_extension_is_refused() {
+    fn a_critical_extension_or_a_kid_that_is_no_string_is_refused() {
         let keys = Keys::derive("test secret");
         let token = keys.sign_access("u1", "s1", 1, 2).unwrap();
         let (header, rest) = token.split_once('.').unwrap();
-        let mut header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
-        header["crit"] = serde_json::json!(["exp"]);
-        let signing_input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), rest.split('.').next().unwrap());
-        let access_key = hmac(b"test secret", b"lanyard access token v1");
-        let signature = URL_SAFE_NO_PAD.encode(hmac(&access_key, signing_input.as_bytes()));
-        assert!(keys.verify_access(&format!("{signing_input}.{signature}")).is_err());
-        assert!(keys.verify_access(&token).is_ok(), "the same token without crit passes");
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        let signed_with = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut header = header.clone();
+            edit(&mut header);
+            let payload = rest.split('.').next().unwrap();
+            let signing_input = format!("{}.{payload}", URL_SAFE_NO_PAD.encode(header.to_string()));
+            let access_key = hmac(b"test secret", b"lanyard access token v1");
+            format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(hmac(&access_key, signing_input.as_bytes())))
+        };
+        assert!(keys.verify_access(&signed_with(&|_| {})).is_ok(), "the header unchanged passes");
+        assert!(keys.verify_access(&signed_with(&|h| h["crit"] = serde_json::json!(["exp"]))).is_err());
+        assert!(keys.verify_access(&signed_with(&|h| h["kid"] = serde_json::Value::Null)).is_err());
     }
 
     #[test]

@@ -66,10 +66,7 @@ fn set_content_security_policy(options: &LeptosOptions) {
     else {
         return;
     };
-    // `cargo leptos watch` reloads the page through a websocket on the reload port.
-    let reload = std::env::var_os("LEPTOS_WATCH")
-        .map(|_| format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port))
-        .unwrap_or_default();
+    let reload = std::env::var_os("LEPTOS_WATCH").map(|_| reload_source(options)).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{reload}; \
@@ -78,6 +75,19 @@ fn set_content_security_policy(options: &LeptosOptions) {
     if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
+}
+
+/// What `connect-src` adds under `cargo leptos watch`: its reload script opens a websocket to the
+/// page's own host name (`localhost`, an address or a LAN name alike) on the reload port the browser
+/// sees, so the source names the port and the scheme and lets the host be the page's.
+#[cfg(feature = "ssr")]
+fn reload_source(options: &LeptosOptions) -> String {
+    let port = options.reload_external_port.unwrap_or(options.reload_port);
+    let scheme = match options.reload_ws_protocol {
+        leptos::config::ReloadWSProtocol::WS => "ws",
+        leptos::config::ReloadWSProtocol::WSS => "wss",
+    };
+    format!(" {scheme}://*:{port}")
 }
 
 #[component]
@@ -131,5 +141,23 @@ fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p><a href="/">"Go to the dashboard"</a></p>
         </main>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reload_socket_is_allowed_on_the_pages_host_and_the_port_the_browser_sees() {
+        let options = LeptosOptions::builder().output_name("lanyard").reload_port(3001).build();
+        assert_eq!(reload_source(&options), " ws://*:3001");
+        let proxied = LeptosOptions::builder()
+            .output_name("lanyard")
+            .reload_port(3001)
+            .reload_external_port(Some(8443))
+            .reload_ws_protocol(leptos::config::ReloadWSProtocol::WSS)
+            .build();
+        assert_eq!(reload_source(&proxied), " wss://*:8443");
     }
 }

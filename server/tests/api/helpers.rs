@@ -315,3 +315,21 @@ pub async fn refresh_held_at(app: &Arc<TestApp>, cookie: &str, step: Step) -> (G
     gate.reached().await;
     (gate, refresh)
 }
+
+impl TestApp {
+    /// Sends `head` (a request line and headers, without the blank line) over a raw connection, as
+    /// no HTTP client library would, and returns the whole answer; the connection is closed after it.
+    pub async fn raw_exchange(&self, head: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.base.trim_start_matches("http://");
+        let mut connection = tokio::net::TcpStream::connect(host).await.expect("the server listens");
+        connection.write_all(format!("{head}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), connection.read_to_end(&mut answer));
+        match read.await {
+            Ok(Ok(_)) => String::from_utf8_lossy(&answer).into_owned(),
+            Ok(Err(error)) => format!("the connection failed: {error}"),
+            Err(_) => "no answer within 10 s".into(),
+        }
+    }
+}

@@ -8,7 +8,21 @@ on_both_databases!(
     control_characters_are_a_bad_request_never_a_500,
     a_stale_second_refresh_cookie_is_ignored,
     a_password_typed_into_the_email_field_is_not_kept,
+    a_request_target_without_a_path_is_a_bad_request,
 );
+
+/// `CONNECT host:port` and `GET host:port` name no path; each gets a JSON 400, not a dropped
+/// connection (found by the `router` fuzz target: the page renderer panicked on it).
+async fn a_request_target_without_a_path_is_a_bad_request(db: Db) {
+    let app = spawn_app(db).await;
+    for target in ["CONNECT lanyard.example:443", "GET lanyard.example:443", "POST 127.0.0.1:80"] {
+        let answer = app.raw_exchange(&format!("{target} HTTP/1.1\r\nHost: lanyard.example")).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{target}: {answer}");
+        assert!(answer.contains(r#""error":"BAD_REQUEST""#), "{target}: {answer}");
+    }
+    let star = app.raw_exchange("OPTIONS * HTTP/1.1\r\nHost: lanyard.example").await;
+    assert!(star.starts_with("HTTP/1.1 4"), "{star}");
+}
 
 async fn control_characters_are_a_bad_request_never_a_500(db: Db) {
     let app = spawn_app(db).await;

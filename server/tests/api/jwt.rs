@@ -96,6 +96,7 @@ async fn the_jwt_attack_matrix_is_refused(db: Db) {
         ("SQL as kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("' OR '1'='1' --")), &claims, Forgery::Hs256)),
         ("a 10 KB kid".into(), keys.forge(&headed(&|h| h["kid"] = json!("k".repeat(10_240))), &claims, Forgery::Hs256)),
         ("numeric kid".into(), keys.forge(&headed(&|h| h["kid"] = json!(1)), &claims, Forgery::Hs256)),
+        ("null kid".into(), keys.forge(&headed(&|h| h["kid"] = Value::Null), &claims, Forgery::Hs256)),
         ("exp -1".into(), keys.forge(&header, &with(&|c| c["exp"] = json!(-1)), Forgery::Hs256)),
         ("exp 1e300".into(), keys.forge(&header, &with(&|c| c["exp"] = json!(1e300)), Forgery::Hs256)),
         ("exp as a string".into(), keys.forge(&header, &with(&|c| c["exp"] = json!("9999999999")), Forgery::Hs256)),
