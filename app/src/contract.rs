@@ -319,6 +319,10 @@ pub struct ErrorBody {
     pub logout_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_context: Option<serde_json::Value>,
+    /// The request's id (`X-Request-Id`), as every log line of the request carries it: what a user
+    /// quotes to support. Filled in by the server's edge, for every error answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ErrorBody {
@@ -331,6 +335,7 @@ impl ErrorBody {
             logout_message: None,
             logout_path: None,
             logout_context: None,
+            request_id: None,
         }
     }
 

@@ -142,7 +142,7 @@ impl Harness {
                 .expect("the user's hash");
             (engine, hash)
         });
-        let router = server::web::router(engine.clone(), config.leptos_options(), config.ui());
+        let router = server::web::router(engine.clone(), &config);
         Self { runtime, router, engine, clock, password_hash, live: Mutex::new(None) }
     }
 

@@ -197,6 +197,14 @@ pub struct Config {
     #[arg(long, env = "LANYARD_DEBUG_PANEL", value_enum, default_value_t = Switch::On)]
     pub debug_panel: Switch,
 
+    /// `on` logs every answer (method, path, status, latency, request id) at info.
+    #[arg(long, env = "LANYARD_ACCESS_LOG", value_enum, default_value_t = Switch::Off)]
+    pub access_log: Switch,
+
+    /// `on` serves `GET /metrics` (Prometheus text); `off` answers it 404.
+    #[arg(long, env = "LANYARD_METRICS", value_enum, default_value_t = Switch::Off)]
+    pub metrics: Switch,
+
     /// Whether the refresh cookie is Secure; defaults to true unless the site address is loopback.
     #[arg(long, env = "LANYARD_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,

@@ -1,6 +1,7 @@
 //! The lanyard server: configuration, the HTTP router around the Leptos app, and start-up.
 
 pub mod config;
+mod requests;
 pub mod web;
 
 use anyhow::Context as _;

@@ -30,7 +30,8 @@ fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        LogFormat::Json => builder.json().init(),
+        // Each event's fields at the top level, beside its message and the request's span fields.
+        LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
     }
 }
@@ -82,7 +83,7 @@ fn utc_date(unix: i64) -> String {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = server::start(&config).await?;
     let background = Background::start(&engine);
-    let app = server::web::router(engine, config.leptos_options(), config.ui());
+    let app = server::web::router(engine, &config);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .with_context(|| format!("listening on {}", config.site_addr))?;

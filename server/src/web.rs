@@ -1,9 +1,9 @@
 //! The HTTP router: the Leptos app and its server functions, plus the layers every answer passes
 //! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
 
+use crate::config::{Config, Switch};
 use app::contract::{ErrorBody, ErrorCode};
 use app::engine::Engine;
-use app::ui::UiSettings;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -20,14 +20,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Largest accepted API body (SPEC §3): anything bigger is refused before any work.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Router {
+/// Everything lanyard serves: the pages, the API, and the operator's `/healthz`, `/readyz` and
+/// (with `LANYARD_METRICS=on`) `/metrics`.
+pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
+    let (options, ui) = (config.leptos_options(), config.ui());
     let routes = generate_route_list(App);
+    let operations = operations(engine.clone(), config.metrics == Switch::On);
     let hsts_engine = engine.clone();
     let api = Router::new().route(
         "/api/{*rest}",
         axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such API path.") }),
     );
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
@@ -41,6 +45,7 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
             },
         )
         .merge(api)
+        .merge(operations)
         .method_not_allowed_fallback(|| async {
             json_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -60,7 +65,49 @@ pub fn router(engine: Arc<Engine>, options: LeptosOptions, ui: UiSettings) -> Ro
             HeaderValue::from_static("nosniff"),
         ))
         .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security))
-        .with_state(options)
+        .with_state(options);
+    crate::requests::traced(router, config.access_log == Switch::On)
+}
+
+/// The routes outside the API (SPEC §3): liveness, readiness and metrics. They take no credentials,
+/// so they say nothing about any user.
+fn operations(engine: Arc<Engine>, metrics: bool) -> Router<LeptosOptions> {
+    let router = Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(readiness))
+        .route("/metrics", axum::routing::get(metrics_text));
+    router.layer(axum::Extension(Operations { engine, metrics }))
+}
+
+#[derive(Clone)]
+struct Operations {
+    engine: Arc<Engine>,
+    metrics: bool,
+}
+
+/// 200 when this instance can serve (the database answers and other instances' changes are being
+/// followed), else 503 with Retry-After; the body says which part is missing.
+async fn readiness(axum::Extension(ops): axum::Extension<Operations>) -> Response {
+    let readiness = ops.engine.readiness().await;
+    let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut response = (status, axum::Json(readiness)).into_response();
+    if !readiness.ready() {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+async fn metrics_text(axum::Extension(ops): axum::Extension<Operations>) -> Response {
+    if !ops.metrics {
+        return json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Metrics are off (LANYARD_METRICS).");
+    }
+    match ops.engine.metrics_text().await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(error) => {
+            tracing::warn!("rendering the metrics: {error}");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable, "The database is unavailable.")
+        }
+    }
 }
 
 /// The JSON error body of SPEC §2 for answers the server functions never see.

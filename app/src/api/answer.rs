@@ -19,7 +19,7 @@ pub fn status(error: &AuthError) -> StatusCode {
         AuthError::Forbidden { .. } => StatusCode::FORBIDDEN,
         AuthError::NotFound => StatusCode::NOT_FOUND,
         AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AuthError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AuthError::Unavailable(_) | AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         AuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -28,7 +28,7 @@ pub fn status(error: &AuthError) -> StatusCode {
 pub fn retry_after(error: &AuthError) -> Option<u64> {
     match error {
         AuthError::RateLimited { retry_after } => Some(*retry_after),
-        AuthError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+        AuthError::Unavailable(_) | AuthError::Overloaded => Some(UNAVAILABLE_RETRY_AFTER_SECS),
         _ => None,
     }
 }
@@ -42,6 +42,7 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         logout_message: Some(message.to_owned()),
         logout_path: Some(page_path.to_owned()),
         logout_context: Some(context),
+        request_id: None,
     };
     let plain = ErrorBody::plain;
     match error {
@@ -61,7 +62,7 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         AuthError::Forbidden { code, message } => plain(*code, message),
         AuthError::NotFound => plain(ErrorCode::NotFound, "Nothing here."),
         AuthError::RateLimited { .. } => plain(ErrorCode::RateLimited, "Too many attempts; try again later."),
-        AuthError::Unavailable(_) => {
+        AuthError::Unavailable(_) | AuthError::Overloaded => {
             plain(ErrorCode::ServiceUnavailable, "The service is briefly unavailable; try again.")
         }
         AuthError::Internal(_) => plain(ErrorCode::Internal, "Something went wrong on our side."),

@@ -61,6 +61,7 @@ impl Engine {
         let mut tx = self.store.write_tx().await?;
         Store::record_event(&mut tx, &record).await?;
         tx.commit().await?;
+        self.metrics.client_logout(event.code);
         Ok(())
     }
 

@@ -41,8 +41,14 @@ impl Engine {
         change.publish(&mut tx, &self.store, now).await?;
         tx.commit().await?;
         self.live.apply(&change);
+        self.metrics.ending(code);
         if initiator == Initiator::Automatic {
             tracing::warn!(
+                code = code.as_str(),
+                user_id = state.session_user_id,
+                session_id = state.session_id,
+                path = meta.page_path,
+                ip = meta.ip.as_deref().unwrap_or("-"),
                 "[AUTO-LOGOUT] {code} user={} session={} path={} ip={} at={now}",
                 state.session_user_id,
                 state.session_id,

@@ -31,6 +31,10 @@ pub enum AuthError {
     /// The database cannot be reached: the call may be retried and the session is kept.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// More passwords wait to be checked than the hashing queue holds: shed before any work, and
+    /// answered like `Unavailable` (503, retry).
+    #[error("too many passwords are being checked")]
+    Overloaded,
     #[error("internal error: {0}")]
     Internal(String),
 }

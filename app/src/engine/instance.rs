@@ -7,6 +7,7 @@ use super::error::AuthResult;
 use super::hooks::Hooks;
 use super::jobs::Jobs;
 use super::live::LiveView;
+use super::metrics::Metrics;
 use super::passwords::Passwords;
 use super::policy::Policy;
 use super::store::Store;
@@ -42,6 +43,21 @@ pub struct Engine {
     pub(super) keys: Keys,
     /// Steps a test can hold or fail (no-ops without `test-hooks`).
     pub(super) hooks: Hooks,
+    pub(super) metrics: Metrics,
+}
+
+/// What `GET /readyz` reports: whether this instance can serve sign-ins and refreshes, and whether
+/// it follows the endings other instances record (without that, a revoked session could pass here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    pub database: bool,
+    pub following_changes: bool,
+}
+
+impl Readiness {
+    pub fn ready(self) -> bool {
+        self.database && self.following_changes
+    }
 }
 
 impl Engine {
@@ -78,6 +94,7 @@ impl Engine {
             clock,
             keys: Keys::with_previous(secret.expose(), &previous),
             hooks: Hooks::default(),
+            metrics: Metrics::default(),
             policy,
         })
     }
@@ -88,6 +105,17 @@ impl Engine {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Whether the database answers now and the change feed was read lately.
+    pub async fn readiness(&self) -> Readiness {
+        Readiness { database: self.store.ping().await.is_ok(), following_changes: self.live.is_following() }
+    }
+
+    /// The operator's metrics in the Prometheus text format, with the live sessions counted now.
+    pub async fn metrics_text(&self) -> AuthResult<String> {
+        let live = self.store.count_live_sessions(self.now()).await?;
+        Ok(self.metrics.render(live))
     }
 
     /// Follows other processes' changes until the process ends (see `live`).

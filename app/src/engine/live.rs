@@ -12,7 +12,8 @@ use super::store::feed::FeedEvent;
 use super::store::{SessionState, Store, Tx};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// Entries kept at most; past that the view starts over (it is a cache: misses reload).
 const MAX_ENTRIES: usize = 200_000;
@@ -71,7 +72,13 @@ pub struct LiveView {
     sessions: RwLock<HashMap<String, Arc<Entry>>>,
     /// Counts the changes applied, so a row read before one of them is not kept after it.
     generation: AtomicU64,
+    /// When the feed last read everything committed (monotonic time, not the engine's clock).
+    caught_up_at: Mutex<Option<Instant>>,
 }
+
+/// How long the feed may go without catching up before this instance counts as not following: many
+/// poll intervals (250 ms on SQLite, 1 s on PostgreSQL), so one slow read is no alarm.
+const FOLLOWING_WITHIN: Duration = Duration::from_secs(10);
 
 impl LiveView {
     /// The entry of a session, if it was read less than [`ENTRY_TTL`] seconds before `now`.
@@ -158,8 +165,14 @@ impl LiveView {
                     None => self.clear(),
                 },
                 FeedEvent::Gap => self.clear(),
+                FeedEvent::CaughtUp => *self.caught_up_at.lock().unwrap() = Some(Instant::now()),
             })
             .await;
+    }
+
+    /// Whether the feed caught up lately: endings other instances record reach this one.
+    pub fn is_following(&self) -> bool {
+        self.caught_up_at.lock().unwrap().is_some_and(|at| at.elapsed() < FOLLOWING_WITHIN)
     }
 }
 

@@ -60,7 +60,7 @@ impl Passwords {
             Err(_) => {
                 if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
                     self.waiting.fetch_sub(1, Ordering::AcqRel);
-                    return Err(AuthError::Unavailable("too many passwords are being checked; try again".into()));
+                    return Err(AuthError::Overloaded);
                 }
                 let _waiting = Waiting(&self.waiting);
                 self.permits.clone().acquire_owned().await.map_err(|e| AuthError::Internal(e.to_string()))?
@@ -173,7 +173,7 @@ mod tests {
         while passwords.waiting.load(Ordering::Acquire) == 0 {
             tokio::task::yield_now().await;
         }
-        assert!(matches!(passwords.run(|| ()).await, Err(AuthError::Unavailable(_))), "shed");
+        assert!(matches!(passwords.run(|| ()).await, Err(AuthError::Overloaded)), "shed");
         release.send(()).unwrap();
         assert!(running.await.unwrap().is_ok() && queued.await.unwrap().is_ok());
     }

@@ -7,6 +7,7 @@ use super::hooks::Step;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
+use super::metrics::{LoginOutcome, RefreshOutcome};
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, new_id};
@@ -64,6 +65,19 @@ impl Engine {
     /// Signs in: one answer for a wrong password and an unknown email, a new session with an absolute
     /// lifetime (`remember_me` picks the longer one), and the first refresh token of its chain.
     pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        remember_me: bool,
+        device_id: Option<&str>,
+        meta: &RequestMeta,
+    ) -> AuthResult<(Issued, UserView)> {
+        let signed_in = self.sign_in(email, password, remember_me, device_id, meta).await;
+        self.metrics.login(LoginOutcome::of(&signed_in));
+        signed_in
+    }
+
+    async fn sign_in(
         &self,
         email: &str,
         password: &str,
@@ -223,6 +237,17 @@ impl Engine {
     /// after a lost answer end with one live token. Only a replay after the successor has itself been
     /// in use for longer than the grace window counts as theft and ends the session.
     pub async fn refresh(&self, cookies: &[&str], meta: &RequestMeta) -> AuthResult<Issued> {
+        let started = std::time::Instant::now();
+        let refreshed = self.rotate(cookies, meta).await;
+        let outcome = match &refreshed {
+            Ok((_, outcome)) => *outcome,
+            Err(refusal) => RefreshOutcome::of_refusal(refusal),
+        };
+        self.metrics.refresh(outcome, started.elapsed());
+        refreshed.map(|(issued, _)| issued)
+    }
+
+    async fn rotate(&self, cookies: &[&str], meta: &RequestMeta) -> AuthResult<(Issued, RefreshOutcome)> {
         let cookie = self.pick_refresh_cookie(cookies).await?;
         let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, json!({})))?;
         let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, json!({}));
@@ -262,7 +287,7 @@ impl Engine {
             self.hooks.reach(Step::RefreshConsumed).await?;
             tx.commit().await?;
             self.hooks.reach(Step::RefreshCommitted).await?;
-            successor
+            (successor, RefreshOutcome::Rotated)
         } else {
             let replay = Store::replay(&mut tx, &hash).await?;
             tx.rollback().await?;
@@ -274,7 +299,7 @@ impl Engine {
                     let age = replay.and_then(|replay| replay.used_at).map(|used| now - used);
                     let detail = json!({ "seconds_since_first_use": age });
                     self.trace_refresh(AuditKind::RefreshReplayed, Some(state), detail, meta).await;
-                    successor
+                    (successor, RefreshOutcome::Replayed)
                 }
                 None => {
                     // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
@@ -285,7 +310,8 @@ impl Engine {
                 }
             }
         };
-        self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)
+        let (successor, outcome) = successor;
+        Ok((self.issue(&state.session_id, &principal.user.id, state.expires_at, successor, now)?, outcome))
     }
 
     /// Records a refresh that rotated nothing (a replay let through, an unknown token) so an operator

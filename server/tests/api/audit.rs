@@ -8,7 +8,11 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-on_both_databases!(every_lifecycle_step_leaves_one_event, no_log_line_holds_a_token_or_a_password);
+on_both_databases!(
+    every_lifecycle_step_leaves_one_event,
+    no_log_line_holds_a_token_or_a_password,
+    json_logs_carry_the_request_id_and_the_ending_as_fields,
+);
 
 type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
@@ -55,26 +59,8 @@ async fn every_lifecycle_step_leaves_one_event(db: Db) {
 /// not one line of what it prints holds a token it issued or a password it was sent.
 async fn no_log_line_holds_a_token_or_a_password(db: Db) {
     let db = TestDb::create(db).await;
-    let created = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["admin", "user", "create", "--email", "ada@example.com", "--password", PASSWORD])
-        .env("DATABASE_URL", &db.url)
-        .env("LANYARD_DEMO", "0")
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("DATABASE_URL", &db.url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LANYARD_DEMO", "0")
-        .env("RUST_LOG", "debug")
-        .env_remove("LANYARD_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server binary runs");
-    let mut logs = Logs::of(&mut server);
-    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Binary::start(&db, &[("RUST_LOG", "debug")]).await;
+    let base = server.base.clone();
     let http = reqwest::Client::new();
     let post = |path: &str, headers: &[(&str, &str)], body: String| {
         let mut request = http.post(format!("{base}{path}")).header("content-type", "application/json").body(body);
@@ -92,14 +78,6 @@ async fn no_log_line_holds_a_token_or_a_password(db: Db) {
             (body, cookie.unwrap_or_default())
         }
     };
-    let up = crate::helpers::eventually(Duration::from_secs(30), || {
-        let http = http.clone();
-        let url = format!("{base}/api/auth/me");
-        async move { http.get(url).send().await.is_ok() }
-    })
-    .await;
-    assert!(up, "the server starts: {}", logs.collect(&mut server));
-
     let mut secrets = vec![PASSWORD.to_owned(), "a guessed password".to_owned()];
     let sign_in = json!({ "email": "ada@example.com", "password": PASSWORD }).to_string();
     let (signed, refresh) = post("/api/auth/login", &[], sign_in.clone()).await;
@@ -128,7 +106,7 @@ async fn no_log_line_holds_a_token_or_a_password(db: Db) {
     post("/api/auth/refresh", &[("cookie", &cookie(&refresh))], "{}".into()).await;
     http.get(format!("{base}/api/auth/me")).bearer_auth(&access).send().await.unwrap();
 
-    let printed = logs.collect(&mut server);
+    let printed = server.stop();
     assert!(printed.lines().count() > 10, "debug logging is on: {printed}");
     for secret in &secrets {
         let hits: Vec<&str> = printed.lines().filter(|line| line.contains(secret.as_str())).collect();
@@ -136,31 +114,102 @@ async fn no_log_line_holds_a_token_or_a_password(db: Db) {
     }
 }
 
-/// Everything a child process prints, read while it runs so that a full pipe never stalls it.
-struct Logs(Vec<std::thread::JoinHandle<String>>);
+/// With `LANYARD_LOG_FORMAT=json` and the access log on, an `[AUTO-LOGOUT]` line is one JSON object
+/// whose facts are fields (`code`, `session_id`, …) and which carries the request's id, the same id
+/// the answer's header and error body give; the access log has a line for that request too.
+async fn json_logs_carry_the_request_id_and_the_ending_as_fields(db: Db) {
+    let db = TestDb::create(db).await;
+    let env = [("LANYARD_LOG_FORMAT", "json"), ("LANYARD_ACCESS_LOG", "on"), ("LANYARD_REFRESH_GRACE", "0")];
+    let mut server = Binary::start(&db, &env).await;
+    let http = reqwest::Client::new();
+    let refresh = |cookie: String, id: &'static str| {
+        let request = http.post(format!("{}/api/auth/refresh", server.base)).header("x-request-id", id);
+        request.header("cookie", format!("lanyard_refresh={cookie}")).json(&json!({})).send()
+    };
+    let cookie_of = |response: &reqwest::Response| {
+        let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+        cookie.split(';').next().unwrap().trim_start_matches("lanyard_refresh=").to_owned()
+    };
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let signed_in = http.post(format!("{}/api/auth/login", server.base)).json(&body).send().await.unwrap();
+    let first = cookie_of(&signed_in);
+    let second = cookie_of(&refresh(first.clone(), "rotate-1").await.unwrap());
+    refresh(second, "rotate-2").await.unwrap();
+    let reused = refresh(first, "replay-1").await.unwrap();
+    assert_eq!(reused.headers()["x-request-id"], "replay-1", "the id sent is the id answered");
+    let body: Value = reused.json().await.unwrap();
+    assert_eq!(body["logout_reason"], "REFRESH_TOKEN_REUSED");
+    assert_eq!(body["request_id"], "replay-1");
 
-impl Logs {
-    fn of(child: &mut std::process::Child) -> Self {
-        let readers: Vec<Box<dyn Read + Send>> =
+    let printed = server.stop();
+    let lines: Vec<Value> = printed.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    let ending = lines
+        .iter()
+        .find(|line| line["message"].as_str().is_some_and(|m| m.starts_with("[AUTO-LOGOUT]")))
+        .unwrap_or_else(|| panic!("no [AUTO-LOGOUT] line in:\n{printed}"));
+    assert_eq!(ending["code"], "REFRESH_TOKEN_REUSED", "{ending}");
+    assert!(ending["session_id"].as_str().is_some_and(|id| !id.is_empty()), "{ending}");
+    assert_eq!(ending["span"]["request_id"], "replay-1", "{ending}");
+    let access = lines.iter().filter(|line| line["span"]["request_id"] == "replay-1");
+    assert!(access.clone().any(|line| line["status"] == 401), "an access-log line: {printed}");
+}
+
+/// The real server binary on a free port over `db`, with ada@example.com created, and everything
+/// it prints, read while it runs so that a full pipe never stalls it.
+struct Binary {
+    base: String,
+    child: std::process::Child,
+    readers: Vec<std::thread::JoinHandle<String>>,
+}
+
+impl Binary {
+    async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let created = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["admin", "user", "create", "--email", "ada@example.com", "--password", PASSWORD])
+            .env("DATABASE_URL", &db.url)
+            .env("LANYARD_DEMO", "0")
+            .output()
+            .unwrap();
+        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("DATABASE_URL", &db.url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LANYARD_DEMO", "0")
+            .env_remove("LANYARD_SECRET")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server binary runs");
+        let pipes: Vec<Box<dyn Read + Send>> =
             vec![Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
-        Self(
-            readers
-                .into_iter()
-                .map(|mut pipe| {
-                    std::thread::spawn(move || {
-                        let mut text = String::new();
-                        let _ = pipe.read_to_string(&mut text);
-                        text
-                    })
+        let readers = pipes
+            .into_iter()
+            .map(|mut pipe| {
+                std::thread::spawn(move || {
+                    let mut text = String::new();
+                    let _ = pipe.read_to_string(&mut text);
+                    text
                 })
-                .collect(),
-        )
+            })
+            .collect();
+        let mut binary = Self { base: format!("http://127.0.0.1:{port}"), child, readers };
+        let http = reqwest::Client::new();
+        let url = format!("{}/healthz", binary.base);
+        let up = crate::helpers::eventually(Duration::from_secs(30), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(url).send().await.is_ok() }
+        })
+        .await;
+        assert!(up, "the server starts: {}", binary.stop());
+        binary
     }
 
     /// Stops the process and returns what it printed.
-    fn collect(&mut self, child: &mut std::process::Child) -> String {
-        let _ = child.kill();
-        let _ = child.wait();
-        self.0.drain(..).map(|reader| reader.join().unwrap()).collect()
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.readers.drain(..).map(|reader| reader.join().unwrap()).collect()
     }
 }

@@ -119,7 +119,7 @@ pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Test
     let background = server::Background::start(&engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = server::web::router(engine.clone(), config.leptos_options(), config.ui());
+    let router = server::web::router(engine.clone(), &config);
     let server = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });

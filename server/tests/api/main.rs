@@ -14,6 +14,7 @@ mod limit;
 mod limits;
 mod load;
 mod model;
+mod operations;
 mod outage;
 mod races;
 mod revocation;

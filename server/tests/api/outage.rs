@@ -123,3 +123,25 @@ async fn postgres_unreachable_during_a_refresh_is_503_and_the_token_still_works_
     assert_eq!(again.status, 200, "the same refresh token works once the database is back: {:?}", again.body);
     assert_eq!(app.get_with_token("/api/auth/me", &again.access_token()).await.status, 200);
 }
+
+/// `/readyz` says 503 while the database is unreachable (a load balancer then sends sign-ins to
+/// another instance), and 200 again once it is back; `/healthz` stays 200 throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readiness_follows_the_database() {
+    let (app, proxy) = behind_a_proxy().await;
+    let ready = || async { app.send(app.http.get(app.url("/readyz"))).await };
+    let became_ready =
+        crate::helpers::eventually(std::time::Duration::from_secs(5), || async { ready().await.status == 200 });
+    assert!(became_ready.await);
+
+    proxy.cut();
+    let down = ready().await;
+    assert_eq!(down.status, 503, "{:?}", down.body);
+    assert_eq!(down.body["database"], false);
+    assert!(down.header("retry-after").is_some());
+    assert_eq!(app.send(app.http.get(app.url("/healthz"))).await.status, 200, "the process still runs");
+
+    proxy.restore();
+    let back = crate::helpers::eventually(std::time::Duration::from_secs(10), || async { ready().await.status == 200 });
+    assert!(back.await, "ready again once the database is back");
+}

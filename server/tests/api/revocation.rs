@@ -175,7 +175,9 @@ async fn the_operator_revokes_with_admin_revoked(db: Db) {
     );
     let line = json_lines.lines().find(|line| line.contains("[AUTO-LOGOUT]")).expect("an [AUTO-LOGOUT] line");
     let parsed: serde_json::Value = serde_json::from_str(line).expect("LANYARD_LOG_FORMAT=json logs JSON");
-    assert!(parsed["fields"]["message"].as_str().unwrap().contains(&bob.session_id));
+    assert!(parsed["message"].as_str().unwrap().contains(&bob.session_id), "{parsed}");
+    assert_eq!(parsed["session_id"], bob.session_id.as_str(), "the facts are fields too: {parsed}");
+    assert_eq!(parsed["code"], "ADMIN_REVOKED");
 }
 
 async fn a_logout_on_one_instance_is_seen_by_another(db: Db) {

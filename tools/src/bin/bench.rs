@@ -74,7 +74,7 @@ async fn bench_database(label: &str, url: &str, duration: Duration) {
     let engine = server::engine(&config, Arc::new(SystemClock)).await.expect("the engine starts");
     let _background = server::Background::start(&engine);
     engine.create_user("bench@example.com", PASSWORD, Role::Owner, "bench").await.expect("a user");
-    let base = serve(server::web::router(engine.clone(), config.leptos_options(), config.ui())).await;
+    let base = serve(server::web::router(engine.clone(), &config)).await;
     let client = reqwest::Client::new();
 
     let mut sessions = Vec::new();

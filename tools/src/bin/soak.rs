@@ -145,7 +145,7 @@ impl Instance {
         let engine = server::engine(config, Arc::new(SystemClock)).await?;
         let background = Background::start(&engine);
         let listener = tokio::net::TcpListener::bind(config.site_addr).await?;
-        let router = server::web::router(engine, config.leptos_options(), config.ui());
+        let router = server::web::router(engine, config);
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();

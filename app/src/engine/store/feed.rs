@@ -31,11 +31,13 @@ const HOLE_PATIENCE: Duration = Duration::from_secs(30);
 /// Missing ids tracked at most; a wider gap is given up on as a whole (and reported as a gap).
 const MAX_HOLES: i64 = 10_000;
 
-/// What the feed delivers: a change by its kind and subject, or word that some may have been missed.
+/// What the feed delivers: a change by its kind and subject, word that some may have been missed,
+/// or that it has read everything committed up to now (which is how readiness knows it follows).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEvent {
     Change { kind: String, subject: String },
     Gap,
+    CaughtUp,
 }
 
 /// Which change ids have been read: every id up to `through`, and those in `beyond`. An id missing
@@ -140,6 +142,7 @@ impl Store {
                     if !cursor.advance(Instant::now()) {
                         deliver(FeedEvent::Gap);
                     }
+                    deliver(FeedEvent::CaughtUp);
                 }
                 Err(error) => tracing::warn!("reading changes: {error}"),
             }

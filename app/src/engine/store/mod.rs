@@ -530,6 +530,23 @@ impl Store {
             .await?)
     }
 
+    /// Sessions neither ended nor past their lifetime, in every account (the `lanyard_live_sessions`
+    /// gauge; `sessions_expiring` indexes exactly these rows).
+    pub async fn count_live_sessions(&self, now: i64) -> AuthResult<i64> {
+        let (live,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL AND expires_at > $1")
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(live)
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> AuthResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Live sessions and users of an account, for the admin overview.
     pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<(i64, i64)> {
         let (sessions,): (i64,) = sqlx::query_as(
