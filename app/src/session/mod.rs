@@ -47,4 +47,4 @@ pub use offline::{
     change_password, console_log, copy_to_clipboard, local_time, logout_history, note_activity, pause, restore,
     server_now, sign_in, sign_out, sign_out_all, start, tab_id, take_logout_reason,
 };
-pub use view::{AuthStatus, ClientView, describe, problem};
+pub use view::{AuthStatus, ClientView, describe, human_duration, problem};

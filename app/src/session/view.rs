@@ -123,9 +123,38 @@ pub fn billing_message(error: Option<&ErrorBody>) -> String {
         .unwrap_or_else(|| LogoutCode::PlanInactive.message().into())
 }
 
+/// A span of seconds as people read it, in its two largest units: "42 s", "59 min 56 s",
+/// "5 h 3 min", "6 d 23 h". Nothing left (or a past instant) is "0 s".
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
+    match secs {
+        0..60 => format!("{seconds} s"),
+        60..3_600 => format!("{minutes} min {seconds} s"),
+        3_600..86_400 => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_their_two_largest_units() {
+        for (secs, shown) in [
+            (-5, "0 s"),
+            (0, "0 s"),
+            (42, "42 s"),
+            (3_596, "59 min 56 s"),
+            (3_600, "1 h 0 min"),
+            (18_180, "5 h 3 min"),
+            (604_799, "6 d 23 h"),
+            (1_728_000, "20 d 0 h"),
+        ] {
+            assert_eq!(human_duration(secs), shown, "{secs}");
+        }
+    }
 
     fn body(json: &str) -> ErrorBody {
         serde_json::from_str(json).unwrap()

@@ -1,7 +1,7 @@
 //! The sign-in page's banner: why the last session ended, shown once (SPEC §4).
 
 use crate::contract::LogoutEvent;
-use crate::session;
+use crate::session::{self, human_duration};
 use leptos::prelude::*;
 
 /// How long the banner stays.
@@ -73,7 +73,7 @@ impl From<LogoutEvent> for BannerText {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            idle: format!("{} s", event.idle_secs),
+            idle: human_duration(event.idle_secs),
             context: event.context.to_string(),
         }
     }

@@ -2,6 +2,7 @@
 //! recent logouts and API failures, and a copy of the server's view. Never a token.
 
 use crate::contract::{Diagnostics, LogoutEvent, TokenStatus, UserView};
+use crate::session::human_duration;
 use crate::session::view::ApiFailure;
 use crate::session::{self, ClientView};
 use crate::{api, ui::sessions::ago};
@@ -72,7 +73,8 @@ pub fn DebugPanel() -> impl IntoView {
         });
     };
 
-    let secs = |value: Option<i64>| value.map_or("—".to_owned(), |s| format!("{s} s"));
+    let shown = |value: Option<i64>| value.map_or("—".to_owned(), human_duration);
+    let raw = |value: Option<i64>| value.map(|secs| secs.to_string());
     view! {
         <button type="button" class="debug-toggle" aria-label="Open auth debug panel" on:click=move |_| open.update(|o| *o = !*o)>
             "Auth"
@@ -86,10 +88,10 @@ pub fn DebugPanel() -> impl IntoView {
                 <dl>
                     <dt>"User"</dt><dd>{move || client.user().map_or("signed out".into(), |u| format!("{} ({})", u.email, u.id))}</dd>
                     <dt>"Session"</dt><dd><code>{move || client.status.get().session_id.unwrap_or_default()}</code></dd>
-                    <dt>"Access token expires in"</dt><dd>{move || secs(client.status.get().access_expires_in_secs)}</dd>
-                    <dt>"Session expires in"</dt><dd class="session-expiry">{move || secs(client.status.get().session_expires_in_secs)}</dd>
+                    <dt>"Access token expires in"</dt><dd class="access-expiry" data-secs=move || raw(client.status.get().access_expires_in_secs)>{move || shown(client.status.get().access_expires_in_secs)}</dd>
+                    <dt>"Session expires in"</dt><dd class="session-expiry" data-secs=move || raw(client.status.get().session_expires_in_secs)>{move || shown(client.status.get().session_expires_in_secs)}</dd>
                     <dt>"Level"</dt><dd>{move || client.status.get().level.to_string()}</dd>
-                    <dt>"Idle"</dt><dd>{move || format!("{} s", client.idle_secs.get())}</dd>
+                    <dt>"Idle"</dt><dd>{move || human_duration(client.idle_secs.get())}</dd>
                     <dt>"Tab"</dt><dd><code>{move || tab_id.get()}</code></dd>
                     <dt>"Last refresh"</dt><dd class="last-refresh">{move || client.status.get().last_refresh_at.map_or("—".into(), |at| ago(session::server_now(), at))}</dd>
                 </dl>
