@@ -197,6 +197,10 @@ pub struct Config {
     #[arg(long, env = "LANYARD_DEBUG_PANEL", value_enum, default_value_t = Switch::On)]
     pub debug_panel: Switch,
 
+    /// Seconds the requests in flight get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "LANYARD_DRAIN_SECS", default_value_t = 10)]
+    pub drain_secs: u64,
+
     /// `on` logs every answer (method, path, status, latency, request id) at info.
     #[arg(long, env = "LANYARD_ACCESS_LOG", value_enum, default_value_t = Switch::Off)]
     pub access_log: Switch,

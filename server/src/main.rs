@@ -11,6 +11,8 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // A `.env` in the working directory fills in what the environment does not set.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     init_logging(cli.config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
@@ -83,16 +85,34 @@ fn utc_date(unix: i64) -> String {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = server::start(&config).await?;
     let background = Background::start(&engine);
-    let app = server::web::router(engine, &config);
+    let app = server::web::router(engine.clone(), &config);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .with_context(|| format!("listening on {}", config.site_addr))?;
     println!("{}", server::demo_banner(&config));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let signalled = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let drain = std::time::Duration::from_secs(config.drain_secs);
+    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signalled(stopping.clone()));
+    // After the signal, requests in flight get `drain` to finish; a client that never finishes its
+    // request does not keep the process from stopping.
+    let deadline = async {
+        signalled(stopping).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        served = serving => served.context("serving")?,
+        () = deadline => tracing::warn!("requests still in flight after {} s; stopping anyway", drain.as_secs()),
+    }
     background.shutdown().await;
+    engine.close().await.context("closing the database")?;
     Ok(())
 }
 

@@ -107,6 +107,11 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Closes the database at shutdown, after the last request (see `Store::close`).
+    pub async fn close(&self) -> AuthResult<()> {
+        self.store.close().await
+    }
+
     /// Whether the database answers now and the change feed was read lately.
     pub async fn readiness(&self) -> Readiness {
         Readiness { database: self.store.ping().await.is_ok(), following_changes: self.live.is_following() }

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 on_both_databases!(
+    sigterm_drains_for_a_bounded_time_and_closes_cleanly,
     every_lifecycle_step_leaves_one_event,
     no_log_line_holds_a_token_or_a_password,
     json_logs_carry_the_request_id_and_the_ending_as_fields,
@@ -154,6 +155,58 @@ async fn json_logs_carry_the_request_id_and_the_ending_as_fields(db: Db) {
     assert!(access.clone().any(|line| line["status"] == 401), "an access-log line: {printed}");
 }
 
+/// SIGTERM: a request that never finishes (a body announced, never sent) gets `LANYARD_DRAIN_SECS`,
+/// then the process exits successfully anyway; on SQLite the write-ahead log has been folded into
+/// the database file, so the file alone is the whole database.
+async fn sigterm_drains_for_a_bounded_time_and_closes_cleanly(db: Db) {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDb::create(db).await;
+    let mut server = Binary::start(&db, &[("LANYARD_DRAIN_SECS", "1")]).await;
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let signed_in = reqwest::Client::new().post(format!("{}/api/auth/login", server.base)).json(&body).send();
+    assert_eq!(signed_in.await.unwrap().status(), 200);
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (status, took, printed) = server.terminate().await;
+    assert!(status.success(), "a clean exit: {status:?}\n{printed}");
+    assert!(took < Duration::from_secs(10), "the stalled request is given 1 s, not forever: {took:?}");
+    if let Some(file) = db.url.strip_prefix("sqlite://") {
+        let wal = std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal, 0, "the write-ahead log is checkpointed into {file}");
+    }
+}
+
+/// A `.env` in the working directory configures the binary; the environment itself wins over it.
+#[test]
+fn a_dot_env_file_fills_in_what_the_environment_does_not_set() {
+    let dir = std::env::temp_dir().join(format!("lanyard-dotenv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), "LANYARD_SECRET=too-short-for-a-secret\nLANYARD_DEMO=0\n").unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_server"))
+            .current_dir(&dir)
+            .env("DATABASE_URL", format!("sqlite://{}/lanyard.db", dir.display()))
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env_remove("LANYARD_SECRET")
+            .envs(env.iter().copied())
+            .args(["admin", "report", "logouts"])
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (ok, stderr) = run(&[]);
+    assert!(!ok && stderr.contains("at least 32 bytes"), "the .env secret was read: {stderr}");
+    let (ok, stderr) = run(&[("LANYARD_SECRET", "a secret from the environment, long enough")]);
+    assert!(ok, "the environment wins over .env: {stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
 /// The real server binary on a free port over `db`, with ada@example.com created, and everything
 /// it prints, read while it runs so that a full pipe never stalls it.
 struct Binary {
@@ -204,6 +257,21 @@ impl Binary {
         .await;
         assert!(up, "the server starts: {}", binary.stop());
         binary
+    }
+
+    /// Sends SIGTERM, as a service manager would, and returns how the process exited, how long it
+    /// took and what it printed.
+    async fn terminate(&mut self) -> (std::process::ExitStatus, Duration, String) {
+        let sent = std::time::Instant::now();
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let exited = crate::helpers::eventually(Duration::from_secs(30), || {
+            let exited = self.child.try_wait().unwrap().is_some();
+            async move { exited }
+        });
+        assert!(exited.await, "the server stops within 30 s of SIGTERM");
+        let status = self.child.wait().unwrap();
+        (status, sent.elapsed(), self.readers.drain(..).map(|reader| reader.join().unwrap()).collect())
     }
 
     /// Stops the process and returns what it printed.

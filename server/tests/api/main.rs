@@ -21,3 +21,4 @@ mod revocation;
 mod rotation;
 mod schema;
 mod scope;
+mod tls;
