@@ -306,7 +306,7 @@ pub struct LoginAnswer {
 ///
 /// A 401 or 402 carries the `logout_*` fields; `logout_reason` is non-null only when the session has
 /// ended (or, with 402, when the plan refuses the call). Other errors carry `error` and `message`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorCode>,
@@ -323,20 +323,15 @@ pub struct ErrorBody {
     /// quotes to support. Filled in by the server's edge, for every error answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// With 403 `REAUTH_REQUIRED`: where to confirm the password before retrying (SPEC §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reauth_path: Option<String>,
 }
 
 impl ErrorBody {
     /// The body of an error that has nothing to do with the session (400, 403, 404, 429, 503 …).
     pub fn plain(error: ErrorCode, message: &str) -> Self {
-        Self {
-            error: Some(error),
-            message: Some(message.to_owned()),
-            logout_reason: None,
-            logout_message: None,
-            logout_path: None,
-            logout_context: None,
-            request_id: None,
-        }
+        Self { error: Some(error), message: Some(message.to_owned()), ..Self::default() }
     }
 
     /// Whether this answer ends the session: only a non-null reason that is not a plan code does.
@@ -414,8 +409,11 @@ closed_set! {
         /// A refresh with a token no session has (a trace, rate-limited).
         RefreshUnknown = "refresh_unknown",
         PasswordChanged = "password_changed",
-        /// A wrong current password on a password change (a guess with a valid access token).
+        /// A wrong password where a signed-in session checks it (a password change's current
+        /// password, a reauth): a guess with a valid access token.
         PasswordCheckFailed = "password_check_failed",
+        /// A password confirmed for step-up (`/api/auth/reauth`).
+        Reauthed = "reauth",
         SessionEnded = "session_ended",
         ClientLogout = "client_logout",
     }
@@ -487,6 +485,70 @@ pub struct JobView {
     pub done: bool,
 }
 
+/// The answer of `/api/auth/reauth`: sensitive actions need no new password check until then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReauthAnswer {
+    pub reauth_until: i64,
+}
+
+closed_set! {
+    /// What a line of the user's security activity (`/api/auth/activity`) reports.
+    pub enum ActivityKind {
+        SignedIn = "signed_in",
+        /// A sign-in on a device this user had never signed in with before.
+        NewDevice = "new_device",
+        PasswordChanged = "password_changed",
+        Reauth = "reauth",
+        SessionEnded = "session_ended",
+        /// A replayed refresh token refused: the session it belonged to ended.
+        ReuseBlocked = "reuse_blocked",
+    }
+}
+
+/// One line of the user's security activity: the event, and the session (device) it concerns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityEvent {
+    pub at: i64,
+    pub kind: ActivityKind,
+    pub session_id: Option<String>,
+    pub device_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The ending's code, for `session_ended` and `reuse_blocked`.
+    pub reason: Option<LogoutCode>,
+    /// Whether the event concerns the session asking.
+    pub current: bool,
+    /// Whether that session is still live (so "This wasn't me" can end it).
+    pub live: bool,
+}
+
+/// The answer of `/api/auth/activity`, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActivityAnswer {
+    pub events: Vec<ActivityEvent>,
+}
+
+/// A user of the caller's account on `/admin/users`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountUser {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub live_sessions: i64,
+}
+
+/// The answer of `/api/admin/users`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountUsers {
+    pub users: Vec<AccountUser>,
+}
+
+/// The answer of `/api/admin/users/end_sessions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndedSessions {
+    pub ended: u64,
+}
+
 /// The answer of `/api/admin/overview`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdminOverview {
@@ -511,6 +573,56 @@ pub struct LogoutReport {
     pub since: i64,
     pub counts: Vec<LogoutCount>,
 }
+
+/// Refreshes of the account's sessions on one UTC day: rotations, used tokens answered again
+/// inside the rule of SPEC §1 (traces, at most ten a minute per session), and refreshes refused
+/// because they ended a live session (REFRESH_TOKEN_REUSED). A refresh of a session that had
+/// already ended is answered with that ending, which "Logouts by reason" counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefreshDay {
+    pub day: i64,
+    pub rotated: i64,
+    pub replayed: i64,
+    pub refused: i64,
+}
+
+/// How many of the sessions that ended in the period lasted up to `up_to_secs` (and longer than
+/// the band before); `None` is the last, open band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LengthBand {
+    pub up_to_secs: Option<i64>,
+    pub label: String,
+    pub sessions: i64,
+}
+
+/// Sign-ins on one UTC day, with and without "Keep me logged in for 20 days".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignInDay {
+    pub day: i64,
+    pub remembered: i64,
+    pub not_remembered: i64,
+}
+
+/// The answer of `/api/admin/session_health`: what the account's sessions did over `days` days
+/// from `since`, from the recorded events and sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionHealth {
+    pub days: i64,
+    pub since: i64,
+    pub refreshes: Vec<RefreshDay>,
+    pub lengths: Vec<LengthBand>,
+    pub sign_ins: Vec<SignInDay>,
+}
+
+/// The bands [`LengthBand`] counts in: upper bounds in seconds and how the page names them.
+pub const SESSION_LENGTH_BANDS: [(Option<i64>, &str); 6] = [
+    (Some(300), "under 5 min"),
+    (Some(3_600), "5 min to 1 h"),
+    (Some(28_800), "1 to 8 h"),
+    (Some(86_400), "8 to 24 h"),
+    (Some(604_800), "1 to 7 d"),
+    (None, "over 7 d"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -47,12 +47,20 @@ test('no page logs a hydration warning or an error', async ({ page }) => {
   await page.goto('/signin');
   await signIn(page);
   await expectSignedIn(page);
-  for (const path of ['/', '/sessions', '/jobs', '/admin', '/admin/logouts', '/billing', '/account/password', '/signin']) {
+  for (const path of ['/', '/sessions', '/jobs', '/admin', '/admin/users', '/admin/logouts', '/admin/sessions', '/security', '/billing', '/account/password', '/signin']) {
     await page.goto(path);
     if (path !== '/signin') await expectSignedIn(page);
     else await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
   }
   await page.goto('/admin/logouts');
   await expect(page.getByRole('img', { name: 'Logouts by reason' })).toBeVisible();
+  await page.goto('/admin/sessions');
+  await expect(page.getByRole('heading', { name: 'Session health' })).toBeVisible();
+  for (const chart of ['Refreshes by outcome', 'Session length', 'Sign-ins by remember-me']) {
+    await expect(page.getByRole('img', { name: chart })).toBeVisible();
+  }
+  // Every length band has its row; today's sign-ins (this test's among them) have their share kept.
+  await expect(page.getByRole('row').filter({ hasText: 'under 5 min' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: '%' }).first()).toBeVisible();
   expect(problems).toEqual([]);
 });

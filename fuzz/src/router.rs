@@ -39,6 +39,12 @@ const ROUTES: &[&str] = &[
     "/signin",
     "/sessions",
     "/admin",
+    "/api/admin/session_health",
+    "/api/auth/reauth",
+    "/api/auth/activity",
+    "/api/admin/users",
+    "/api/admin/users/end_sessions",
+    "/security",
 ];
 
 #[derive(Arbitrary, Debug)]

@@ -171,6 +171,11 @@ pub struct Config {
     #[arg(long, env = "LANYARD_IDLE_TIMEOUT", default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub idle_timeout: i64,
 
+    /// Seconds after a password check (sign-in, reauth, password change) during which a sensitive
+    /// action needs no new one (step-up).
+    #[arg(long, env = "LANYARD_REAUTH_WINDOW", default_value_t = 600, value_parser = clap::value_parser!(i64).range(1..))]
+    pub reauth_window: i64,
+
     /// Failed sign-ins allowed per email and IP within the window (a success resets the count).
     #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_max_failures: u32,
@@ -272,6 +277,7 @@ impl Config {
             remember_ttl: self.remember_ttl,
             refresh_grace: self.refresh_grace,
             idle_timeout: self.idle_timeout,
+            reauth_window: self.reauth_window,
             cookie_secure: self.cookie_secure.unwrap_or(!self.site_addr.ip().is_loopback()),
             login_max_failures: self.login_max_failures as usize,
             login_max_failures_per_ip: self.login_max_failures_per_ip as usize,

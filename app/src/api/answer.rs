@@ -6,6 +6,9 @@ use crate::engine::AuthError;
 use axum::http::StatusCode;
 use serde_json::Value;
 
+/// Where a client confirms the password after 403 `REAUTH_REQUIRED` (SPEC §2).
+const REAUTH_PATH: &str = "/api/auth/reauth";
+
 /// How long a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
@@ -16,7 +19,7 @@ pub fn status(error: &AuthError) -> StatusCode {
         }
         AuthError::AccessTokenInvalid(_) | AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AuthError::BadRequest(_) | AuthError::Weak(_) => StatusCode::BAD_REQUEST,
-        AuthError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AuthError::Forbidden { .. } | AuthError::ReauthRequired => StatusCode::FORBIDDEN,
         AuthError::NotFound => StatusCode::NOT_FOUND,
         AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Unavailable(_) | AuthError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
@@ -42,7 +45,7 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         logout_message: Some(message.to_owned()),
         logout_path: Some(page_path.to_owned()),
         logout_context: Some(context),
-        request_id: None,
+        ..ErrorBody::default()
     };
     let plain = ErrorBody::plain;
     match error {
@@ -60,6 +63,10 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         AuthError::BadRequest(message) => plain(ErrorCode::BadRequest, message),
         AuthError::Weak(message) => plain(ErrorCode::WeakPassword, message),
         AuthError::Forbidden { code, message } => plain(*code, message),
+        AuthError::ReauthRequired => ErrorBody {
+            reauth_path: Some(REAUTH_PATH.into()),
+            ..plain(ErrorCode::ReauthRequired, "Confirm your password to continue.")
+        },
         AuthError::NotFound => plain(ErrorCode::NotFound, "Nothing here."),
         AuthError::RateLimited { .. } => plain(ErrorCode::RateLimited, "Too many attempts; try again later."),
         AuthError::Unavailable(_) | AuthError::Overloaded => {

@@ -110,6 +110,23 @@ pub async fn change_password(current_password: Secret, new_password: Secret) -> 
     Ok(issued.token)
 }
 
+/// Confirms the password for step-up: sensitive actions need no new check until `reauth_until`.
+#[server(prefix = "/api", endpoint = "auth/reauth", input = Json, client = Authenticated)]
+pub async fn reauth(password: Secret) -> Result<contract::ReauthAnswer, ErrorBody> {
+    let call = serve::Call::current()?;
+    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let reauth_until = call.answer(call.engine.reauth(&principal, password.expose(), &call.meta).await)?;
+    Ok(contract::ReauthAnswer { reauth_until })
+}
+
+/// The user's own security activity over the last `days` days (1–30, default 30), newest first.
+#[server(prefix = "/api", endpoint = "auth/activity", input = GetUrl, client = Authenticated)]
+pub async fn activity(#[server(default)] days: Option<i64>) -> Result<contract::ActivityAnswer, ErrorBody> {
+    let call = serve::Call::current()?;
+    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    call.answer(call.engine.activity(&principal, days.unwrap_or(30)).await)
+}
+
 /// The server's view of this session, for the debug panel.
 #[server(prefix = "/api", endpoint = "auth/diagnostics", input = GetUrl, client = Authenticated)]
 pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
@@ -163,4 +180,35 @@ pub async fn admin_logouts(#[server(default)] days: Option<i64>) -> Result<Logou
     call.answer(principal.require_role(&ADMINS))?;
     let account_id = principal.user.account_id.as_deref();
     call.answer(call.engine.logout_report(account_id, days.unwrap_or(7)).await)
+}
+
+/// The account's users with their live sessions; admins and owners only.
+#[server(prefix = "/api", endpoint = "admin/users", input = GetUrl, client = Authenticated)]
+pub async fn admin_users() -> Result<contract::AccountUsers, ErrorBody> {
+    let call = serve::Call::current()?;
+    let principal = call.authenticate(PlanCheck::Required).await?;
+    call.answer(principal.require_role(&ADMINS))?;
+    call.answer(call.engine.account_users(&principal).await)
+}
+
+/// Ends every session of a user of the account (ADMIN_REVOKED): admins and owners only, and a
+/// sensitive action (step-up), checked after the role.
+#[server(prefix = "/api", endpoint = "admin/users/end_sessions", input = Json, client = Authenticated)]
+pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessions, ErrorBody> {
+    let call = serve::Call::current()?;
+    let principal = call.authenticate(PlanCheck::Required).await?;
+    call.answer(principal.require_role(&ADMINS))?;
+    let ended = call.answer(call.engine.end_user_sessions(&principal, &user_id, &call.meta).await)?;
+    Ok(contract::EndedSessions { ended })
+}
+
+/// The account's refreshes by outcome, session lengths and remember-me use per day; admins and
+/// owners only.
+#[server(prefix = "/api", endpoint = "admin/session_health", input = GetUrl, client = Authenticated)]
+pub async fn admin_session_health(#[server(default)] days: Option<i64>) -> Result<contract::SessionHealth, ErrorBody> {
+    let call = serve::Call::current()?;
+    let principal = call.authenticate(PlanCheck::Required).await?;
+    call.answer(principal.require_role(&ADMINS))?;
+    let account_id = principal.user.account_id.as_deref();
+    call.answer(call.engine.session_health(account_id, days.unwrap_or(7)).await)
 }

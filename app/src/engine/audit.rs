@@ -6,7 +6,10 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::{AuthEvent, Store};
-use crate::contract::{AuditKind, Diagnostics, LogoutCount, LogoutEvent, LogoutReport};
+use crate::contract::{
+    ActivityAnswer, ActivityEvent, ActivityKind, AuditKind, Diagnostics, LengthBand, LogoutCode, LogoutCount,
+    LogoutEvent, LogoutReport, RefreshDay, SESSION_LENGTH_BANDS, SessionHealth, SignInDay,
+};
 use crate::paths::is_local_path;
 
 /// Limits on a client logout event's fields: the event is unauthenticated, so it is kept small.
@@ -17,6 +20,9 @@ const MAX_TAB_ID_CHARS: usize = 100;
 
 /// How many events diagnostics show.
 const DIAGNOSTIC_EVENTS: i64 = 20;
+/// How far back the security activity reaches (SPEC §3), and how many lines it shows at most.
+const ACTIVITY_MAX_DAYS: i64 = 30;
+const ACTIVITY_LINES: i64 = 500;
 
 impl Engine {
     /// Stores a browser's logout event (SPEC §4) in the audit trail, after checking every field.
@@ -91,11 +97,7 @@ impl Engine {
     /// Server-recorded session endings per day and reason over the last `days` days, for one
     /// account (the admin page) or all (the operator CLI).
     pub async fn logout_report(&self, account_id: Option<&str>, days: i64) -> AuthResult<LogoutReport> {
-        if !(1..=90).contains(&days) {
-            return Err(AuthError::BadRequest("days must be between 1 and 90".into()));
-        }
-        let now = self.now();
-        let since = (now / 86_400 - (days - 1)) * 86_400;
+        let since = self.report_start(days)?;
         let counts = self
             .store
             .endings_by_day(account_id, since)
@@ -104,5 +106,81 @@ impl Engine {
             .map(|(day, reason, count)| LogoutCount { day, reason, count })
             .collect();
         Ok(LogoutReport { days, since, counts })
+    }
+
+    /// The account's refreshes by outcome, the lengths of its ended sessions and its use of
+    /// remember-me over the last `days` days (the admin page "Session health").
+    pub async fn session_health(&self, account_id: Option<&str>, days: i64) -> AuthResult<SessionHealth> {
+        let account_id = account_id.ok_or(AuthError::NotFound)?;
+        let since = self.report_start(days)?;
+        let refreshes = self
+            .store
+            .refreshes_by_day(account_id, since)
+            .await?
+            .into_iter()
+            .map(|(day, rotated, replayed, refused)| RefreshDay { day, rotated, replayed, refused })
+            .collect();
+        let bounds: Vec<i64> = SESSION_LENGTH_BANDS.iter().filter_map(|(bound, _)| *bound).collect();
+        let lengths = SESSION_LENGTH_BANDS
+            .iter()
+            .zip(self.store.session_lengths(account_id, since, &bounds).await?)
+            .map(|((up_to_secs, label), sessions)| LengthBand {
+                up_to_secs: *up_to_secs,
+                label: (*label).into(),
+                sessions,
+            })
+            .collect();
+        let sign_ins = self
+            .store
+            .sign_ins_by_day(account_id, since)
+            .await?
+            .into_iter()
+            .map(|(day, remembered, not_remembered)| SignInDay { day, remembered, not_remembered })
+            .collect();
+        Ok(SessionHealth { days, since, refreshes, lengths, sign_ins })
+    }
+
+    /// The first second (UTC) of the first of the last `days` days, today included; 1 to 90 days.
+    fn report_start(&self, days: i64) -> AuthResult<i64> {
+        if !(1..=90).contains(&days) {
+            return Err(AuthError::BadRequest("days must be between 1 and 90".into()));
+        }
+        Ok((self.now() / 86_400 - (days - 1)) * 86_400)
+    }
+
+    /// The user's own security activity over the last `days` days, newest first (`/security`).
+    pub async fn activity(&self, principal: &Principal, days: i64) -> AuthResult<ActivityAnswer> {
+        if !(1..=ACTIVITY_MAX_DAYS).contains(&days) {
+            return Err(AuthError::BadRequest(format!("days must be between 1 and {ACTIVITY_MAX_DAYS}")));
+        }
+        let now = self.now();
+        let rows = self.store.activity(&principal.user.id, now - days * 86_400, ACTIVITY_LINES).await?;
+        let events = rows
+            .into_iter()
+            .filter_map(|row| {
+                let kind = match (row.kind, row.reason) {
+                    (AuditKind::SignedIn, _) if row.new_device != 0 => ActivityKind::NewDevice,
+                    (AuditKind::SignedIn, _) => ActivityKind::SignedIn,
+                    (AuditKind::PasswordChanged, _) => ActivityKind::PasswordChanged,
+                    (AuditKind::Reauthed, _) => ActivityKind::Reauth,
+                    (AuditKind::SessionEnded, Some(LogoutCode::RefreshTokenReused)) => ActivityKind::ReuseBlocked,
+                    (AuditKind::SessionEnded, _) => ActivityKind::SessionEnded,
+                    _ => return None,
+                };
+                let ending = matches!(kind, ActivityKind::SessionEnded | ActivityKind::ReuseBlocked);
+                Some(ActivityEvent {
+                    at: row.at,
+                    kind,
+                    current: row.session_id.as_deref() == Some(principal.session_id.as_str()),
+                    live: row.ended_at.is_none() && row.expires_at > now,
+                    session_id: row.session_id,
+                    device_id: row.device_id,
+                    user_agent: row.user_agent,
+                    ip: row.ip,
+                    reason: row.reason.filter(|_| ending),
+                })
+            })
+            .collect();
+        Ok(ActivityAnswer { events })
     }
 }

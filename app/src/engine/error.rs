@@ -24,6 +24,10 @@ pub enum AuthError {
     /// A well-formed request the caller may not make; never ends a session.
     #[error("forbidden: {code}")]
     Forbidden { code: ErrorCode, message: &'static str },
+    /// A sensitive action with no password check within the reauth window (step-up): 403, the
+    /// session kept; the client confirms the password and retries.
+    #[error("a fresh password check is required")]
+    ReauthRequired,
     #[error("not found")]
     NotFound,
     #[error("rate limited for {retry_after} s")]

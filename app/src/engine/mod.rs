@@ -19,6 +19,7 @@ mod metrics;
 mod passwords;
 mod policy;
 mod sessions;
+mod step_up;
 mod store;
 #[cfg(feature = "test-hooks")]
 pub mod testing;

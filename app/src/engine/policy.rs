@@ -10,6 +10,8 @@ pub struct Policy {
     pub refresh_grace: i64,
     /// 0 turns the idle timeout off.
     pub idle_timeout: i64,
+    /// How long a password check lets the session take sensitive actions (step-up, SPEC §1).
+    pub reauth_window: i64,
     /// Tolerance for clock skew when checking `exp` and `iat`.
     pub leeway: i64,
     /// Whether the refresh cookie is `Secure` (every address but loopback).
@@ -33,6 +35,7 @@ impl Default for Policy {
             remember_ttl: 20 * 86_400,
             refresh_grace: 10,
             idle_timeout: 0,
+            reauth_window: 600,
             leeway: 30,
             cookie_secure: true,
             login_max_failures: 5,

@@ -10,7 +10,9 @@ use super::live::Change;
 use super::metrics::{LoginOutcome, RefreshOutcome};
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
-use super::store::{self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, new_id};
+use super::store::{
+    self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, UserRecord, new_id,
+};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use serde_json::json;
@@ -126,6 +128,11 @@ impl Engine {
             return Err(AuthError::logout(code, context));
         }
 
+        // Without a device id a device cannot be recognised, so it counts as new.
+        let new_device = match device_id {
+            Some(device_id) => !self.store.knows_device(&user.id, device_id).await?,
+            None => true,
+        };
         let ttl = if remember_me { self.policy.remember_ttl } else { self.policy.session_ttl };
         let session_id = new_id();
         let refresh_token = new_refresh_token();
@@ -137,6 +144,7 @@ impl Engine {
             user_agent: meta.user_agent.as_deref(),
             ip: meta.ip.as_deref(),
             remember_me,
+            new_device,
             created_at: now,
             expires_at: now + ttl,
         };
@@ -230,6 +238,27 @@ impl Engine {
             }
         }
         verified
+    }
+
+    /// Checks the signed-in user's password again (a password change's current password, a
+    /// reauth) under the sign-in throttle; returns the user when it is right. A wrong one is
+    /// recorded against the session: it is a guess made with a valid access token.
+    pub(super) async fn check_session_password(
+        &self,
+        principal: &Principal,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> AuthResult<Option<UserRecord>> {
+        let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
+        if self.check_password(&user.email, password, Some(user.password_hash.expose()), meta).await? {
+            return Ok(Some(user));
+        }
+        let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
+        let event = self.session_event(AuditKind::PasswordCheckFailed, self.now(), &entry.state, meta);
+        let mut tx = self.store.write_tx().await?;
+        Store::record_event(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(None)
     }
 
     /// Rotates a refresh token (SPEC §1). The token is consumed atomically and its successor derived
@@ -497,18 +526,12 @@ impl Engine {
         new_password: &str,
         meta: &RequestMeta,
     ) -> AuthResult<Issued> {
-        let user = self.store.user_by_email(&principal.user.email).await?.ok_or(AuthError::NotFound)?;
-        if !self.check_password(&user.email, current_password, Some(user.password_hash.expose()), meta).await? {
-            let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
-            let event = self.session_event(AuditKind::PasswordCheckFailed, self.now(), &entry.state, meta);
-            let mut tx = self.store.write_tx().await?;
-            Store::record_event(&mut tx, &event).await?;
-            tx.commit().await?;
+        let Some(user) = self.check_session_password(principal, current_password, meta).await? else {
             return Err(AuthError::Forbidden {
                 code: crate::contract::ErrorCode::WrongPassword,
                 message: "The current password is incorrect.",
             });
-        }
+        };
         check_policy(new_password, &user.email).map_err(|message| AuthError::Weak(message.into()))?;
         let hash = self.passwords.hash(new_password).await?;
 
@@ -520,6 +543,7 @@ impl Engine {
             return Err(self.ended_since_judged(&principal.session_id, meta).await);
         }
         Store::set_password_hash(&mut tx, &user.id, &hash).await?;
+        Store::set_password_checked(&mut tx, &principal.session_id, now).await?;
         let retired = Store::retire_live_tokens(&mut tx, &principal.session_id, now).await?;
         let live = retired.first().map(String::as_str);
         let refresh_token = live.map_or_else(new_refresh_token, |live| self.keys.restart_successor(live));

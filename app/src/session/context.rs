@@ -27,6 +27,11 @@ pub struct MonitorState {
     pub last_confirm: Cell<f64>,
 }
 
+/// Asks the user for their password and confirms it with the server; true once confirmed. Set by
+/// `flows` at start, since confirming is a typed call of `api`, which the transport below it must
+/// not import.
+pub type StepUp = std::rc::Rc<dyn Fn() -> futures::future::LocalBoxFuture<'static, bool>>;
+
 pub struct Client {
     view: Cell<Option<ClientView>>,
     held: RefCell<Option<Held>>,
@@ -38,6 +43,9 @@ pub struct Client {
     pub last_activity_ms: Cell<f64>,
     pub channel: RefCell<Option<web_sys::BroadcastChannel>>,
     pub monitor: MonitorState,
+    step_up: RefCell<Option<StepUp>>,
+    /// Where the password dialog's answer goes (`None`: cancelled).
+    password_reply: RefCell<Option<futures::channel::oneshot::Sender<Option<String>>>>,
 }
 
 thread_local! {
@@ -49,6 +57,8 @@ thread_local! {
         last_activity_ms: Cell::new(js_sys::Date::now()),
         channel: RefCell::new(None),
         monitor: MonitorState::default(),
+        step_up: RefCell::new(None),
+        password_reply: RefCell::new(None),
     }));
 }
 
@@ -112,6 +122,34 @@ impl Client {
     /// Marks this tab as leaving; true only for the first ending.
     pub fn begin_leaving(&self) -> bool {
         !self.leaving.replace(true)
+    }
+
+    pub fn set_step_up(&self, step_up: StepUp) {
+        *self.step_up.borrow_mut() = Some(step_up);
+    }
+
+    /// Runs the step-up (the password dialog and the reauth); false when there is none or the user
+    /// cancels.
+    pub async fn step_up(&self) -> bool {
+        let step_up = self.step_up.borrow().clone();
+        match step_up {
+            Some(step_up) => step_up().await,
+            None => false,
+        }
+    }
+
+    /// Waits for the password dialog's answer; a dialog asked again replaces the earlier wait.
+    pub async fn password(&self) -> Option<String> {
+        let (reply, answer) = futures::channel::oneshot::channel();
+        *self.password_reply.borrow_mut() = Some(reply);
+        answer.await.ok().flatten()
+    }
+
+    /// The password dialog's answer: the password typed, or `None` when the user cancelled.
+    pub fn answer_password(&self, password: Option<String>) {
+        if let Some(reply) = self.password_reply.borrow_mut().take() {
+            let _ = reply.send(password);
+        }
     }
 
     /// Now on the server's clock (the browser's when signed out).

@@ -45,7 +45,7 @@ impl Ending {
             logout_message: Some(self.message.clone()),
             logout_path: Some(self.path.clone()),
             logout_context: Some(self.context.clone()),
-            request_id: None,
+            ..ErrorBody::default()
         }
     }
 

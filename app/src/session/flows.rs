@@ -7,7 +7,7 @@ use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
 use crate::session::renew::{self, RenewError};
-use crate::session::view::{AuthStatus, ClientView, describe};
+use crate::session::view::{AuthStatus, ClientView, ReauthPrompt, describe};
 use crate::session::{activity, monitor, storage, tabs, tracker};
 use leptos::prelude::*;
 
@@ -18,7 +18,50 @@ pub fn start(view: ClientView) {
     }
     activity::start();
     tabs::listen(tracker::on_tab_message);
+    client().set_step_up(std::rc::Rc::new(|| Box::pin(step_up())));
     monitor::start();
+}
+
+/// Step-up (SPEC §2): shows the password dialog and confirms what the user types with
+/// `/api/auth/reauth`, as often as they try; true once confirmed, false when they cancel. A wrong
+/// password is said in the dialog and never signs anyone out.
+async fn step_up() -> bool {
+    let Some(view) = client().view() else { return false };
+    view.reauth.set(Some(ReauthPrompt::default()));
+    let confirmed = loop {
+        let Some(password) = client().password().await else { break false };
+        match api::reauth(password.into()).await {
+            Ok(_) => break true,
+            Err(error) => view.reauth.set(Some(ReauthPrompt { problem: Some(describe(&error)) })),
+        }
+    };
+    view.reauth.set(None);
+    confirmed
+}
+
+/// "Not you? End it" on a new-device notice: ends that session (LOGOUT_OTHER_DEVICE) and keeps the
+/// notice, now offering the password page.
+pub async fn end_new_sign_in(session_id: String) -> Result<(), ErrorBody> {
+    api::revoke_session(session_id.clone()).await?;
+    storage::see_sign_in(&session_id);
+    if let Some(view) = client().view() {
+        view.new_sign_ins
+            .update(|shown| shown.iter_mut().filter(|n| n.session_id == session_id).for_each(|n| n.ended = true));
+    }
+    Ok(())
+}
+
+/// Hides a new-device notice here and in this browser's other tabs from now on.
+pub fn dismiss_new_sign_in(session_id: &str) {
+    storage::see_sign_in(session_id);
+    if let Some(view) = client().view() {
+        view.new_sign_ins.update(|shown| shown.retain(|n| n.session_id != session_id));
+    }
+}
+
+/// The password dialog's answer: what the user typed, or `None` when they cancelled.
+pub fn answer_reauth(password: Option<String>) {
+    client().answer_password(password);
 }
 
 /// Signs in; a refusal (wrong credentials, suspended account, throttling) comes back as the

@@ -2,13 +2,13 @@
 //! confirms the session with the server on focus and every 5 minutes while visible, keeps the
 //! status the UI and `window.__tokenMonitor.getTokenStatus()` show, and logs it every 30 s.
 
-use crate::contract::{TokenLevel, TokenStatus};
+use crate::contract::{ActivityKind, TokenLevel, TokenStatus};
 use crate::session::context::{browser_now, client};
 use crate::session::renew::{self, RenewError};
-use crate::session::view::RETRY_NOTICE;
-use crate::session::{activity, tracker};
+use crate::session::view::{NewSignIn, RETRY_NOTICE, device_label};
+use crate::session::{activity, storage, tracker};
 use gloo_events::EventListener;
-use leptos::prelude::Set;
+use leptos::prelude::{Set, Update};
 use wasm_bindgen::prelude::*;
 
 const TICK_MS: u32 = 1_000;
@@ -132,8 +132,39 @@ fn confirm() {
     }
     client().monitor.last_confirm.set(browser_now());
     leptos::task::spawn_local(async {
-        // The answer does not matter here: the transport acts on an ending.
-        let _ = crate::api::me().await;
+        // An ending is the transport's to act on; a live session looks for new sign-ins.
+        if crate::api::me().await.is_ok() {
+            look_for_new_sign_ins().await;
+        }
+    });
+}
+
+/// Sign-ins on devices this user had not used, since this session's own, whose sessions live and
+/// that this browser has not dismissed (SPEC §4 "New device"): the notice lists them.
+async fn look_for_new_sign_ins() {
+    let (Some(view), Some(held)) = (client().view(), client().held()) else { return };
+    let Ok(activity) = crate::api::activity(None).await else { return };
+    let own = &held.token.session_id;
+    let since = activity
+        .events
+        .iter()
+        .find(|e| {
+            e.session_id.as_ref() == Some(own) && matches!(e.kind, ActivityKind::SignedIn | ActivityKind::NewDevice)
+        })
+        .map_or(0, |e| e.at);
+    let seen = storage::seen_sign_ins();
+    let fresh: Vec<NewSignIn> = activity
+        .events
+        .into_iter()
+        .filter(|e| e.kind == ActivityKind::NewDevice && !e.current && e.live && e.at >= since)
+        .filter_map(|e| {
+            let session_id = e.session_id.filter(|id| !seen.contains(id))?;
+            Some(NewSignIn { session_id, device: device_label(e.user_agent.as_deref(), e.ip.as_deref()), ended: false })
+        })
+        .collect();
+    view.new_sign_ins.update(|shown| {
+        shown.retain(|notice| notice.ended);
+        shown.extend(fresh);
     });
 }
 

@@ -29,6 +29,14 @@ pub async fn change_password(_current_password: String, _new_password: String) -
 
 pub fn note_activity() {}
 
+pub fn answer_reauth(_password: Option<String>) {}
+
+pub async fn end_new_sign_in(_session_id: String) -> Result<(), ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+pub fn dismiss_new_sign_in(_session_id: &str) {}
+
 /// Nothing time-dependent is rendered on the server.
 pub fn server_now() -> i64 {
     0

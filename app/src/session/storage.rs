@@ -21,6 +21,11 @@ const HISTORY_KEPT: usize = 50;
 /// restoring the session the user asked to end.
 pub const SIGNING_OUT: &str = "lanyard_signing_out";
 
+/// localStorage: the new-device sign-ins this browser's user has dismissed or ended (session ids),
+/// so the notice does not come back in another tab or after a reload.
+pub const SEEN_SIGN_INS: &str = "lanyard_seen_sign_ins";
+const SEEN_KEPT: usize = 100;
+
 /// Tells a reload that a session was live, without any secret: only ids and expiries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionHint {
@@ -101,5 +106,18 @@ pub fn take_reason() -> Option<LogoutEvent> {
             LocalStorage::delete(LOGOUT_REASON);
             Some(event)
         }
+    }
+}
+
+pub fn seen_sign_ins() -> Vec<String> {
+    LocalStorage::get(SEEN_SIGN_INS).unwrap_or_default()
+}
+
+pub fn see_sign_in(session_id: &str) {
+    let mut seen = seen_sign_ins();
+    if !seen.iter().any(|id| id == session_id) {
+        seen.insert(0, session_id.to_owned());
+        seen.truncate(SEEN_KEPT);
+        let _ = LocalStorage::set(SEEN_SIGN_INS, &seen);
     }
 }

@@ -20,6 +20,7 @@ api_client!(
 
 async fn send(request: ApiRequest) -> ApiResponse {
     let mut renewals = 0;
+    let mut reauthed = false;
     loop {
         let answer = exchange(&request).await;
         let signed_in = client().signed_in_user();
@@ -34,6 +35,14 @@ async fn send(request: ApiRequest) -> ApiResponse {
                     return refresh.into_response();
                 }
             },
+            // A sensitive action: the password in place, then the call once more (SPEC §2).
+            Verdict::Reauth if !reauthed => {
+                if !client().step_up().await {
+                    note(request.path(), &answer, verdict);
+                    return answer.into_response();
+                }
+                reauthed = true;
+            }
             Verdict::Ended(code, source) => {
                 return end(request.path(), Ending::new(code, source, answer.error(), &current_page()));
             }

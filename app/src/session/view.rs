@@ -25,6 +25,23 @@ pub struct ApiFailure {
     pub decision: String,
 }
 
+/// The password dialog's state: what went wrong with the last password tried, if anything.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReauthPrompt {
+    pub problem: Option<String>,
+}
+
+/// A sign-in on a device this user had not used, shown on their other sessions until it is ended
+/// or dismissed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSignIn {
+    pub session_id: String,
+    /// "Chrome, 203.0.113.7".
+    pub device: String,
+    /// Set once the user ended it from the notice.
+    pub ended: bool,
+}
+
 /// What the user reads when the API cannot be reached and a retry is up to them.
 pub const UNREACHABLE: &str = "Can't reach lanyard right now; try again shortly.";
 /// The notice while the client retries by itself.
@@ -50,6 +67,10 @@ pub struct ClientView {
     pub idle_secs: RwSignal<i64>,
     pub idle_countdown: RwSignal<Option<i64>>,
     pub failures: RwSignal<Vec<ApiFailure>>,
+    /// The password dialog of step-up, while a sensitive action waits for it (SPEC §2).
+    pub reauth: RwSignal<Option<ReauthPrompt>>,
+    /// Sign-ins on new devices since this session's own, not yet ended or dismissed (SPEC §4).
+    pub new_sign_ins: RwSignal<Vec<NewSignIn>>,
     /// Whether the debug panel exists at all (`LANYARD_DEBUG_PANEL`).
     pub debug_panel: bool,
 }
@@ -65,6 +86,8 @@ impl ClientView {
             idle_secs: RwSignal::new(0),
             idle_countdown: RwSignal::new(None),
             failures: RwSignal::new(Vec::new()),
+            reauth: RwSignal::new(None),
+            new_sign_ins: RwSignal::new(Vec::new()),
             debug_panel,
         }
     }
@@ -123,6 +146,23 @@ pub fn billing_message(error: Option<&ErrorBody>) -> String {
         .unwrap_or_else(|| LogoutCode::PlanInactive.message().into())
 }
 
+/// A browser's name from its user agent, for people rather than parsers.
+pub fn browser_name(agent: &str) -> &'static str {
+    [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
+        .into_iter()
+        .find(|(needle, _)| agent.contains(needle))
+        .map_or("Browser", |(_, name)| name)
+}
+
+/// "Chrome, 203.0.113.7": the device of a session, as the notices and pages name it.
+pub fn device_label(agent: Option<&str>, ip: Option<&str>) -> String {
+    let browser = agent.map_or("Unknown device", browser_name);
+    match ip {
+        Some(ip) if !ip.is_empty() => format!("{browser}, {ip}"),
+        _ => browser.to_owned(),
+    }
+}
+
 /// A span of seconds as people read it, in its two largest units: "42 s", "59 min 56 s",
 /// "5 h 3 min", "6 d 23 h". Nothing left (or a past instant) is "0 s".
 pub fn human_duration(secs: i64) -> String {
@@ -139,6 +179,18 @@ pub fn human_duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_are_named_by_browser_and_address() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36";
+        assert_eq!(device_label(Some(chrome), Some("203.0.113.7")), "Chrome, 203.0.113.7");
+        let edge = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_label(Some(edge), None), "Edge");
+        assert_eq!(device_label(Some("Mozilla/5.0 (X11; rv:128.0) Gecko/20100101 Firefox/128.0"), Some("")), "Firefox");
+        assert_eq!(device_label(None, Some("::1")), "Unknown device, ::1");
+        assert_eq!(device_label(Some("lanyard-api-tests"), Some("127.0.0.1")), "Browser, 127.0.0.1");
+    }
 
     #[test]
     fn durations_read_in_their_two_largest_units() {

@@ -1,10 +1,14 @@
-//! `/admin` and `/admin/logouts`: for owners and admins; a viewer is told so and stays signed in.
+//! `/admin`, `/admin/users`, `/admin/logouts` and `/admin/sessions`: for owners and admins; a viewer
+//! is told so and stays signed in. The charts are SVG drawn here (no chart library), each with a table of the same
+//! figures beside it.
 
-use super::pages::DataPage;
+use super::pages::{DataPage, loading, shown};
+use super::protected::Protected;
 use crate::api;
-use crate::contract::{AdminOverview, LogoutCode, LogoutReport};
+use crate::contract::{AccountUser, AccountUsers, AdminOverview, LogoutCode, LogoutReport, SessionHealth};
+use crate::session;
 use leptos::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 #[component]
 pub fn Admin() -> impl IntoView {
@@ -17,61 +21,247 @@ fn overview_card(overview: AdminOverview) -> AnyView {
             <p>"Account: "<strong>{overview.account_name.unwrap_or_default()}</strong></p>
             <p>"Users: "<strong>{overview.users}</strong></p>
             <p>"Active sessions: "<strong>{overview.active_sessions}</strong></p>
+            <p><a href="/admin/users">"Users"</a></p>
             <p><a href="/admin/logouts">"Logouts by reason"</a></p>
+            <p><a href="/admin/sessions">"Session health"</a></p>
         </div>
     }
     .into_any()
 }
 
+/// The account's users with their live sessions; "End sessions" is a sensitive action, so a stale
+/// session is asked for its password in place first (the transport's step-up).
+#[component]
+pub fn AdminUsers() -> impl IntoView {
+    view! {
+        <Protected>
+            <h1>"Users"</h1>
+            <UserTable/>
+        </Protected>
+    }
+}
+
+#[component]
+fn UserTable() -> impl IntoView {
+    let users = LocalResource::new(api::admin_users);
+    let outcome = RwSignal::new(None::<String>);
+    let end_sessions = move |user: AccountUser| {
+        leptos::task::spawn_local(async move {
+            let said = match api::admin_end_sessions(user.id.clone()).await {
+                Ok(answer) => Some(match answer.ended {
+                    1 => format!("Ended 1 session of {}.", user.email),
+                    n => format!("Ended {n} sessions of {}.", user.email),
+                }),
+                Err(error) => session::problem(&error),
+            };
+            outcome.set(said);
+            users.refetch();
+        });
+    };
+    view! {
+        {move || outcome.get().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        <Suspense fallback=loading>
+            {move || users.get().map(|answer| shown(answer, move |answer: AccountUsers| {
+                let rows: Vec<Vec<AnyView>> = answer
+                    .users
+                    .into_iter()
+                    .map(|user| {
+                        let live = user.live_sessions;
+                        let (email, role) = (user.email.clone(), user.role.as_str());
+                        vec![
+                            email.into_any(),
+                            role.into_any(),
+                            live.into_any(),
+                            view! {
+                                <button type="button" class="danger" disabled=live == 0
+                                    on:click=move |_| end_sessions(user.clone())>"End sessions"</button>
+                            }
+                            .into_any(),
+                        ]
+                    })
+                    .collect();
+                view! { <Table head=&["Email", "Role", "Live sessions", ""] rows empty="No users."/> }.into_any()
+            }))}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn AdminLogouts() -> impl IntoView {
-    view! { <DataPage title="Logouts by reason" load=|| api::admin_logouts(Some(7)) render=report_view/> }
+    view! { <DataPage title="Logouts by reason" load=|| api::admin_logouts(Some(7)) render=logouts_view/> }
 }
 
-fn report_view(report: LogoutReport) -> AnyView {
-    view! { <Chart report=report.clone()/> <Table report/> }.into_any()
+fn logouts_view(report: LogoutReport) -> AnyView {
+    let reasons: Vec<LogoutCode> =
+        report.counts.iter().map(|c| c.reason).collect::<BTreeSet<_>>().into_iter().collect();
+    let columns: Vec<Column> = days(report.since, report.days)
+        .map(|day| Column {
+            label: day_label(day),
+            values: reasons
+                .iter()
+                .map(|reason| {
+                    report.counts.iter().filter(|c| c.day == day && c.reason == *reason).map(|c| c.count).sum()
+                })
+                .collect(),
+        })
+        .collect();
+    let series: Vec<String> = reasons.iter().map(|reason| reason.as_str().to_owned()).collect();
+    let rows: Vec<Vec<AnyView>> = report
+        .counts
+        .into_iter()
+        .map(|count| {
+            vec![
+                day_label(count.day).into_any(),
+                view! { <code>{count.reason.as_str()}</code>" "<span class="muted">{count.reason.message()}</span> }
+                    .into_any(),
+                count.count.into_any(),
+            ]
+        })
+        .collect();
+    view! {
+        <StackedBars name="Logouts by reason" series columns/>
+        <Table head=&["Day", "Reason", "Count"] rows empty="No logouts in this period."/>
+    }
+    .into_any()
 }
 
-/// One colour per reason, stable across days.
+#[component]
+pub fn AdminSessions() -> impl IntoView {
+    view! { <DataPage title="Session health" load=|| api::admin_session_health(Some(7)) render=health_view/> }
+}
+
+fn health_view(health: SessionHealth) -> AnyView {
+    let refresh_columns: Vec<Column> = days(health.since, health.days)
+        .map(|day| {
+            let found = health.refreshes.iter().find(|r| r.day == day);
+            Column {
+                label: day_label(day),
+                values: found.map(|r| vec![r.rotated, r.replayed, r.refused]).unwrap_or_else(|| vec![0; 3]),
+            }
+        })
+        .collect();
+    let refresh_rows: Vec<Vec<AnyView>> = health
+        .refreshes
+        .iter()
+        .map(|r| {
+            let answered = r.rotated + r.replayed;
+            vec![
+                day_label(r.day).into_any(),
+                r.rotated.into_any(),
+                r.replayed.into_any(),
+                r.refused.into_any(),
+                share(answered, answered + r.refused).into_any(),
+            ]
+        })
+        .collect();
+    let length_columns: Vec<Column> =
+        health.lengths.iter().map(|b| Column { label: b.label.clone(), values: vec![b.sessions] }).collect();
+    let length_rows: Vec<Vec<AnyView>> =
+        health.lengths.iter().map(|b| vec![b.label.clone().into_any(), b.sessions.into_any()]).collect();
+    let sign_in_columns: Vec<Column> = days(health.since, health.days)
+        .map(|day| {
+            let found = health.sign_ins.iter().find(|s| s.day == day);
+            Column {
+                label: day_label(day),
+                values: found.map(|s| vec![s.remembered, s.not_remembered]).unwrap_or_else(|| vec![0; 2]),
+            }
+        })
+        .collect();
+    let sign_in_rows: Vec<Vec<AnyView>> = health
+        .sign_ins
+        .iter()
+        .map(|s| {
+            vec![
+                day_label(s.day).into_any(),
+                s.remembered.into_any(),
+                s.not_remembered.into_any(),
+                share(s.remembered, s.remembered + s.not_remembered).into_any(),
+            ]
+        })
+        .collect();
+    let named = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();
+    view! {
+        <section>
+            <h2>"Refreshes"</h2>
+            <p class="muted">"Refreshes of live sessions: rotated, a used token answered again inside the grace window, \
+                and refused as reuse (which ends the session). Refreshes of sessions that had already ended are \
+                under Logouts by reason."</p>
+            <StackedBars name="Refreshes by outcome" series=named(&["rotated", "answered again", "refused"]) columns=refresh_columns/>
+            <Table head=&["Day", "Rotated", "Answered again", "Refused", "Success"] rows=refresh_rows
+                empty="No refreshes in this period."/>
+        </section>
+        <section>
+            <h2>"Session length"</h2>
+            <p class="muted">"Sessions that ended in this period, by how long they lasted from sign-in."</p>
+            <StackedBars name="Session length" series=named(&["sessions"]) columns=length_columns/>
+            <Table head=&["Length", "Sessions"] rows=length_rows empty="No sessions ended in this period."/>
+        </section>
+        <section>
+            <h2>"Keep me logged in"</h2>
+            <p class="muted">"Sign-ins per day, with and without \"Keep me logged in for 20 days\"."</p>
+            <StackedBars name="Sign-ins by remember-me" series=named(&["kept logged in", "not kept"]) columns=sign_in_columns/>
+            <Table head=&["Day", "Kept logged in", "Not kept", "Share kept"] rows=sign_in_rows
+                empty="No sign-ins in this period."/>
+        </section>
+    }
+    .into_any()
+}
+
+/// One bar: its label and one value per series, stacked in series order.
+struct Column {
+    label: String,
+    values: Vec<i64>,
+}
+
+/// One colour per series, stable across bars.
 const PALETTE: [&str; 8] = ["#2f5bd3", "#d97706", "#15803d", "#b91c1c", "#7c3aed", "#0e7490", "#be185d", "#4b5563"];
 
-/// A stacked bar per day, drawn as SVG (no chart library).
+/// A stacked bar chart, drawn as SVG, named for assistive technology by `name`.
 #[component]
-fn Chart(report: LogoutReport) -> impl IntoView {
+fn StackedBars(name: &'static str, series: Vec<String>, columns: Vec<Column>) -> impl IntoView {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 220.0;
     const BASE: f64 = 190.0;
-    let days: Vec<i64> = (0..report.days).map(|i| report.since + i * 86_400).collect();
-    let reasons: Vec<LogoutCode> =
-        report.counts.iter().map(|c| c.reason).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let mut per_day: BTreeMap<i64, Vec<(usize, i64)>> = BTreeMap::new();
-    for count in &report.counts {
-        let colour = reasons.iter().position(|r| *r == count.reason).unwrap_or(0);
-        per_day.entry(count.day).or_default().push((colour, count.count));
-    }
-    let tallest = per_day.values().map(|v| v.iter().map(|(_, n)| n).sum::<i64>()).max().unwrap_or(0).max(1);
-    let slot = WIDTH / days.len().max(1) as f64;
+    let colour = |i: usize| PALETTE[i % PALETTE.len()];
+    let tallest = columns.iter().map(|c| c.values.iter().sum::<i64>()).max().unwrap_or(0).max(1);
+    let slot = WIDTH / columns.len().max(1) as f64;
     let scale = (BASE - 20.0) / tallest as f64;
-    let bars = days.iter().enumerate().flat_map(|(i, day)| {
-        let mut top = BASE;
-        per_day.get(day).cloned().unwrap_or_default().into_iter().map(move |(colour, n)| {
-            let height = n as f64 * scale;
-            top -= height;
+    let bars = columns
+        .iter()
+        .enumerate()
+        .flat_map(|(i, column)| {
+            let mut top = BASE;
+            column.values.iter().enumerate().filter(|(_, n)| **n > 0).map(move |(s, n)| {
+                let height = *n as f64 * scale;
+                top -= height;
+                view! {
+                    <rect x=format!("{:.1}", i as f64 * slot + slot * 0.2) y=format!("{top:.1}")
+                        width=format!("{:.1}", slot * 0.6) height=format!("{height:.1}") fill=colour(s)/>
+                }
+            })
+        })
+        .collect_view();
+    let labels = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
             view! {
-                <rect x=format!("{:.1}", i as f64 * slot + slot * 0.2) y=format!("{top:.1}")
-                    width=format!("{:.1}", slot * 0.6) height=format!("{height:.1}") fill=PALETTE[colour % PALETTE.len()]/>
+                <text x=format!("{:.1}", i as f64 * slot + slot / 2.0) y="210" text-anchor="middle" font-size="11">
+                    {column.label.clone()}
+                </text>
             }
-        }).collect::<Vec<_>>()
-    }).collect_view();
-    let labels = days.iter().enumerate().map(|(i, day)| view! {
-        <text x=format!("{:.1}", i as f64 * slot + slot / 2.0) y="210" text-anchor="middle" font-size="11">{day_label(*day)}</text>
-    }).collect_view();
-    let legend = reasons.iter().enumerate().map(|(i, reason)| view! {
-        <li><span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{reason.as_str()}</li>
-    }).collect_view();
+        })
+        .collect_view();
+    let legend = series
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, name)| view! { <li><span class="swatch" style=format!("background:{}", colour(i))></span>{name}</li> },
+        )
+        .collect_view();
     view! {
         <figure class="card chart">
-            <svg role="img" aria-label="Logouts by reason" viewBox=format!("0 0 {WIDTH} {HEIGHT}") width="100%">
+            <svg role="img" aria-label=name viewBox=format!("0 0 {WIDTH} {HEIGHT}") width="100%">
                 <line x1="0" y1=BASE x2=WIDTH y2=BASE stroke="#d9dee7"/>
                 {bars}
                 {labels}
@@ -81,25 +271,24 @@ fn Chart(report: LogoutReport) -> impl IntoView {
     }
 }
 
+/// A report table: a header row, then `rows`, or one row saying `empty`.
 #[component]
-fn Table(report: LogoutReport) -> impl IntoView {
+fn Table(head: &'static [&'static str], rows: Vec<Vec<AnyView>>, empty: &'static str) -> impl IntoView {
+    let width = head.len();
     view! {
         <table class="card report">
-            <thead><tr><th scope="col">"Day"</th><th scope="col">"Reason"</th><th scope="col">"Count"</th></tr></thead>
+            <thead><tr>{head.iter().map(|name| view! { <th scope="col">{*name}</th> }).collect_view()}</tr></thead>
             <tbody>
-                {report.counts.is_empty().then(|| view! { <tr><td colspan="3">"No logouts in this period."</td></tr> })}
-                {report.counts.into_iter().map(|count| {
-                    view! {
-                        <tr>
-                            <td>{day_label(count.day)}</td>
-                            <td><code>{count.reason.as_str()}</code>" "<span class="muted">{count.reason.message()}</span></td>
-                            <td>{count.count}</td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {rows.is_empty().then(|| view! { <tr><td colspan=width.to_string()>{empty}</td></tr> })}
+                {rows.into_iter().map(|row| view! { <tr>{row.into_iter().map(|cell| view! { <td>{cell}</td> }).collect_view()}</tr> }).collect_view()}
             </tbody>
         </table>
     }
+}
+
+/// The first second (UTC) of each of `count` days from `since`.
+fn days(since: i64, count: i64) -> impl Iterator<Item = i64> {
+    (0..count).map(move |i| since + i * 86_400)
 }
 
 /// "11-22" for a day's first second (UTC).
@@ -107,4 +296,12 @@ fn day_label(day: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(day)
         .map(|t| format!("{:02}-{:02}", u8::from(t.month()), t.day()))
         .unwrap_or_default()
+}
+
+/// "83 %" of `part` in `whole`, or "–" when there is nothing to divide.
+fn share(part: i64, whole: i64) -> String {
+    match whole {
+        0 => "–".to_owned(),
+        _ => format!("{} %", (part * 100 + whole / 2) / whole),
+    }
 }

@@ -9,6 +9,8 @@ mod jobs;
 mod notices;
 mod pages;
 mod protected;
+mod reauth;
+mod security;
 mod sessions;
 mod signin;
 
@@ -102,6 +104,7 @@ pub fn App() -> impl IntoView {
         <Title text="lanyard"/>
         <Router>
             <notices::Notices/>
+            <reauth::ReauthDialog/>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("signin") view=signin::SignIn/>
                 <Route path=StaticSegment("") view=dashboard::Dashboard/>
@@ -109,6 +112,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("jobs") view=jobs::Jobs/>
                 <Route path=StaticSegment("admin") view=admin::Admin/>
                 <Route path=path!("/admin/logouts") view=admin::AdminLogouts/>
+                <Route path=path!("/admin/sessions") view=admin::AdminSessions/>
+                <Route path=path!("/admin/users") view=admin::AdminUsers/>
+                <Route path=StaticSegment("security") view=security::Security/>
                 <Route path=StaticSegment("billing") view=pages::Billing/>
                 <Route path=path!("/account/password") view=pages::Password/>
             </Routes>

@@ -1,8 +1,8 @@
 //! The in-page notices every page can show: the session ended, the API is unreachable, the plan
-//! needs attention, the idle countdown, and the session's last hour. All role="status": the sign-in
+//! needs attention, the idle countdown, the session's last hour, and sign-ins on new devices. All role="status": the sign-in
 //! banner is the page's only alert.
 
-use crate::session::{self, ClientView};
+use crate::session::{self, ClientView, NewSignIn};
 use leptos::prelude::*;
 
 /// The session's last hour gets a visible warning.
@@ -39,6 +39,48 @@ pub fn Notices() -> impl IntoView {
                 </div>
             })}
             {move || session_warning().map(|text| view! { <div class="notice expiry" role="status">{text}</div> })}
+            <For
+                each=move || view.new_sign_ins.get()
+                key=|notice| (notice.session_id.clone(), notice.ended)
+                children=|notice| view! { <NewSignInNotice notice/> }
+            />
         </div>
     }
+}
+
+/// "New sign-in on Chrome, 203.0.113.7" on the user's other sessions (SPEC §4): "Not you? End it"
+/// ends that session, then offers the password page.
+#[component]
+fn NewSignInNotice(notice: NewSignIn) -> impl IntoView {
+    let NewSignIn { session_id, device, ended } = notice;
+    if ended {
+        return view! {
+            <div class="notice device" role="status">
+                {format!("Signed out the sign-in on {device}.")}" "
+                <a href="/account/password">"Change your password"</a>
+            </div>
+        }
+        .into_any();
+    }
+    let problem = RwSignal::new(None::<String>);
+    let end_it = {
+        let session_id = session_id.clone();
+        move |_| {
+            let session_id = session_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Err(error) = session::end_new_sign_in(session_id).await {
+                    problem.set(session::problem(&error));
+                }
+            });
+        }
+    };
+    view! {
+        <div class="notice device" role="status">
+            {format!("New sign-in on {device}")}" "
+            <button type="button" class="danger" on:click=end_it>"Not you? End it"</button>" "
+            <button type="button" class="secondary" on:click=move |_| session::dismiss_new_sign_in(&session_id)>"Dismiss"</button>
+            {move || problem.get().map(|text| view! { " "<span class="problem">{text}</span> })}
+        </div>
+    }
+    .into_any()
 }

@@ -26,6 +26,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
                     <nav aria-label="Main">
                         <a href="/">"Dashboard"</a>
                         <a href="/sessions">"Sessions"</a>
+                        <a href="/security">"Security"</a>
                         <a href="/jobs">"Jobs"</a>
                         {is_admin.then(|| view! { <a href="/admin">"Admin"</a> })}
                         <a href="/billing">"Billing"</a>

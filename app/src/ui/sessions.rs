@@ -82,7 +82,7 @@ fn SessionLists() -> impl IntoView {
 
 #[component]
 fn SessionFacts(session: SessionView, now: i64) -> impl IntoView {
-    let device = session.user_agent.as_deref().map(short_agent).unwrap_or("Unknown device");
+    let device = session.user_agent.as_deref().map(session::browser_name).unwrap_or("Unknown device");
     view! {
         <div class="facts">
             <strong>{device}</strong>
@@ -94,14 +94,6 @@ fn SessionFacts(session: SessionView, now: i64) -> impl IntoView {
             }}
         </div>
     }
-}
-
-/// A browser's name from its user agent, for people rather than parsers.
-fn short_agent(agent: &str) -> &'static str {
-    [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
-        .into_iter()
-        .find(|(needle, _)| agent.contains(needle))
-        .map_or("Browser", |(_, name)| name)
 }
 
 /// "3 min ago" and the like.

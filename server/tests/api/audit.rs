@@ -1,11 +1,11 @@
 //! The audit trail and the logs: every lifecycle step leaves one structured event, and no issued
 //! token or password is ever written to a log line.
 
+use crate::binary::Binary;
 use crate::helpers::{Db, PASSWORD, TestDb, USER_AGENT, spawn_app};
 use crate::on_both_databases;
 use serde_json::{Value, json};
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 on_both_databases!(
@@ -205,79 +205,4 @@ fn a_dot_env_file_fills_in_what_the_environment_does_not_set() {
     let (ok, stderr) = run(&[("LANYARD_SECRET", "a secret from the environment, long enough")]);
     assert!(ok, "the environment wins over .env: {stderr}");
     std::fs::remove_dir_all(dir).ok();
-}
-
-/// The real server binary on a free port over `db`, with ada@example.com created, and everything
-/// it prints, read while it runs so that a full pipe never stalls it.
-struct Binary {
-    base: String,
-    child: std::process::Child,
-    readers: Vec<std::thread::JoinHandle<String>>,
-}
-
-impl Binary {
-    async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let created = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["admin", "user", "create", "--email", "ada@example.com", "--password", PASSWORD])
-            .env("DATABASE_URL", &db.url)
-            .env("LANYARD_DEMO", "0")
-            .output()
-            .unwrap();
-        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .env("DATABASE_URL", &db.url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LANYARD_DEMO", "0")
-            .env_remove("LANYARD_SECRET")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary runs");
-        let pipes: Vec<Box<dyn Read + Send>> =
-            vec![Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
-        let readers = pipes
-            .into_iter()
-            .map(|mut pipe| {
-                std::thread::spawn(move || {
-                    let mut text = String::new();
-                    let _ = pipe.read_to_string(&mut text);
-                    text
-                })
-            })
-            .collect();
-        let mut binary = Self { base: format!("http://127.0.0.1:{port}"), child, readers };
-        let http = reqwest::Client::new();
-        let url = format!("{}/healthz", binary.base);
-        let up = crate::helpers::eventually(Duration::from_secs(30), || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(url).send().await.is_ok() }
-        })
-        .await;
-        assert!(up, "the server starts: {}", binary.stop());
-        binary
-    }
-
-    /// Sends SIGTERM, as a service manager would, and returns how the process exited, how long it
-    /// took and what it printed.
-    async fn terminate(&mut self) -> (std::process::ExitStatus, Duration, String) {
-        let sent = std::time::Instant::now();
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        let exited = crate::helpers::eventually(Duration::from_secs(30), || {
-            let exited = self.child.try_wait().unwrap().is_some();
-            async move { exited }
-        });
-        assert!(exited.await, "the server stops within 30 s of SIGTERM");
-        let status = self.child.wait().unwrap();
-        (status, sent.elapsed(), self.readers.drain(..).map(|reader| reader.join().unwrap()).collect())
-    }
-
-    /// Stops the process and returns what it printed.
-    fn stop(&mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.readers.drain(..).map(|reader| reader.join().unwrap()).collect()
-    }
 }

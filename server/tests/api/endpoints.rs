@@ -1,6 +1,6 @@
 //! The rest of SPEC §3: diagnostics, billing, jobs, the admin report and the operator CLI.
 
-use crate::helpers::{Db, spawn_app};
+use crate::helpers::{Db, PASSWORD, spawn_app};
 use crate::on_both_databases;
 use app::contract::Role;
 use serde_json::json;
@@ -9,6 +9,7 @@ on_both_databases!(
     diagnostics_show_the_session_and_never_a_token,
     a_job_outlives_its_access_token_and_belongs_to_its_user,
     the_logout_report_counts_endings_by_reason,
+    session_health_counts_refreshes_lengths_and_remember_me,
     the_operator_creates_users_and_reports,
     the_hourly_sweep_records_expired_sessions,
 );
@@ -72,6 +73,58 @@ async fn the_logout_report_counts_endings_by_reason(db: Db) {
     assert_eq!(app.get_with_token("/api/admin/logouts", &second.access).await.status, 401);
     let viewer_again = app.sign_in("val@example.com").await;
     assert_eq!(app.get_with_token("/api/admin/logouts", &viewer_again.access).await.status, 403);
+}
+
+/// Session health counts the account's rotations, replays answered again and reuse refusals, the
+/// lengths of ended sessions by band, and sign-ins with and without remember-me; nothing of
+/// another account.
+async fn session_health_counts_refreshes_lengths_and_remember_me(db: Db) {
+    let app = spawn_app(db).await;
+    let owner = app.signed_in_as("olga@example.com", Role::Owner, "acme").await;
+    let remembered = json!({ "email": "olga@example.com", "password": PASSWORD, "remember_me": true });
+    assert_eq!(app.post("/api/auth/login", remembered).await.status, 200);
+    let phone = app.sign_in("olga@example.com").await;
+    let outsider = app.signed_in_as("gus@example.com", Role::Owner, "globex").await;
+    assert_eq!(app.refresh_with(&outsider.refresh).await.status, 200, "another account's refresh");
+
+    let first = app.refresh_with(&owner.refresh).await.refresh_cookie().unwrap();
+    assert_eq!(app.refresh_with(&owner.refresh).await.status, 200, "answered again inside the grace window");
+    let second = app.refresh_with(&first).await.refresh_cookie().unwrap();
+    let taken = app.refresh_with(&phone.refresh).await.refresh_cookie().unwrap();
+    assert_eq!(app.refresh_with(&taken).await.status, 200);
+    app.clock.advance(60);
+    let reused = app.refresh_with(&phone.refresh).await;
+    assert_eq!(reused.body["logout_reason"], "REFRESH_TOKEN_REUSED", "refused: the phone lasted 60 s");
+    app.clock.advance(7_200);
+    let third = app.refresh_with(&second).await;
+    assert_eq!(app.post_with_token("/api/auth/logout", &third.access_token(), json!({})).await.status, 200);
+
+    let admin = app.sign_in("olga@example.com").await;
+    let health = app.get_with_token("/api/admin/session_health?days=7", &admin.access).await;
+    assert_eq!(health.status, 200, "{:?}", health.body);
+    let total = |list: &str, field: &str| {
+        health.body[list].as_array().unwrap().iter().map(|day| day[field].as_i64().unwrap()).sum::<i64>()
+    };
+    assert_eq!(
+        (total("refreshes", "rotated"), total("refreshes", "replayed"), total("refreshes", "refused")),
+        (5, 1, 1),
+        "{:?}",
+        health.body
+    );
+    let bands: Vec<(String, i64)> = health.body["lengths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|band| (band["label"].as_str().unwrap().to_owned(), band["sessions"].as_i64().unwrap()))
+        .filter(|(_, sessions)| *sessions > 0)
+        .collect();
+    assert_eq!(bands, [("under 5 min".to_owned(), 1), ("1 to 8 h".to_owned(), 1)]);
+    assert_eq!(health.body["lengths"].as_array().unwrap().len(), 6, "every band, empty ones too");
+    assert_eq!((total("sign_ins", "remembered"), total("sign_ins", "not_remembered")), (1, 3));
+
+    let viewer = app.signed_in_as("val@example.com", Role::Viewer, "acme").await;
+    assert_eq!(app.get_with_token("/api/admin/session_health", &viewer.access).await.status, 403);
+    assert_eq!(app.get_with_token("/api/admin/session_health?days=0", &admin.access).await.status, 400);
 }
 
 async fn the_operator_creates_users_and_reports(db: Db) {

@@ -160,6 +160,16 @@ impl Answer {
     }
 }
 
+/// Sends `request` and reads the answer (the body as JSON where it is JSON).
+pub async fn exchange(request: reqwest::RequestBuilder) -> Answer {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer { status, headers, body }
+}
+
 /// A signed-in user: the access token and the current refresh cookie.
 #[derive(Debug, Clone)]
 pub struct Signed {
@@ -171,12 +181,7 @@ pub struct Signed {
 
 impl TestApp {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("the server answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, headers, body }
+        exchange(request).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod binary;
 mod endpoints;
 mod failpoints;
 mod guard;
@@ -16,9 +17,11 @@ mod load;
 mod model;
 mod operations;
 mod outage;
+mod proxy;
 mod races;
 mod revocation;
 mod rotation;
 mod schema;
 mod scope;
+mod step_up;
 mod tls;

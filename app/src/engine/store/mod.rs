@@ -7,7 +7,9 @@
 pub mod feed;
 
 use super::error::AuthResult;
-use crate::contract::{AccountStatus, AuditKind, EventSource, EventView, LogoutCode, PlanStatus, Role, Secret};
+use crate::contract::{
+    AccountStatus, AccountUser, AuditKind, EventSource, EventView, LogoutCode, PlanStatus, Role, Secret,
+};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
 use std::sync::Arc;
@@ -167,6 +169,21 @@ pub struct SessionRow {
     pub end_reason: Option<String>,
 }
 
+/// One line of a user's security activity as stored: the event and its session's facts.
+#[derive(Debug, Clone, FromRow)]
+pub struct ActivityRow {
+    pub at: i64,
+    pub kind: AuditKind,
+    pub reason: Option<LogoutCode>,
+    pub session_id: Option<String>,
+    pub device_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub new_device: i64,
+    pub ended_at: Option<i64>,
+    pub expires_at: i64,
+}
+
 /// What the operator sets on an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountChange {
@@ -184,6 +201,8 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub remember_me: bool,
+    /// The user's first sign-in on this device (see [`Store::knows_device`]).
+    pub new_device: bool,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -347,9 +366,9 @@ impl Store {
 
     pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> AuthResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, account_id, device_id, user_agent, ip, remember_me,
-                                   created_at, last_active_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+            "INSERT INTO sessions (id, user_id, account_id, device_id, user_agent, ip, remember_me, new_device,
+                                   created_at, last_active_at, password_checked_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10)",
         )
         .bind(session.id)
         .bind(session.user_id)
@@ -358,6 +377,7 @@ impl Store {
         .bind(session.user_agent)
         .bind(session.ip)
         .bind(i64::from(session.remember_me))
+        .bind(i64::from(session.new_device))
         .bind(session.created_at)
         .bind(session.expires_at)
         .execute(tx.conn())
@@ -652,6 +672,140 @@ impl Store {
             }
             None => sqlx::query_as(&format!("{SELECT} {GROUP}")).bind(since).fetch_all(&self.pool).await?,
         };
+        Ok(rows)
+    }
+
+    /// Whether `user_id` has signed in with `device_id` before (within the kept history).
+    pub async fn knows_device(&self, user_id: &str, device_id: &str) -> AuthResult<bool> {
+        let known: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM sessions WHERE user_id = $1 AND device_id = $2 LIMIT 1")
+                .bind(user_id)
+                .bind(device_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(known.is_some())
+    }
+
+    /// When the session's password was last checked (sign-in, reauth, password change).
+    pub async fn password_checked_at(&self, session_id: &str) -> AuthResult<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT password_checked_at FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(at,)| at))
+    }
+
+    pub async fn set_password_checked(tx: &mut Tx, session_id: &str, now: i64) -> AuthResult<()> {
+        sqlx::query("UPDATE sessions SET password_checked_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(session_id)
+            .execute(tx.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The account's users with their live sessions, by email.
+    pub async fn account_users(&self, account_id: &str, now: i64) -> AuthResult<Vec<AccountUser>> {
+        let rows: Vec<(String, String, Role, i64)> = sqlx::query_as(
+            "SELECT u.id, u.email, u.role,
+                    (SELECT COUNT(*) FROM sessions s
+                     WHERE s.user_id = u.id AND s.ended_at IS NULL AND s.expires_at > $2) AS live_sessions
+             FROM users u WHERE u.account_id = $1 ORDER BY u.email_key",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, email, role, live_sessions)| AccountUser { id, email, role, live_sessions })
+            .collect())
+    }
+
+    /// The user's security activity since `since`, newest first, at most `limit` lines: sign-ins,
+    /// password changes, reauths and endings, each with the session it concerns.
+    pub async fn activity(&self, user_id: &str, since: i64, limit: i64) -> AuthResult<Vec<ActivityRow>> {
+        Ok(sqlx::query_as(
+            "SELECT e.at, e.kind, e.reason, e.session_id, s.device_id,
+                    COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
+                    COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
+             FROM auth_events e LEFT JOIN sessions s ON s.id = e.session_id
+             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6)
+             ORDER BY e.at DESC, e.id DESC LIMIT $7",
+        )
+        .bind(user_id)
+        .bind(since)
+        .bind(AuditKind::SignedIn.as_str())
+        .bind(AuditKind::PasswordChanged.as_str())
+        .bind(AuditKind::Reauthed.as_str())
+        .bind(AuditKind::SessionEnded.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Per UTC day since `since`, the account's rotations, replays answered again, and refreshes that
+    /// ended a live session as reuse: `(day, rotated, replayed, refused)`.
+    pub async fn refreshes_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<(i64, i64, i64, i64)>> {
+        let rows = sqlx::query_as(
+            "SELECT (at / 86400) * 86400 AS day,
+                    SUM(CASE WHEN kind = $3 THEN 1 ELSE 0 END) AS rotated,
+                    SUM(CASE WHEN kind = $4 THEN 1 ELSE 0 END) AS replayed,
+                    SUM(CASE WHEN kind = $5 THEN 1 ELSE 0 END) AS refused
+             FROM auth_events
+             WHERE account_id = $1 AND at >= $2
+               AND (kind IN ($3, $4) OR (kind = $5 AND reason = $6))
+             GROUP BY (at / 86400) * 86400 ORDER BY day",
+        )
+        .bind(account_id)
+        .bind(since)
+        .bind(AuditKind::Refreshed.as_str())
+        .bind(AuditKind::RefreshReplayed.as_str())
+        .bind(AuditKind::SessionEnded.as_str())
+        .bind(LogoutCode::RefreshTokenReused.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// How many of the account's sessions that ended since `since` lasted up to each of `bounds`
+    /// (seconds, ascending), and longer than the last: one count per band, `bounds.len() + 1` in all.
+    pub async fn session_lengths(&self, account_id: &str, since: i64, bounds: &[i64]) -> AuthResult<Vec<i64>> {
+        let band: String = bounds
+            .iter()
+            .enumerate()
+            .map(|(i, bound)| format!("WHEN ended_at - created_at < {bound} THEN {i} "))
+            .collect();
+        let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT CAST(CASE {band}ELSE {open} END AS BIGINT) AS band, COUNT(*) FROM sessions
+             WHERE account_id = $1 AND ended_at >= $2 GROUP BY 1",
+            open = bounds.len()
+        ))
+        .bind(account_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = vec![0; bounds.len() + 1];
+        for (band, count) in rows {
+            counts[band as usize] = count;
+        }
+        Ok(counts)
+    }
+
+    /// Per UTC day since `since`, the account's sign-ins with and without remember-me:
+    /// `(day, remembered, not_remembered)`.
+    pub async fn sign_ins_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<(i64, i64, i64)>> {
+        let rows = sqlx::query_as(
+            "SELECT (created_at / 86400) * 86400 AS day,
+                    SUM(CASE WHEN remember_me <> 0 THEN 1 ELSE 0 END) AS remembered,
+                    SUM(CASE WHEN remember_me = 0 THEN 1 ELSE 0 END) AS not_remembered
+             FROM sessions WHERE account_id = $1 AND created_at >= $2
+             GROUP BY (created_at / 86400) * 86400 ORDER BY day",
+        )
+        .bind(account_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows)
     }
 
