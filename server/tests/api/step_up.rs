@@ -2,7 +2,8 @@
 //! reauth window, counted from the session's last one; without it the answer is 403
 //! `REAUTH_REQUIRED` and the session is kept. Also the user's security activity.
 
-use crate::helpers::{Db, PASSWORD, Signed, TestApp, spawn_app};
+use crate::binary::Binary;
+use crate::helpers::{Db, PASSWORD, Signed, TestApp, TestDb, exchange, spawn_app};
 use crate::on_both_databases;
 use app::contract::Role;
 use serde_json::{Value, json};
@@ -26,6 +27,40 @@ async fn end_sessions(app: &TestApp, admin: &Signed, user_id: &str) -> crate::he
 
 async fn reauth(app: &TestApp, signed: &Signed, password: &str) -> crate::helpers::Answer {
     app.post_with_token("/api/auth/reauth", &signed.access, json!({ "password": password })).await
+}
+
+/// Ending a user's sessions from `/admin/users` is an operator's action, not the user's: the real
+/// binary writes one `[AUTO-LOGOUT]` line per session it ends, with the code, user and session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ending_a_users_sessions_writes_an_auto_logout_line() {
+    let db = TestDb::create(Db::Sqlite).await;
+    for (email, role) in [("olga@example.com", "owner"), ("val@example.com", "viewer")] {
+        let created = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["admin", "user", "create", "--email", email, "--password", PASSWORD, "--role", role])
+            .args(["--account", "acme"])
+            .env("DATABASE_URL", &db.url)
+            .env("LANYARD_DEMO", "0")
+            .output()
+            .unwrap();
+        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    }
+    let mut server = Binary::serve(&db, &[]).await;
+    let http = reqwest::Client::new();
+    let sign_in = |email: &str| {
+        let body = json!({ "email": email, "password": PASSWORD });
+        exchange(http.post(format!("{}/api/auth/login", server.base)).json(&body))
+    };
+    let (owner, viewer) = (sign_in("olga@example.com").await, sign_in("val@example.com").await);
+    let body = json!({ "user_id": viewer.body["user"]["id"] });
+    let request = http.post(format!("{}/api/admin/users/end_sessions", server.base)).bearer_auth(owner.access_token());
+    let ended = exchange(request.json(&body)).await;
+    assert_eq!(ended.status, 200, "{:?}", ended.body);
+
+    let printed = server.stop();
+    let session = viewer.body["session_id"].as_str().unwrap();
+    let lines: Vec<&str> = printed.lines().filter(|line| line.contains("[AUTO-LOGOUT]")).collect();
+    assert_eq!(lines.len(), 1, "{printed}");
+    assert!(lines[0].contains("ADMIN_REVOKED") && lines[0].contains(session), "{}", lines[0]);
 }
 
 async fn a_stale_session_is_asked_for_its_password_and_kept(db: Db) {
