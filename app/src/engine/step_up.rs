@@ -50,9 +50,8 @@ impl Engine {
     pub async fn end_user_sessions(&self, principal: &Principal, user_id: &str, meta: &RequestMeta) -> AuthResult<u64> {
         plain_text("user_id", user_id)?;
         self.require_recent_password(principal).await?;
-        let account_id = principal.user.account_id.as_deref().ok_or(AuthError::NotFound)?;
-        let users = self.store.account_users(account_id, self.now()).await?;
-        if !users.iter().any(|user| user.id == user_id) {
+        let same_account = self.store.account_of_user(user_id).await?.flatten();
+        if same_account.is_none() || same_account != principal.user.account_id {
             return Err(AuthError::NotFound);
         }
         let mut ended = 0;

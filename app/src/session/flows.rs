@@ -39,9 +39,9 @@ async fn step_up() -> bool {
     confirmed
 }
 
-/// "Not you? End it" on a new-device notice: ends that session (LOGOUT_OTHER_DEVICE) and keeps the
-/// notice, now offering the password page.
-pub async fn end_new_sign_in(session_id: String) -> Result<(), ErrorBody> {
+/// "Not you? End it" on a new-device notice, "This wasn't me" on the security page: ends that
+/// session (LOGOUT_OTHER_DEVICE), and a notice about it stays, now offering the password page.
+pub async fn disown_sign_in(session_id: String) -> Result<(), ErrorBody> {
     api::revoke_session(session_id.clone()).await?;
     storage::see_sign_in(&session_id);
     if let Some(view) = client().view() {

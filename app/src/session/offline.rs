@@ -31,7 +31,7 @@ pub fn note_activity() {}
 
 pub fn answer_reauth(_password: Option<String>) {}
 
-pub async fn end_new_sign_in(_session_id: String) -> Result<(), ErrorBody> {
+pub async fn disown_sign_in(_session_id: String) -> Result<(), ErrorBody> {
     Err(not_in_the_browser())
 }
 

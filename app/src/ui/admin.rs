@@ -94,17 +94,12 @@ pub fn AdminLogouts() -> impl IntoView {
 fn logouts_view(report: LogoutReport) -> AnyView {
     let reasons: Vec<LogoutCode> =
         report.counts.iter().map(|c| c.reason).collect::<BTreeSet<_>>().into_iter().collect();
-    let columns: Vec<Column> = days(report.since, report.days)
-        .map(|day| Column {
-            label: day_label(day),
-            values: reasons
-                .iter()
-                .map(|reason| {
-                    report.counts.iter().filter(|c| c.day == day && c.reason == *reason).map(|c| c.count).sum()
-                })
-                .collect(),
-        })
-        .collect();
+    let columns = day_columns(report.since, report.days, |day| {
+        let of_reason = |reason: LogoutCode| {
+            report.counts.iter().filter(|c| c.day == day && c.reason == reason).map(|c| c.count).sum()
+        };
+        reasons.iter().copied().map(of_reason).collect()
+    });
     let series: Vec<String> = reasons.iter().map(|reason| reason.as_str().to_owned()).collect();
     let rows: Vec<Vec<AnyView>> = report
         .counts
@@ -131,15 +126,10 @@ pub fn AdminSessions() -> impl IntoView {
 }
 
 fn health_view(health: SessionHealth) -> AnyView {
-    let refresh_columns: Vec<Column> = days(health.since, health.days)
-        .map(|day| {
-            let found = health.refreshes.iter().find(|r| r.day == day);
-            Column {
-                label: day_label(day),
-                values: found.map(|r| vec![r.rotated, r.replayed, r.refused]).unwrap_or_else(|| vec![0; 3]),
-            }
-        })
-        .collect();
+    let refresh_columns = day_columns(health.since, health.days, |day| {
+        let found = health.refreshes.iter().find(|r| r.day == day);
+        found.map(|r| vec![r.rotated, r.replayed, r.refused]).unwrap_or_default()
+    });
     let refresh_rows: Vec<Vec<AnyView>> = health
         .refreshes
         .iter()
@@ -158,15 +148,10 @@ fn health_view(health: SessionHealth) -> AnyView {
         health.lengths.iter().map(|b| Column { label: b.label.clone(), values: vec![b.sessions] }).collect();
     let length_rows: Vec<Vec<AnyView>> =
         health.lengths.iter().map(|b| vec![b.label.clone().into_any(), b.sessions.into_any()]).collect();
-    let sign_in_columns: Vec<Column> = days(health.since, health.days)
-        .map(|day| {
-            let found = health.sign_ins.iter().find(|s| s.day == day);
-            Column {
-                label: day_label(day),
-                values: found.map(|s| vec![s.remembered, s.not_remembered]).unwrap_or_else(|| vec![0; 2]),
-            }
-        })
-        .collect();
+    let sign_in_columns = day_columns(health.since, health.days, |day| {
+        let found = health.sign_ins.iter().find(|s| s.day == day);
+        found.map(|s| vec![s.remembered, s.not_remembered]).unwrap_or_default()
+    });
     let sign_in_rows: Vec<Vec<AnyView>> = health
         .sign_ins
         .iter()
@@ -207,7 +192,7 @@ fn health_view(health: SessionHealth) -> AnyView {
     .into_any()
 }
 
-/// One bar: its label and one value per series, stacked in series order.
+/// One bar: its label and one value per series, stacked in series order (missing ones count 0).
 struct Column {
     label: String,
     values: Vec<i64>,
@@ -286,9 +271,10 @@ fn Table(head: &'static [&'static str], rows: Vec<Vec<AnyView>>, empty: &'static
     }
 }
 
-/// The first second (UTC) of each of `count` days from `since`.
-fn days(since: i64, count: i64) -> impl Iterator<Item = i64> {
-    (0..count).map(move |i| since + i * 86_400)
+/// One bar per day of `count` days from `since` (each day's first second, UTC), with the values
+/// `values_of` gives that day (none: an empty bar).
+fn day_columns(since: i64, count: i64, values_of: impl Fn(i64) -> Vec<i64>) -> Vec<Column> {
+    (0..count).map(|i| since + i * 86_400).map(|day| Column { label: day_label(day), values: values_of(day) }).collect()
 }
 
 /// "11-22" for a day's first second (UTC).

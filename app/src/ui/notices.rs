@@ -1,6 +1,6 @@
 //! The in-page notices every page can show: the session ended, the API is unreachable, the plan
-//! needs attention, the idle countdown, the session's last hour, and sign-ins on new devices. All role="status": the sign-in
-//! banner is the page's only alert.
+//! needs attention, the idle countdown, the session's last hour, and sign-ins on new devices. All
+//! role="status": the sign-in banner is the page's only alert.
 
 use crate::session::{self, ClientView, NewSignIn};
 use leptos::prelude::*;
@@ -68,7 +68,7 @@ fn NewSignInNotice(notice: NewSignIn) -> impl IntoView {
         move |_| {
             let session_id = session_id.clone();
             leptos::task::spawn_local(async move {
-                if let Err(error) = session::end_new_sign_in(session_id).await {
+                if let Err(error) = session::disown_sign_in(session_id).await {
                     problem.set(session::problem(&error));
                 }
             });

@@ -28,7 +28,7 @@ fn ActivityList() -> impl IntoView {
     let not_me = move |session_id: String| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match api::revoke_session(session_id).await {
+            match session::disown_sign_in(session_id).await {
                 Ok(()) => navigate("/account/password", Default::default()),
                 Err(error) => problem.set(session::problem(&error)),
             }

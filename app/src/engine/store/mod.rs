@@ -704,6 +704,15 @@ impl Store {
         Ok(())
     }
 
+    /// The account of the user `user_id`: `None` for no such user, `Some(None)` for a user without one.
+    pub async fn account_of_user(&self, user_id: &str) -> AuthResult<Option<Option<String>>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(account_id,)| account_id))
+    }
+
     /// The account's users with their live sessions, by email.
     pub async fn account_users(&self, account_id: &str, now: i64) -> AuthResult<Vec<AccountUser>> {
         let rows: Vec<(String, String, Role, i64)> = sqlx::query_as(
