@@ -2,6 +2,7 @@
 //! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
 
 use crate::config::{Config, Switch};
+use app::api::{Me, serve, signed_in_user};
 use app::contract::{ErrorBody, ErrorCode};
 use app::engine::Engine;
 use app::{App, shell};
@@ -12,7 +13,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos::server_fn::ServerFn;
+use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -24,9 +26,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// (with `LANYARD_METRICS=on`) `/metrics`.
 pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     let (options, ui) = (config.leptos_options(), config.ui());
-    let routes = generate_route_list(App);
+    // `me` is served by its own route below, not by server-function dispatch.
+    let routes = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
     let operations = operations(engine.clone(), config.metrics == Switch::On);
     let hsts_engine = engine.clone();
+    let me_engine = engine.clone();
+    let me = move |request: Request<Body>| serve::direct(me_engine.clone(), request.into_parts().0, signed_in_user);
     let api = Router::new().route(
         "/api/{*rest}",
         axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such API path.") }),
@@ -44,6 +49,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
                 move || shell(options.clone())
             },
         )
+        .route(Me::PATH, axum::routing::get(me))
         .merge(api)
         .merge(operations)
         .method_not_allowed_fallback(|| async {

@@ -59,10 +59,16 @@ impl FromServerFnError for ErrorBody {
     }
 }
 
-/// The signed-in user.
+/// The signed-in user. Every page load and session check asks it, so the server answers it
+/// outside server-function dispatch ([`serve::direct`]), with the same [`signed_in_user`].
 #[server(prefix = "/api", endpoint = "auth/me", input = GetUrl, client = Authenticated)]
 pub async fn me() -> Result<UserView, ErrorBody> {
-    let call = serve::Call::current()?;
+    signed_in_user(serve::Call::current()?).await
+}
+
+/// The answer of [`me`].
+#[cfg(feature = "ssr")]
+pub async fn signed_in_user(call: serve::Call) -> Result<UserView, ErrorBody> {
     let principal = call.authenticate(PlanCheck::Required).await?;
     Ok(principal.user)
 }

@@ -29,13 +29,19 @@ pub struct Call {
 }
 
 impl Call {
-    /// The call being served. Fails only if the server was wired without the engine context.
+    /// The server-function call being served. Fails only if the server was wired without the
+    /// engine context.
     pub fn current() -> Result<Self, ErrorBody> {
         let (Some(engine), Some(parts), Some(response)) =
             (use_context::<Arc<Engine>>(), use_context::<Parts>(), use_context::<ResponseOptions>())
         else {
             return Err(answer::body(&AuthError::Internal("server function called without its context".into()), "/"));
         };
+        Ok(Self::new(engine, parts, response))
+    }
+
+    /// A call from the request's parts, answering through `response`.
+    pub fn new(engine: Arc<Engine>, parts: Parts, response: ResponseOptions) -> Self {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         let policy = engine.policy();
         let ip = client_ip(peer, &parts.headers, policy).map(|ip| ip.to_string());
@@ -49,7 +55,7 @@ impl Call {
                 .and_then(|v| v.parse::<i64>().ok())
                 .filter(|s| *s >= 0),
         };
-        Ok(Self { engine, meta, headers: parts.headers, response, cookie_secure })
+        Self { engine, meta, headers: parts.headers, response, cookie_secure }
     }
 
     /// Turns an engine result into the answer: on error, the status, `Retry-After` and the safe body.
@@ -130,6 +136,39 @@ impl Call {
             self.response.append_header(header::SET_COOKIE, value);
         }
     }
+}
+
+/// Serves a GET server function outside server-function dispatch, for the hottest paths: the
+/// same function answers (`call`), with the same JSON body, status and headers, and without the
+/// dispatcher's per-call reactive owner, context and copies of the request. The server function
+/// stays the typed client's way in, so the two cannot drift apart.
+pub async fn direct<T, F>(engine: Arc<Engine>, parts: Parts, call: impl FnOnce(Call) -> F) -> axum::response::Response
+where
+    T: serde::Serialize,
+    F: std::future::Future<Output = Result<T, ErrorBody>>,
+{
+    let response = ResponseOptions::default();
+    let path = parts.uri.path().to_owned();
+    let answered = call(Call::new(engine, parts, response.clone())).await;
+    let (default_status, body) = match &answered {
+        Ok(value) => (StatusCode::OK, serde_json::to_vec(value)),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, serde_json::to_vec(error)),
+    };
+    let mut answer = axum::response::Response::new(axum::body::Body::from(body.unwrap_or_default()));
+    let options = response.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *answer.status_mut() = options.status.unwrap_or(default_status);
+    let headers = answer.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if answered.is_err()
+        && let Ok(path) = HeaderValue::from_str(&path)
+    {
+        // What the dispatcher marks its error answers with.
+        headers.insert(HeaderName::from_static(leptos::server_fn::error::SERVER_FN_ERROR_HEADER), path);
+    }
+    for (name, value) in &options.headers {
+        headers.append(name, value.clone());
+    }
+    answer
 }
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address in

@@ -34,4 +34,4 @@ pub use instance::{Engine, Readiness};
 pub use policy::{Policy, RequestMeta};
 pub use sessions::Issued;
 pub use store::AccountChange;
-pub use tokens::{MAX_PREVIOUS_SECRETS, SigningSecrets};
+pub use tokens::{Keys, MAX_PREVIOUS_SECRETS, SigningSecrets};

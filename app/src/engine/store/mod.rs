@@ -1,9 +1,11 @@
 //! The database: one `AnyPool` over SQLite or PostgreSQL, with every SQL statement of the engine.
 //!
 //! Statements use `$n` placeholders, which both drivers accept, and only integers and text, so one
-//! statement serves both dialects. Write transactions begin with `BEGIN IMMEDIATE` on SQLite so two
-//! writers queue on the busy timeout instead of failing on a lock upgrade.
+//! statement serves both dialects. On SQLite, this process's write transactions are turns of a
+//! group commit ([`batch`]), whose batches begin with `BEGIN IMMEDIATE` so that another process's
+//! writer queues on the busy timeout instead of failing on a lock upgrade.
 
+mod batch;
 pub mod feed;
 
 use super::error::AuthResult;
@@ -12,9 +14,7 @@ use crate::contract::{
 };
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -28,28 +28,37 @@ pub struct Store {
     dialect: Dialect,
     /// The connection URL, for the PostgreSQL change listener's own connection.
     url: String,
-    /// One writer at a time on SQLite (see [`Tx`]).
-    writer: Arc<Mutex<()>>,
+    /// SQLite's one writer, shared by this process's write transactions (see [`batch`]).
+    group_commit: batch::GroupCommit,
 }
 
-/// A write transaction. On SQLite it also holds this process's writer turn: writers queue here in
-/// order instead of spinning on the database's busy timeout.
-pub struct Tx {
-    tx: Transaction<'static, Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
+/// A write transaction: PostgreSQL's own, or a turn in SQLite's group commit. Either way `commit`
+/// returns once the writes are durable, and dropping it undoes them.
+pub enum Tx {
+    Postgres(Transaction<'static, Any>),
+    Sqlite(batch::Turn),
 }
 
 impl Tx {
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match self {
+            Self::Postgres(tx) => tx,
+            Self::Sqlite(turn) => turn.conn(),
+        }
     }
 
     pub async fn commit(self) -> AuthResult<()> {
-        Ok(self.tx.commit().await?)
+        match self {
+            Self::Postgres(tx) => Ok(tx.commit().await?),
+            Self::Sqlite(turn) => turn.commit().await,
+        }
     }
 
     pub async fn rollback(self) -> AuthResult<()> {
-        Ok(self.tx.rollback().await?)
+        match self {
+            Self::Postgres(tx) => Ok(tx.rollback().await?),
+            Self::Sqlite(turn) => turn.rollback().await,
+        }
     }
 }
 
@@ -252,7 +261,7 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        let store = Self { pool, dialect, url, writer: Arc::default() };
+        let store = Self { pool, dialect, url, group_commit: batch::GroupCommit::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -269,14 +278,11 @@ impl Store {
         migrator.run(&self.pool).await.map_err(|e| super::error::AuthError::Internal(format!("migrations: {e}")))
     }
 
-    /// A write transaction (see the module docs for why SQLite's is IMMEDIATE).
+    /// A write transaction (on SQLite, a turn of the group commit: see [`batch`]).
     pub async fn write_tx(&self) -> AuthResult<Tx> {
         Ok(match self.dialect {
-            Dialect::Sqlite => {
-                let turn = self.writer.clone().lock_owned().await;
-                Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
-            }
-            Dialect::Postgres => Tx { tx: self.pool.begin().await?, _turn: None },
+            Dialect::Sqlite => Tx::Sqlite(self.group_commit.turn(&self.pool).await?),
+            Dialect::Postgres => Tx::Postgres(self.pool.begin().await?),
         })
     }
 
@@ -565,6 +571,7 @@ impl Store {
     /// stopped instance leaves one self-contained file (a backup or a copy needs nothing else).
     pub async fn close(&self) -> AuthResult<()> {
         if self.dialect == Dialect::Sqlite {
+            self.group_commit.settle().await;
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
         }
         self.pool.close().await;
