@@ -27,19 +27,23 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     let (options, ui) = (config.leptos_options(), config.ui());
     // `me` is served by its own route below, not by server-function dispatch.
-    let routes = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
+    let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
     let operations = operations(engine.clone(), config.metrics == Switch::On);
     let hsts_engine = engine.clone();
     let me_engine = engine.clone();
-    let me = move |request: Request<Body>| serve::direct(me_engine.clone(), request.into_parts().0, signed_in_user);
+    // A service, not a handler: a handler would get a copy of the router's state on every call.
+    let me = tower::service_fn(move |request: Request<Body>| {
+        let engine = me_engine.clone();
+        async move { Ok::<_, std::convert::Infallible>(serve::direct(engine, request.into_parts().0, signed_in_user).await) }
+    });
     let api = Router::new().route(
         "/api/{*rest}",
         axum::routing::any(|| async { json_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such API path.") }),
     );
-    let router = Router::new()
+    let routes = Router::new()
         .leptos_routes_with_context(
             &options,
-            routes,
+            pages,
             move || {
                 provide_context(engine.clone());
                 provide_context(ui);
@@ -49,7 +53,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
                 move || shell(options.clone())
             },
         )
-        .route(Me::PATH, axum::routing::get(me))
+        .route(Me::PATH, axum::routing::get_service(me))
         .merge(api)
         .merge(operations)
         .method_not_allowed_fallback(|| async {
@@ -60,6 +64,12 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
             )
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options);
+    // The layers wrap the whole router once: `Router::layer` on the routes themselves would wrap
+    // each route, and every layer would copy the route, its state and the layers inside it on
+    // every request.
+    let router = Router::new()
+        .fallback_service(routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(api_gate))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -70,8 +80,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security))
-        .with_state(options);
+        .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security));
     crate::requests::traced(router, config.access_log == Switch::On)
 }
 

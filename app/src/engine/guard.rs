@@ -159,7 +159,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> AuthResult<Principal> {
         let token = bearer.ok_or(AuthError::AccessTokenInvalid("no bearer token"))?;
-        let claims = self.keys.verify_access(token)?;
+        let claims = self.keys.verify_access_cached(token)?;
         let now = self.now();
         if claims.iat.max(claims.nbf.unwrap_or(i64::MIN)) > now + self.policy.leeway {
             return Err(AuthError::AccessTokenInvalid("issued in the future, or not valid yet"));

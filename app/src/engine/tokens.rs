@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 const ISSUER: &str = "lanyard";
 const AUDIENCE: &str = "lanyard";
@@ -82,6 +83,9 @@ impl KeySet {
 pub struct Keys {
     current: KeySet,
     previous: Vec<KeySet>,
+    /// What every access token is held to besides its signature; built once, not per call.
+    validation: Validation,
+    verified: VerifiedTokens,
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -98,9 +102,16 @@ impl Keys {
     }
 
     pub fn with_previous(secret: &str, previous: &[&str]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["iss", "aud", "sub", "exp"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
         Self {
             current: KeySet::derive(secret),
             previous: previous.iter().take(MAX_PREVIOUS_SECRETS).map(|s| KeySet::derive(s)).collect(),
+            validation,
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -135,6 +146,17 @@ impl Keys {
             .map_err(|e| AuthError::Internal(format!("signing an access token: {e}")))
     }
 
+    /// [`Keys::verify_access`], answered from the tokens verified before when `token` is one of
+    /// them: a browser sends the same access token with every call until it refreshes.
+    pub fn verify_access_cached(&self, token: &str) -> AuthResult<Arc<Claims>> {
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.verify_access(token)?);
+        self.verified.keep(token, &claims);
+        Ok(claims)
+    }
+
     /// Checks signature (with the key its `kid` names; the current key without one), algorithm,
     /// issuer, audience and type. Time is checked by the caller against the engine's clock
     /// (jsonwebtoken would read the system clock).
@@ -147,12 +169,7 @@ impl Keys {
             Some(id) => self.by_id(id).ok_or(AuthError::AccessTokenInvalid("signed with a key not held here"))?,
             None => &self.current,
         };
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_exp = false;
-        validation.set_required_spec_claims(&["iss", "aud", "sub", "exp"]);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &self.validation)
             .map_err(|_| AuthError::AccessTokenInvalid("signature, algorithm or claims"))?
             .claims;
         if claims.typ != ACCESS_TYPE {
@@ -204,6 +221,31 @@ impl Keys {
 /// What jsonwebtoken's `Header` lets pass but lanyard refuses: `crit`, the extensions a recipient
 /// must understand or refuse the token (RFC 7515 §4.1.11), of which lanyard understands none; and a
 /// `kid` that is not a string, which jsonwebtoken reads as no `kid` when it is `null`.
+/// Access tokens that passed [`Keys::verify_access`], by their exact text. A token never changes
+/// and its times are checked on every call, so a hit is as good as a verification; only verified
+/// tokens are kept, so garbage cannot fill it, and it starts over when full.
+#[derive(Default)]
+struct VerifiedTokens {
+    tokens: std::sync::RwLock<std::collections::HashMap<Box<str>, Arc<Claims>>>,
+}
+
+/// Enough for every token in use at once on a busy instance; each takes under 1 KB.
+const MAX_VERIFIED_TOKENS: usize = 10_000;
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Arc<Claims>> {
+        self.tokens.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned()
+    }
+
+    fn keep(&self, token: &str, claims: &Arc<Claims>) {
+        let mut tokens = self.tokens.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tokens.len() >= MAX_VERIFIED_TOKENS {
+            tokens.clear();
+        }
+        tokens.insert(token.into(), claims.clone());
+    }
+}
+
 fn header_flaw(token: &str) -> Option<&'static str> {
     let json = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
     let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json).ok()?;
@@ -287,6 +329,22 @@ mod tests {
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
         assert!(keys.verify_access(&tampered).is_err());
         assert!(Keys::derive("another secret").verify_access(&token).is_err());
+    }
+
+    /// The cache of verified tokens answers only the very token it verified.
+    #[test]
+    fn a_verified_token_is_remembered_and_nothing_else_is() {
+        let keys = Keys::derive("test secret");
+        let token = keys.sign_access("u1", "s1", 1_000, 4_600).unwrap();
+        assert_eq!(keys.verify_access_cached(&token).unwrap().sid, "s1");
+        assert!(keys.verified.get(&token).is_some(), "kept");
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert!(keys.verify_access_cached(&tampered).is_err());
+        assert!(keys.verify_access_cached(&format!("{token} ")).is_err(), "not a prefix match");
+        assert!(keys.verified.get(&tampered).is_none(), "a refused token is not kept");
+        assert!(Keys::derive("another secret").verify_access_cached(&token).is_err(), "each instance has its own");
     }
 
     #[test]

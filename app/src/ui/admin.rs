@@ -204,24 +204,27 @@ const PALETTE: [&str; 8] = ["#2f5bd3", "#d97706", "#15803d", "#b91c1c", "#7c3aed
 /// A stacked bar chart, drawn as SVG, named for assistive technology by `name`.
 #[component]
 fn StackedBars(name: &'static str, series: Vec<String>, columns: Vec<Column>) -> impl IntoView {
-    const WIDTH: f64 = 640.0;
-    const HEIGHT: f64 = 220.0;
-    const BASE: f64 = 190.0;
+    // Tenths of a unit, so that every coordinate is an integer: formatting floats would add
+    // kilobytes of WASM for these few attributes.
+    const WIDTH: i64 = 6_400;
+    const HEIGHT: i64 = 2_200;
+    const BASE: i64 = 1_900;
+    const TALLEST_BAR: i64 = 1_700;
     let colour = |i: usize| PALETTE[i % PALETTE.len()];
     let tallest = columns.iter().map(|c| c.values.iter().sum::<i64>()).max().unwrap_or(0).max(1);
-    let slot = WIDTH / columns.len().max(1) as f64;
-    let scale = (BASE - 20.0) / tallest as f64;
+    let slot = WIDTH / (columns.len() as i64).max(1);
     let bars = columns
         .iter()
         .enumerate()
         .flat_map(|(i, column)| {
-            let mut top = BASE;
+            let mut below = 0;
             column.values.iter().enumerate().filter(|(_, n)| **n > 0).map(move |(s, n)| {
-                let height = *n as f64 * scale;
-                top -= height;
+                // Each bar's edges are scaled from the running total, so rounding never gaps a stack.
+                let bottom = BASE - below * TALLEST_BAR / tallest;
+                below += n;
+                let top = BASE - below * TALLEST_BAR / tallest;
                 view! {
-                    <rect x=format!("{:.1}", i as f64 * slot + slot * 0.2) y=format!("{top:.1}")
-                        width=format!("{:.1}", slot * 0.6) height=format!("{height:.1}") fill=colour(s)/>
+                    <rect x=i as i64 * slot + slot / 5 y=top width=slot * 3 / 5 height=bottom - top fill=colour(s)/>
                 }
             })
         })
@@ -231,7 +234,7 @@ fn StackedBars(name: &'static str, series: Vec<String>, columns: Vec<Column>) ->
         .enumerate()
         .map(|(i, column)| {
             view! {
-                <text x=format!("{:.1}", i as f64 * slot + slot / 2.0) y="210" text-anchor="middle" font-size="11">
+                <text x=i as i64 * slot + slot / 2 y="2100" text-anchor="middle" font-size="110">
                     {column.label.clone()}
                 </text>
             }
@@ -247,7 +250,7 @@ fn StackedBars(name: &'static str, series: Vec<String>, columns: Vec<Column>) ->
     view! {
         <figure class="card chart">
             <svg role="img" aria-label=name viewBox=format!("0 0 {WIDTH} {HEIGHT}") width="100%">
-                <line x1="0" y1=BASE x2=WIDTH y2=BASE stroke="#d9dee7"/>
+                <line x1="0" y1=BASE x2=WIDTH y2=BASE stroke="#d9dee7" stroke-width="10"/>
                 {bars}
                 {labels}
             </svg>
