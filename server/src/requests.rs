@@ -36,7 +36,7 @@ pub fn traced<S: Clone + Send + Sync + 'static>(router: Router<S>, access_log: b
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn(drop_unusable_request_id))
+        .layer(tower::util::MapRequestLayer::new(drop_unusable_request_id))
 }
 
 fn usable(id: &HeaderValue) -> bool {
@@ -46,13 +46,13 @@ fn usable(id: &HeaderValue) -> bool {
         && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+fn drop_unusable_request_id(mut request: Request) -> Request {
     if request.headers().get_all(REQUEST_ID).iter().count() > 1
         || request.headers().get(REQUEST_ID).is_some_and(|id| !usable(id))
     {
         request.headers_mut().remove(REQUEST_ID);
     }
-    next.run(request).await
+    request
 }
 
 /// Adds `request_id` to a JSON error body (SPEC §2's shape plus this one field).

@@ -29,7 +29,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     // `me` is served by its own route below, not by server-function dispatch.
     let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
     let operations = operations(engine.clone(), config.metrics == Switch::On);
-    let hsts_engine = engine.clone();
+    let gate_engine = engine.clone();
     let me_engine = engine.clone();
     // A service, not a handler: a handler would get a copy of the router's state on every call.
     let me = tower::service_fn(move |request: Request<Body>| {
@@ -71,7 +71,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     let router = Router::new()
         .fallback_service(routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(api_gate))
+        .layer(middleware::from_fn_with_state(gate_engine, gate))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -79,8 +79,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
-        ))
-        .layer(middleware::from_fn_with_state(hsts_engine, strict_transport_security));
+        ));
     crate::requests::traced(router, config.access_log == Switch::On)
 }
 
@@ -130,40 +129,73 @@ pub fn json_error(status: StatusCode, error: ErrorCode, message: &str) -> Respon
     (status, axum::Json(ErrorBody::plain(error, message))).into_response()
 }
 
-/// In front of every call: a request target without a path gets 400. In front of every API call:
-/// bodies over the cap get 413 before they are read, and a POST whose `Origin` is another site's
-/// gets 403 (the refresh cookie must not be usable cross-site).
-async fn api_gate(request: Request<Body>, next: Next) -> Response {
+/// Every call passes here, once (one middleware, not several: each would copy the services
+/// inside it on every request). Refusals come first ([`refusal`]); the answer then gets HSTS when
+/// the request arrived over TLS, which lanyard only sees through a trusted proxy's
+/// `X-Forwarded-Proto: https` (it does not terminate TLS itself).
+async fn gate(
+    axum::extract::State(engine): axum::extract::State<Arc<Engine>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let proto = request.headers().get("x-forwarded-proto").and_then(|proto| proto.to_str().ok());
+    let over_tls = engine.policy().forwarded_over_tls(peer, proto);
+    let mut response = match refusal(&request) {
+        Some(refused) => refused,
+        None => {
+            let response = next.run(request).await;
+            if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
+                too_large()
+            } else {
+                response
+            }
+        }
+    };
+    if over_tls {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    response
+}
+
+/// A request target without a path gets 400. On the API, bodies over the cap get 413 before they
+/// are read, and a POST whose `Origin` is another site's gets 403 (the refresh cookie must not be
+/// usable cross-site).
+fn refusal(request: &Request<Body>) -> Option<Response> {
     // An authority-form target (`CONNECT host:port`, also accepted after other methods) names no
     // path: lanyard is no proxy, and the page renderer would panic on it.
     if request.uri().path_and_query().is_none() {
-        return json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "The request target must be a path.");
+        return Some(json_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, "The request target must be a path."));
     }
-    if request.uri().path().starts_with("/api/") {
-        let declared_length = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok());
-        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                "The request body is too large.",
-            );
-        }
-        if request.method() == Method::POST && !same_origin(&request) {
-            return json_error(
-                StatusCode::FORBIDDEN,
-                ErrorCode::OriginMismatch,
-                "Cross-site requests are not accepted.",
-            );
-        }
+    if !request.uri().path().starts_with("/api/") {
+        return None;
     }
-    let response = next.run(request).await;
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "The request body is too large.");
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Some(too_large());
     }
+    if request.method() == Method::POST && !same_origin(request) {
+        return Some(json_error(
+            StatusCode::FORBIDDEN,
+            ErrorCode::OriginMismatch,
+            "Cross-site requests are not accepted.",
+        ));
+    }
+    None
+}
+
+/// 413. The body is left unread, so the connection cannot carry another request: the answer says
+/// so, and a client does not send its next request on a connection that is closing.
+fn too_large() -> Response {
+    let mut response =
+        json_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "The request body is too large.");
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
@@ -174,25 +206,6 @@ fn same_origin(request: &Request<Body>) -> bool {
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
     let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host);
     matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
-}
-
-/// HSTS on answers to requests that arrived over TLS, which lanyard only sees through a trusted
-/// proxy's `X-Forwarded-Proto: https` (it does not terminate TLS itself).
-async fn strict_transport_security(
-    axum::extract::State(engine): axum::extract::State<Arc<Engine>>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let proto = request.headers().get("x-forwarded-proto").and_then(|proto| proto.to_str().ok());
-    let over_tls = engine.policy().forwarded_over_tls(peer, proto);
-    let mut response = next.run(request).await;
-    if over_tls {
-        response
-            .headers_mut()
-            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    }
-    response
 }
 
 fn is_json(response: &Response) -> bool {

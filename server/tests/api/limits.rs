@@ -112,6 +112,7 @@ async fn every_auth_route_refuses_a_huge_body_before_any_work(db: Db) {
     ] {
         let answer = app.post_with_token(path, &ada.access, huge.clone()).await;
         assert_eq!(answer.status, 413, "{path}: {:?}", answer.body);
+        assert_eq!(answer.header("connection"), Some("close"), "{path}: the unread body ends the connection");
     }
     assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "nothing was lost");
 }
