@@ -10,6 +10,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -20,8 +21,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// are replaced (they end up in logs).
 const MAX_REQUEST_ID_CHARS: usize = 64;
 
-/// Wraps `router` in the request-id and tracing layers (outermost first: check the incoming id,
-/// set one, echo it, open the request's span, add it to error bodies).
+/// Wraps `router` in the request-id and tracing layers (outermost first: drop an unusable incoming
+/// id, set one, echo it, open the request's span, add it to error bodies).
 pub fn traced<S: Clone + Send + Sync + 'static>(router: Router<S>, access_log: bool) -> Router<S> {
     let level = if access_log { Level::INFO } else { Level::DEBUG };
     let trace = TraceLayer::new_for_http()
@@ -31,12 +32,15 @@ pub fn traced<S: Clone + Send + Sync + 'static>(router: Router<S>, access_log: b
         })
         .on_request(DefaultOnRequest::new().level(Level::DEBUG))
         .on_response(DefaultOnResponse::new().level(level));
-    router
-        .layer(middleware::from_fn(request_id_in_error_bodies))
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(tower::util::MapRequestLayer::new(drop_unusable_request_id))
+    // One `layer` call, so the stack is one service (see `web::router`).
+    router.layer(
+        ServiceBuilder::new()
+            .map_request(drop_unusable_request_id)
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(trace)
+            .layer(middleware::from_fn(request_id_in_error_bodies)),
+    )
 }
 
 fn usable(id: &HeaderValue) -> bool {

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use std::sync::Arc;
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,7 +30,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     // `me` is served by its own route below, not by server-function dispatch.
     let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
     let operations = operations(engine.clone(), config.metrics == Switch::On);
-    let gate_engine = engine.clone();
+    let engine_for_gate = engine.clone();
     let me_engine = engine.clone();
     // A service, not a handler: a handler would get a copy of the router's state on every call.
     let me = tower::service_fn(move |request: Request<Body>| {
@@ -65,21 +66,21 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    // The layers wrap the whole router once: `Router::layer` on the routes themselves would wrap
-    // each route, and every layer would copy the route, its state and the layers inside it on
-    // every request.
-    let router = Router::new()
-        .fallback_service(routes)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(gate_engine, gate))
+    // The layers wrap the whole router, in one service: `Router::layer` on the routes themselves
+    // would wrap each route, and each `layer` call boxes what it wraps, so every layer would copy
+    // the route, its state and the layers inside it on every request. Outermost first.
+    let edge = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ));
+        .layer(middleware::from_fn_with_state(engine_for_gate, gate))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    let router = Router::new().fallback_service(routes).layer(edge);
     crate::requests::traced(router, config.access_log == Switch::On)
 }
 

@@ -246,8 +246,14 @@ impl Store {
             Dialect::Postgres => url.to_owned(),
             Dialect::Sqlite => prepare_sqlite_url(url)?,
         };
+        // SQLite has one writer (the group commit's) and readers that share this process's cores,
+        // each with a page cache of its own: past a handful, more connections only cost memory.
+        let connections = match dialect {
+            Dialect::Sqlite => 8,
+            Dialect::Postgres => 16,
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(16)
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(3))
             .after_connect(move |conn, _| {
                 Box::pin(async move {

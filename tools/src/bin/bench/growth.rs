@@ -93,7 +93,14 @@ pub async fn touch_all(workers: Vec<Worker>) -> Figures {
         .collect()
         .await;
     let ok = results.iter().filter(|ok| **ok).count();
-    Figures { workers: Vec::new(), ok, failed: results.len() - ok, elapsed: started.elapsed(), latencies: Vec::new() }
+    Figures {
+        workers: Vec::new(),
+        ok,
+        failed: results.len() - ok,
+        elapsed: started.elapsed(),
+        latencies: Vec::new(),
+        cores: None,
+    }
 }
 
 fn now() -> i64 {

@@ -96,6 +96,8 @@ pub struct Figures {
     pub failed: usize,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
+    /// Cores busy on average during the run: the server's and the load generator's.
+    pub cores: Option<(f64, f64)>,
 }
 
 impl Figures {
@@ -129,7 +131,8 @@ pub async fn run(duration: Duration, endpoint: Endpoint, workers: Vec<Worker>) -
             (Worker { base, session }, ok, failed, latencies)
         });
     }
-    let mut figures = Figures { workers: Vec::new(), ok: 0, failed: 0, elapsed: Duration::ZERO, latencies: Vec::new() };
+    let mut figures =
+        Figures { workers: Vec::new(), ok: 0, failed: 0, elapsed: Duration::ZERO, latencies: Vec::new(), cores: None };
     for (worker, ok, failed, latencies) in tasks.join_all().await {
         figures.workers.push(worker);
         figures.ok += ok;
@@ -142,13 +145,18 @@ pub async fn run(duration: Duration, endpoint: Endpoint, workers: Vec<Worker>) -
 }
 
 pub fn header() {
-    println!("{:<10} {:<22} {:>9} {:>10} {:>9} {:>9}", "database", "figure", "requests", "req/s", "p50 ms", "p99 ms");
+    println!(
+        "{:<10} {:<22} {:>9} {:>10} {:>9} {:>9} {:>6} {:>6}",
+        "database", "figure", "requests", "req/s", "p50 ms", "p99 ms", "server", "load"
+    );
+    println!("{:<79} {:>13}", "", "(cores busy)");
 }
 
 pub fn report(database: &str, figure: &str, figures: &Figures) {
     let failed = if figures.failed > 0 { format!("  ({} refused or failed)", figures.failed) } else { String::new() };
+    let cores = figures.cores.map_or(String::new(), |(server, load)| format!(" {server:>6.2} {load:>6.2}"));
     println!(
-        "{database:<10} {figure:<22} {:>9} {:>10.0} {:>9.2} {:>9.2}{failed}",
+        "{database:<10} {figure:<22} {:>9} {:>10.0} {:>9.2} {:>9.2}{cores}{failed}",
         figures.ok,
         figures.rate(),
         figures.percentile(0.50),

@@ -30,7 +30,7 @@ async fn main() {
     load::header();
 
     let bare = Process::bare().await;
-    let bare_figures = load::run(duration, Endpoint::Me, bare_workers(&bare.base)).await;
+    let bare_figures = watched(&[&bare], load::run(duration, Endpoint::Me, bare_workers(&bare.base))).await;
     report("-", "bare: me", &bare_figures);
     let bare_wrk = external::wrk(&format!("{}/api/auth/me", bare.base), None, CONNECTIONS, duration);
     if let Some(figures) = &bare_wrk {
@@ -72,7 +72,7 @@ async fn bench_database(label: &str, url: &str, duration: Duration, bare_wrk_rat
     processes::create_user(url, load::EMAIL, load::PASSWORD);
     let lanyard = Process::lanyard(url).await;
     let mut workers = load::signed_in(&lanyard.base, CONNECTIONS).await;
-    workers = measure(label, "me", Endpoint::Me, duration, workers).await;
+    workers = measure(label, "me", Endpoint::Me, duration, workers, &lanyard).await;
     let token = workers[0].session.as_ref().map(|s| s.access.clone());
     if let Some(figures) =
         external::wrk(&format!("{}/api/auth/me", lanyard.base), token.as_deref(), CONNECTIONS, duration)
@@ -82,9 +82,10 @@ async fn bench_database(label: &str, url: &str, duration: Duration, bare_wrk_rat
             println!("{label:<10} me / bare (wrk)        {:>9.2} ×", figures.rate / bare);
         }
     }
-    workers = measure(label, "refresh", Endpoint::Refresh, duration, workers).await;
-    report(label, "login", &load::run(duration, Endpoint::Login, load::anonymous(&lanyard.base, 8)).await);
-    workers = under_a_sign_in_flood(label, &lanyard.base, duration, workers).await;
+    workers = measure(label, "refresh", Endpoint::Refresh, duration, workers, &lanyard).await;
+    let login = watched(&[&lanyard], load::run(duration, Endpoint::Login, load::anonymous(&lanyard.base, 8))).await;
+    report(label, "login", &login);
+    workers = under_a_sign_in_flood(label, &lanyard, duration, workers).await;
     enumeration_timing(label, &lanyard.base).await;
 
     sqlx::any::install_default_drivers();
@@ -92,13 +93,14 @@ async fn bench_database(label: &str, url: &str, duration: Duration, bare_wrk_rat
     for rows in [1_000, 100_000, 1_000_000] {
         growth::grow(&pool, rows).await;
         let rows = thousands(rows);
-        workers = measure(label, &format!("refresh @ {rows} rows"), Endpoint::Refresh, duration, workers).await;
-        workers = measure(label, &format!("me @ {rows} rows"), Endpoint::Me, duration, workers).await;
+        let figure = format!("refresh @ {rows} rows");
+        workers = measure(label, &figure, Endpoint::Refresh, duration, workers, &lanyard).await;
+        workers = measure(label, &format!("me @ {rows} rows"), Endpoint::Me, duration, workers, &lanyard).await;
     }
-    memory(label, &pool, &lanyard).await;
     if label == "postgres" {
         two_instances(label, url, duration, &lanyard, workers).await;
     }
+    memory(label, &pool, &lanyard).await;
     drop(lanyard);
     prune_figure(label, url, &pool).await;
 }
@@ -110,10 +112,39 @@ async fn measure(
     endpoint: Endpoint,
     duration: Duration,
     workers: Vec<Worker>,
+    server: &Process,
 ) -> Vec<Worker> {
-    let figures = load::run(duration, endpoint, workers).await;
+    let figures = watched(&[server], load::run(duration, endpoint, workers)).await;
     report(label, figure, &figures);
     figures.workers
+}
+
+/// `run`'s figures with the cores that `servers` and this process kept busy meanwhile.
+async fn watched(servers: &[&Process], run: impl std::future::Future<Output = load::Figures>) -> load::Figures {
+    let watch = Watch::start(servers);
+    let mut figures = run.await;
+    figures.cores = Some(watch.cores(servers, figures.elapsed));
+    figures
+}
+
+/// The CPU time used so far by the servers and by this process (the load generator).
+struct Watch {
+    servers: Duration,
+    load: Duration,
+}
+
+impl Watch {
+    fn start(servers: &[&Process]) -> Self {
+        Self { servers: servers.iter().map(|s| s.cpu_time()).sum(), load: processes::cpu_time(std::process::id()) }
+    }
+
+    /// Cores busy on average since the start: the servers', the load generator's.
+    fn cores(&self, servers: &[&Process], elapsed: Duration) -> (f64, f64) {
+        let now = Self::start(servers);
+        let busy =
+            |after: Duration, before: Duration| after.saturating_sub(before).as_secs_f64() / elapsed.as_secs_f64();
+        (busy(now.servers, self.servers), busy(now.load, self.load))
+    }
 }
 
 /// Server memory before and after 100,000 sessions have entered the live view.
@@ -140,17 +171,26 @@ async fn two_instances(label: &str, url: &str, duration: Duration, first: &Proce
         .enumerate()
         .map(|(i, worker)| Worker { base: if i % 2 == 0 { first.base.clone() } else { second.base.clone() }, ..worker })
         .collect();
-    report(label, "refresh, 2 instances", &load::run(duration, Endpoint::Refresh, split).await);
+    let figures = watched(&[first, &second], load::run(duration, Endpoint::Refresh, split)).await;
+    report(label, "refresh, 2 instances", &figures);
 }
 
 /// S12: `me` and `refresh` while as many connections again flood `login` (most of them shed).
-async fn under_a_sign_in_flood(label: &str, base: &str, duration: Duration, mut workers: Vec<Worker>) -> Vec<Worker> {
+/// The cores are of the three together.
+async fn under_a_sign_in_flood(
+    label: &str,
+    lanyard: &Process,
+    duration: Duration,
+    mut workers: Vec<Worker>,
+) -> Vec<Worker> {
     let refresh = workers.split_off(workers.len() / 2);
-    let (me, refresh, flood) = tokio::join!(
+    let watch = Watch::start(&[lanyard]);
+    let (me, refresh, mut flood) = tokio::join!(
         load::run(duration, Endpoint::Me, workers),
         load::run(duration, Endpoint::Refresh, refresh),
-        load::run(duration, Endpoint::Login, load::anonymous(base, CONNECTIONS)),
+        load::run(duration, Endpoint::Login, load::anonymous(&lanyard.base, CONNECTIONS)),
     );
+    flood.cores = Some(watch.cores(&[lanyard], flood.elapsed));
     report(label, "me, login flood", &me);
     report(label, "refresh, login flood", &refresh);
     report(label, "the flood (login)", &flood);

@@ -33,7 +33,8 @@ impl Process {
             .env("LANYARD_DEMO", "0")
             .env("LANYARD_LOGIN_MAX_FAILURES", u32::MAX.to_string())
             .env("LANYARD_LOGIN_MAX_FAILURES_PER_IP", u32::MAX.to_string())
-            .env("RUST_LOG", "error");
+            // Logging as an operator runs it (each request's span at info), its lines thrown away.
+            .env_remove("RUST_LOG");
         Self::spawn(command, port).await
     }
 
@@ -46,7 +47,11 @@ impl Process {
     }
 
     async fn spawn(mut command: Command, port: u16) -> Self {
-        let child = command.stdout(Stdio::null()).spawn().unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
         let process = Self { base: format!("http://127.0.0.1:{port}"), child };
         let client = reqwest::Client::new();
         let started = Instant::now();
@@ -55,6 +60,11 @@ impl Process {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         process
+    }
+
+    /// The CPU time the process has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        cpu_time(self.child.id())
     }
 
     /// The process's resident memory, from `/proc` (Linux).
@@ -71,6 +81,18 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// User and system time of every thread of `pid` so far, from `/proc` (Linux).
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces: state is the
+    // first, utime the 12th and stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / per_second)
 }
 
 fn free_port() -> u16 {
