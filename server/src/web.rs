@@ -191,8 +191,8 @@ fn refusal(request: &Request<Body>) -> Option<Response> {
     None
 }
 
-/// 413. The body is left unread, so the connection cannot carry another request: the answer says
-/// so, and a client does not send its next request on a connection that is closing.
+/// The 413 answer. The body is left unread, so the connection cannot carry another request: the
+/// answer says so, and a client does not send its next request on a connection that is closing.
 fn too_large() -> Response {
     let mut response =
         json_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "The request body is too large.");

@@ -97,7 +97,7 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
     if token_user.is_some_and(|user| user != state.session_user_id) {
         return refuse(LogoutCode::SessionUserMismatch, json!({ "token_user_id": token_user }));
     }
-    let (Some(user_id), Some(email)) = (&state.user_id, &state.email) else {
+    let Some(email) = &state.email else {
         return refuse(LogoutCode::AccountMissing, json!({ "user_missing": true }));
     };
     let Some(account_id) = &state.account_id else {
@@ -120,7 +120,7 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
     }
     Ok(Principal {
         user: UserView {
-            id: user_id.clone(),
+            id: state.session_user_id.clone(),
             email: email.clone(),
             account_id: Some(account_id.clone()),
             account_name: state.account_name.clone(),
@@ -248,7 +248,6 @@ mod tests {
             refresh_count: 0,
             ended_at: None,
             end_reason: None,
-            user_id: Some("u1".into()),
             email: Some("owner@example.com".into()),
             role: Some(Role::Owner),
             account_id: Some("a1".into()),
@@ -300,7 +299,7 @@ mod tests {
         let other_user = judge(&live_state(), check("u2", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(other_user.code, LogoutCode::SessionUserMismatch);
 
-        let no_user = SessionState { user_id: None, email: None, ..live_state() };
+        let no_user = SessionState { email: None, ..live_state() };
         assert_eq!(refused(&no_user, 1_500, PlanCheck::Required), LogoutCode::AccountMissing);
 
         let moved = SessionState { account_id: Some("a2".into()), ..live_state() };

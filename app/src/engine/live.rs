@@ -192,7 +192,6 @@ mod tests {
             refresh_count: 0,
             ended_at: None,
             end_reason: None,
-            user_id: Some(user.into()),
             email: Some("e".into()),
             role: Some(Role::Owner),
             account_id: Some(account.into()),

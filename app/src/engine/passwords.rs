@@ -1,8 +1,9 @@
-//! Password hashing with argon2id (19 MiB, t=2, p=1: OWASP's recommended minimum) on a bounded
-//! blocking pool, so a burst of sign-ins can neither starve the async runtime nor exhaust memory:
-//! at most `permits` hashes run, each holding its permit until argon2 is done (also when the caller
-//! has gone away), and at most `queue` more wait; beyond that a hash is refused as unavailable (503
-//! with Retry-After), which sheds a flood of sign-ins before it costs anything.
+//! Password hashing with argon2id (19 MiB, t=2, p=1: OWASP's recommended minimum) on threads of its
+//! own, so a burst of sign-ins can neither starve the async runtime nor exhaust memory: at most
+//! `permits` hashes run, each holding its permit until argon2 is done (also when the caller has gone
+//! away), and at most `queue` more wait; beyond that a hash is refused as unavailable (503 with
+//! Retry-After), which sheds a flood of sign-ins before it costs anything. The hashing threads run
+//! at a lower scheduling priority: on busy cores, the calls of signed-in users go first.
 
 use super::error::{AuthError, AuthResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
@@ -27,12 +28,56 @@ fn argon2() -> Argon2<'static> {
 /// Hashes waiting for a permit, at most, per permit.
 const QUEUED_PER_PERMIT: usize = 4;
 
-/// Hashes and verifies on at most `permits` blocking threads at a time (see the module docs).
+/// Hashes and verifies on `permits` hashing threads (see the module docs).
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     queue: usize,
+    hashers: Hashers,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads, fed by one queue; they stop once every `Passwords` sharing them is gone.
+#[derive(Clone)]
+struct Hashers {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// The niceness of the hashing threads: a hash takes what the async workers leave of the cores.
+const HASHING_NICENESS: i32 = 10;
+
+impl Hashers {
+    fn start(threads: usize) -> Self {
+        let (jobs, queued) = std::sync::mpsc::channel::<Job>();
+        let queued = Arc::new(std::sync::Mutex::new(queued));
+        for _ in 0..threads {
+            let queued = queued.clone();
+            std::thread::Builder::new()
+                .name("lanyard-hashing".into())
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                        let Ok(job) = job else { return };
+                        // A panicking job loses only its own answer, never the thread.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .expect("a hashing thread starts");
+        }
+        Self { jobs }
+    }
+}
+
+fn lower_this_threads_priority() {
+    // On Linux the niceness belongs to the thread whose id is named.
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority and gettid only read and set this thread's scheduling attributes.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHING_NICENESS);
+    }
 }
 
 /// Counts a caller waiting for a permit while it lives.
@@ -51,7 +96,8 @@ impl Passwords {
     }
 
     fn with_limits(permits: usize, queue: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue }
+        let hashers = Hashers::start(permits);
+        Self { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue, hashers }
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AuthResult<T> {
@@ -67,11 +113,13 @@ impl Passwords {
             }
         };
         // The permit goes with the job: a caller that leaves does not free it while argon2 runs.
-        let job = tokio::task::spawn_blocking(move || {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let _permit = permit;
-            work()
+            let _ = answer.send(work());
         });
-        job.await.map_err(|e| AuthError::Internal(e.to_string()))
+        self.hashers.jobs.send(job).map_err(|_| AuthError::Internal("the hashing threads have stopped".into()))?;
+        answered.await.map_err(|_| AuthError::Internal("a hash failed".into()))
     }
 
     pub async fn hash(&self, password: &str) -> AuthResult<String> {
@@ -176,6 +224,24 @@ mod tests {
         assert!(matches!(passwords.run(|| ()).await, Err(AuthError::Overloaded)), "shed");
         release.send(()).unwrap();
         assert!(running.await.unwrap().is_ok() && queued.await.unwrap().is_ok());
+    }
+
+    /// Sign-ins yield the cores to signed-in users: the hashing threads run at niceness 10.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashes_run_at_a_lower_priority() {
+        let passwords = Passwords::new(1);
+        // SAFETY: getpriority and gettid only read this thread's scheduling attributes.
+        let niceness = passwords.run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) });
+        assert_eq!(niceness.await.unwrap(), HASHING_NICENESS);
+    }
+
+    /// A job that panics answers its caller with an error, and the thread keeps hashing.
+    #[tokio::test]
+    async fn a_panicking_hash_fails_only_itself() {
+        let passwords = Passwords::new(1);
+        assert!(passwords.run(|| panic!("a broken hash")).await.is_err());
+        assert_eq!(passwords.run(|| 7).await.unwrap(), 7);
     }
 
     #[test]

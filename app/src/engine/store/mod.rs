@@ -74,7 +74,7 @@ pub struct SessionState {
     pub refresh_count: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
-    pub user_id: Option<String>,
+    /// The user's email; `None` when the session's user no longer exists.
     pub email: Option<String>,
     pub role: Option<Role>,
     pub account_id: Option<String>,
@@ -86,7 +86,7 @@ pub struct SessionState {
 const SESSION_STATE_SELECT: &str = "
     SELECT s.id AS session_id, s.user_id AS session_user_id, s.account_id AS session_account_id,
            s.created_at, s.expires_at, s.last_active_at, s.refresh_count, s.ended_at, s.end_reason,
-           u.id AS user_id, u.email, u.role,
+           u.email, u.role,
            a.id AS account_id, a.name AS account_name, a.status AS account_status, a.plan AS account_plan
     FROM sessions s
     LEFT JOIN users u ON u.id = s.user_id

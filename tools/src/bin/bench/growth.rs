@@ -6,8 +6,9 @@ use app::engine::Keys;
 use sqlx::AnyPool;
 
 /// Adds rows to `refresh_tokens` (used tokens of one ended session) and `auth_events` until each
-/// holds at least `rows` rows.
-pub async fn grow(pool: &AnyPool, rows: i64) {
+/// holds at least `rows` rows. On SQLite the write-ahead log is then folded into the file, as it
+/// would have been long since for history this old.
+pub async fn grow(pool: &AnyPool, sqlite: bool, rows: i64) {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, account_id, created_at, last_active_at, expires_at, ended_at, end_reason)
          SELECT 'bench-history', user_id, account_id, created_at, created_at, created_at, created_at, 'USER_LOGOUT'
@@ -43,6 +44,9 @@ pub async fn grow(pool: &AnyPool, rows: i64) {
             .execute(pool)
             .await
             .unwrap_or_else(|e| panic!("growing {table}: {e}"));
+    }
+    if sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.expect("a checkpoint");
     }
 }
 

@@ -91,7 +91,7 @@ async fn bench_database(label: &str, url: &str, duration: Duration, bare_wrk_rat
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await.expect("the benchmark database");
     for rows in [1_000, 100_000, 1_000_000] {
-        growth::grow(&pool, rows).await;
+        growth::grow(&pool, label == "sqlite", rows).await;
         let rows = thousands(rows);
         let figure = format!("refresh @ {rows} rows");
         workers = measure(label, &figure, Endpoint::Refresh, duration, workers, &lanyard).await;
