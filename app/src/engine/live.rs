@@ -10,7 +10,7 @@
 use super::error::AuthResult;
 use super::store::feed::FeedEvent;
 use super::store::{SessionState, Store, Tx};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -67,9 +67,33 @@ pub struct Entry {
     pub last_active_stored: AtomicI64,
 }
 
+/// An entry in the view's set, found by its session id: the id is not kept a second time as a key
+/// (at 100,000 sessions that copy was 7 MB).
+struct ById(Arc<Entry>);
+
+impl std::borrow::Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.state.session_id
+    }
+}
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.state.session_id == other.0.state.session_id
+    }
+}
+
+impl Eq for ById {}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.state.session_id.as_str().hash(state);
+    }
+}
+
 #[derive(Default)]
 pub struct LiveView {
-    sessions: RwLock<HashMap<String, Arc<Entry>>>,
+    sessions: RwLock<HashSet<ById>>,
     /// Counts the changes applied, so a row read before one of them is not kept after it.
     generation: AtomicU64,
     /// When the feed last read everything committed (monotonic time, not the engine's clock).
@@ -83,12 +107,13 @@ const FOLLOWING_WITHIN: Duration = Duration::from_secs(10);
 impl LiveView {
     /// The entry of a session, if it was read less than [`ENTRY_TTL`] seconds before `now`.
     pub fn get(&self, session_id: &str, now: i64) -> Option<Arc<Entry>> {
-        self.sessions.read().expect("live view lock").get(session_id).filter(|e| now - e.loaded_at < ENTRY_TTL).cloned()
+        let sessions = self.sessions.read().expect("live view lock");
+        sessions.get(session_id).map(|e| &e.0).filter(|e| now - e.loaded_at < ENTRY_TTL).cloned()
     }
 
     /// The newest activity known of a session, however old its entry.
     pub fn last_active_of(&self, session_id: &str) -> Option<i64> {
-        self.sessions.read().expect("live view lock").get(session_id).map(|e| e.last_active())
+        self.sessions.read().expect("live view lock").get(session_id).map(|e| e.0.last_active())
     }
 
     /// The generation to pass to [`LiveView::keep`]: read it before reading the row.
@@ -102,7 +127,7 @@ impl LiveView {
     /// it was kept.
     pub fn keep(&self, state: SessionState, generation: u64, now: i64) -> (Arc<Entry>, bool) {
         let mut sessions = self.sessions.write().expect("live view lock");
-        let known = sessions.get(&state.session_id).map_or(state.last_active_at, |e| e.last_active());
+        let known = sessions.get(state.session_id.as_str()).map_or(state.last_active_at, |e| e.0.last_active());
         let entry = Arc::new(Entry {
             loaded_at: now,
             last_active: AtomicI64::new(known.max(state.last_active_at)),
@@ -114,7 +139,7 @@ impl LiveView {
             if sessions.len() >= MAX_ENTRIES {
                 sessions.clear();
             }
-            sessions.insert(entry.state.session_id.clone(), entry.clone());
+            sessions.replace(ById(entry.clone()));
         }
         (entry, current)
     }
@@ -125,10 +150,10 @@ impl LiveView {
         self.generation.fetch_add(1, Ordering::AcqRel);
         match change {
             Change::Session(id) => {
-                sessions.remove(id);
+                sessions.remove(id.as_str());
             }
-            Change::User(id) => sessions.retain(|_, e| e.state.session_user_id != *id),
-            Change::Account(id) => sessions.retain(|_, e| {
+            Change::User(id) => sessions.retain(|e| e.0.state.session_user_id != *id),
+            Change::Account(id) => sessions.retain(|ById(e)| {
                 e.state.account_id.as_deref() != Some(id) && e.state.session_account_id.as_deref() != Some(id)
             }),
         }

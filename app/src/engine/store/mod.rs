@@ -261,6 +261,9 @@ impl Store {
                         // FULL: a rotation the browser was answered is on disk. NORMAL could lose it
                         // on power loss, and the browser would then hold a token no one knows.
                         sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                        // 1 MiB of page cache per connection (SQLite's default is 2): the lookups
+                        // are by key, and the system's file cache holds the rest.
+                        sqlx::query("PRAGMA cache_size = -1024").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
