@@ -197,6 +197,13 @@ mod tests {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, 'x')").bind(key).execute(tx.conn()).await.unwrap();
     }
 
+    /// A turn that writes `key` and is committing, on its own task, once the writer is free.
+    async fn committing(store: &Store, key: &str) -> tokio::task::JoinHandle<crate::engine::AuthResult<()>> {
+        let mut turn = store.write_tx().await.unwrap();
+        put(&mut turn, key).await;
+        tokio::spawn(turn.commit())
+    }
+
     /// The keys among `keys` that a new connection sees: what is committed.
     async fn committed(store: &Store, keys: &[&str]) -> Vec<String> {
         let mut seen = Vec::new();
@@ -243,9 +250,7 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_turn_is_undone_and_the_others_commit() {
         let (store, dir) = store("dropped").await;
-        let mut first = store.write_tx().await.unwrap();
-        put(&mut first, "first").await;
-        let first = tokio::spawn(first.commit());
+        let first = committing(&store, "first").await;
         let mut dropped = store.write_tx().await.unwrap();
         put(&mut dropped, "dropped").await;
         drop(dropped);
@@ -263,9 +268,7 @@ mod tests {
     #[tokio::test]
     async fn a_rollback_undoes_only_its_turn_and_waits_for_the_commit() {
         let (store, dir) = store("rollback").await;
-        let mut first = store.write_tx().await.unwrap();
-        put(&mut first, "first").await;
-        let first = tokio::spawn(first.commit());
+        let first = committing(&store, "first").await;
         let mut second = store.write_tx().await.unwrap();
         put(&mut second, "second").await;
         second.rollback().await.unwrap();
@@ -280,9 +283,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_commit_fails_every_turn_and_writes_nothing() {
         let (store, dir) = store("failed").await;
-        let mut first = store.write_tx().await.unwrap();
-        put(&mut first, "first").await;
-        let first = tokio::spawn(first.commit());
+        let first = committing(&store, "first").await;
         let mut second = store.write_tx().await.unwrap();
         // A foreign key checked only at COMMIT: the commit itself fails.
         sqlx::query("PRAGMA defer_foreign_keys = ON").execute(second.conn()).await.unwrap();
