@@ -22,8 +22,11 @@ pub struct Held {
 #[derive(Default)]
 pub struct MonitorState {
     pub refreshing: Cell<bool>,
-    /// Browser time before which no refresh is retried (after a 5xx or network failure).
+    /// Browser time before which no refresh is retried (after a 5xx, a gateway's refusal or a
+    /// network failure).
     pub retry_at: Cell<f64>,
+    /// Seconds between the last failed refresh and the next try; doubles with every failure.
+    pub retry_delay: Cell<f64>,
     pub last_confirm: Cell<f64>,
 }
 

@@ -7,6 +7,7 @@ use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
 use crate::session::renew::{self, RenewError};
+use crate::session::rules::{self, CallKind, Refusal, Verdict};
 use crate::session::view::{AuthStatus, ClientView, ReauthPrompt, describe};
 use crate::session::{activity, monitor, storage, tabs, tracker};
 use leptos::prelude::*;
@@ -78,7 +79,8 @@ pub async fn sign_in(email: String, password: String, remember_me: bool) -> Resu
 /// How one restore attempt ended.
 enum Restored {
     User(UserView),
-    /// The server is unavailable, busy or refused to renew (the status, if it answered): try again.
+    /// lanyard refused to renew (the status), or could not be reached or was busy (`None`): try
+    /// again.
     Retry(Option<u16>),
     /// No session to restore; the ending, if the server named one.
     Ended(Option<Ending>),
@@ -114,10 +116,10 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
             Restored::Retry(status) => {
                 let seconds = delay_ms / 1_000;
                 retry_notice.set(Some(match status {
-                    Some(status @ 400..=499) if status != 429 => {
+                    Some(status) => {
                         format!("lanyard refused to renew your session ({status}); retrying in {seconds} s.")
                     }
-                    _ => format!("Can't reach lanyard right now; retrying in {seconds} s."),
+                    None => format!("Can't reach lanyard right now; retrying in {seconds} s."),
                 }));
                 pause(delay_ms).await;
                 delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
@@ -151,8 +153,11 @@ async fn restore_once(had_session: bool) -> Restored {
         Ok(_) => {}
         Err(RenewError::Ended(ending)) => return Restored::Ended(Some(ending)),
         Err(RenewError::Failed(answer)) => {
-            let transient = answer.status().is_none_or(|status| status == 429 || status >= 500);
-            return if transient || had_session { Restored::Retry(answer.status()) } else { Restored::Ended(None) };
+            return match rules::classify(CallKind::Refresh, answer.reply(), None, 0) {
+                Verdict::Unavailable | Verdict::Kept(Refusal::Request(429)) => Restored::Retry(None),
+                _ if had_session => Restored::Retry(answer.status()),
+                _ => Restored::Ended(None),
+            };
         }
     }
     let user = match api::me().await {

@@ -15,6 +15,10 @@ const TICK_MS: u32 = 1_000;
 const LOG_EVERY_TICKS: u64 = 30;
 /// The session is confirmed with the server at most this often while the tab is visible.
 const CONFIRM_EVERY_SECS: f64 = 300.0;
+/// A refresh that failed without ending the session is tried again after 5 s, then twice as long
+/// after every further failure, up to a minute.
+const FIRST_RETRY_SECS: f64 = 5.0;
+const LAST_RETRY_SECS: f64 = 60.0;
 const WARNING_SECS: i64 = 5 * 60;
 const CRITICAL_SECS: i64 = 86_400;
 
@@ -109,13 +113,16 @@ fn refresh_if_due(waking: bool) {
         match renew::refresh().await {
             Ok(_) => {
                 monitor.retry_at.set(0.0);
+                monitor.retry_delay.set(0.0);
                 if let Some(view) = view {
                     view.retry_notice.set(None);
                 }
             }
             Err(RenewError::Ended(ending)) => tracker::logout(ending),
             Err(RenewError::Failed(_)) => {
-                monitor.retry_at.set(browser_now() + 5.0);
+                let delay = (monitor.retry_delay.get() * 2.0).clamp(FIRST_RETRY_SECS, LAST_RETRY_SECS);
+                monitor.retry_delay.set(delay);
+                monitor.retry_at.set(browser_now() + delay);
                 if let Some(view) = view {
                     view.retry_notice.set(Some(RETRY_NOTICE.into()));
                 }

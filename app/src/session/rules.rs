@@ -1,7 +1,10 @@
 //! The never-logout rules of SPEC §4 as one pure decision: what an answer to a call means for the
 //! session. Only a named reason, a failed refresh, an answer for another user, or a refresh that did
 //! not cure a lost sign-in ends a session; 402, 403, 5xx, unreadable answers, timeouts and network
-//! loss never do. The browser transport asks [`classify`] after every answer and does what it says.
+//! loss never do. Only lanyard ends a session: a 401 or 403 without lanyard's error body came from
+//! something in front of it (an SSO gateway, an identity-aware proxy, a captive portal) and means
+//! lanyard could not be reached. The browser transport asks [`classify`] after every answer and does
+//! what it says.
 
 use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource};
 
@@ -12,7 +15,9 @@ pub enum Reply<'a> {
     Lost,
     Answered {
         status: u16,
-        /// The error body, if the answer had one the API writes.
+        /// lanyard's error body: present only when the answer was a JSON object with the key
+        /// `logout_reason`, which every error answer of lanyard carries and nothing in front of it
+        /// writes.
         body: Option<&'a ErrorBody>,
         /// `X-Session-User`, if the answer carried it.
         session_user: Option<&'a str>,
@@ -79,6 +84,11 @@ pub fn classify(kind: CallKind, reply: Reply<'_>, signed_in: Option<&str>, renew
     {
         return Verdict::Ended(code, LogoutSource::Backend);
     }
+    // A 401 or 403 lanyard did not write is a gateway's: it says nothing about the session, and
+    // sending the call again (or refreshing) would only meet the gateway again.
+    if matches!(status, 401 | 403) && body.is_none() {
+        return Verdict::Unavailable;
+    }
     match (kind, status) {
         (_, 200..=299) => Verdict::Answer,
         (CallKind::Refresh, 401) => Verdict::Ended(LogoutCode::TokenRefreshFailed, LogoutSource::Frontend),
@@ -139,7 +149,24 @@ mod tests {
     #[test]
     fn a_401_without_a_reason_renews_and_retries() {
         assert_eq!(call(401, Some(&token_invalid())), Verdict::RefreshThenRetry);
-        assert_eq!(call(401, None), Verdict::RefreshThenRetry, "a 401 without a readable body too");
+        let bare = body(r#"{"logout_reason": null}"#);
+        assert_eq!(call(401, Some(&bare)), Verdict::RefreshThenRetry, "lanyard's body with nothing else");
+    }
+
+    #[test]
+    fn a_gateways_401_or_403_is_unavailable_and_never_sent_again() {
+        // An HTML page or another JSON shape arrives as no body at all (see `wire`).
+        for status in [401, 403] {
+            assert_eq!(call(status, None), Verdict::Unavailable, "{status}");
+            assert_eq!(classify(Authenticated, answered(status, None), ADA, 1), Verdict::Unavailable, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_gateways_401_at_refresh_is_unavailable_never_token_refresh_failed() {
+        assert_eq!(classify(Refresh, answered(401, None), ADA, 0), Verdict::Unavailable);
+        assert_eq!(classify(Refresh, answered(401, None), None, 0), Verdict::Unavailable, "on a restore too");
+        assert_eq!(classify(Refresh, answered(403, None), ADA, 0), Verdict::Unavailable);
     }
 
     #[test]
@@ -165,7 +192,6 @@ mod tests {
     fn a_403_keeps_the_session() {
         let forbidden = body(r#"{"error": "FORBIDDEN", "message": "no", "logout_reason": null}"#);
         assert_eq!(call(403, Some(&forbidden)), Verdict::Kept(Refusal::Forbidden));
-        assert_eq!(call(403, None), Verdict::Kept(Refusal::Forbidden));
     }
 
     #[test]
@@ -240,8 +266,9 @@ mod tests {
             classify(Refresh, answered(401, Some(&reused)), ADA, 0),
             Verdict::Ended(LogoutCode::RefreshTokenReused, LogoutSource::Backend)
         );
+        let reasonless = body(r#"{"logout_reason": null, "message": "no reason given"}"#);
         assert_eq!(
-            classify(Refresh, answered(401, None), ADA, 0),
+            classify(Refresh, answered(401, Some(&reasonless)), ADA, 0),
             Verdict::Ended(LogoutCode::TokenRefreshFailed, LogoutSource::Frontend)
         );
     }
@@ -250,6 +277,7 @@ mod tests {
     fn a_refresh_that_fails_for_any_other_reason_keeps_the_session() {
         assert_eq!(classify(Refresh, answered(503, None), ADA, 0), Verdict::Unavailable);
         assert_eq!(classify(Refresh, answered(429, None), ADA, 0), Verdict::Kept(Refusal::Request(429)));
-        assert_eq!(classify(Refresh, answered(403, None), ADA, 0), Verdict::Kept(Refusal::Forbidden));
+        let forbidden = body(r#"{"error": "FORBIDDEN", "logout_reason": null}"#);
+        assert_eq!(classify(Refresh, answered(403, Some(&forbidden)), ADA, 0), Verdict::Kept(Refusal::Forbidden));
     }
 }

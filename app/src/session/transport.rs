@@ -46,11 +46,15 @@ async fn send(request: ApiRequest) -> ApiResponse {
             Verdict::Ended(code, source) => {
                 return end(request.path(), Ending::new(code, source, answer.error(), &current_page()));
             }
-            Verdict::Unavailable if answer.status() == Some(401) => {
+            // A 401 or 403 that is no refusal by lanyard: its caller sees an unavailable API.
+            Verdict::Unavailable if matches!(answer.status(), Some(401 | 403)) => {
                 note(request.path(), &answer, verdict);
-                let body =
-                    ErrorBody::plain(ErrorCode::ServiceUnavailable, "The session could not be confirmed; try again.");
-                return ApiResponse::error(503, &body);
+                let message = if answer.error().is_some() {
+                    "The session could not be confirmed; try again."
+                } else {
+                    "Something in front of lanyard refused the call; try again."
+                };
+                return ApiResponse::error(503, &ErrorBody::plain(ErrorCode::ServiceUnavailable, message));
             }
             verdict => {
                 note(request.path(), &answer, verdict);
