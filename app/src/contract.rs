@@ -433,6 +433,13 @@ pub struct LogoutEvent {
     #[serde(default)]
     pub idle_secs: i64,
     pub tab_id: String,
+    /// The session that ended and its user, as the tab held them (SPEC §4 "Endings belong to one
+    /// session"): another tab acts on the ending only if it holds that session. `None` when the tab
+    /// held no session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 /// One audit event as diagnostics show it.

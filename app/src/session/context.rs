@@ -4,6 +4,7 @@
 //! need it without a reactive owner.
 
 use crate::contract::TokenInfo;
+use crate::session::ending::SessionIds;
 use crate::session::view::ClientView;
 use std::cell::{Cell, RefCell};
 
@@ -106,6 +107,14 @@ impl Client {
         if let Some(held) = self.held.borrow_mut().as_mut().filter(|held| held.user_id.is_empty()) {
             held.user_id = user_id.to_owned();
         }
+    }
+
+    /// The session this tab holds, and its user (empty while unknown).
+    pub fn session_ids(&self) -> Option<SessionIds> {
+        self.held
+            .borrow()
+            .as_ref()
+            .map(|held| SessionIds { session_id: held.token.session_id.clone(), user_id: held.user_id.clone() })
     }
 
     pub fn access_token(&self) -> Option<String> {

@@ -49,8 +49,9 @@ impl Ending {
         }
     }
 
-    /// The reason object of SPEC §4.
-    pub fn into_event(self, at: i64, idle_secs: i64, tab_id: String) -> LogoutEvent {
+    /// The reason object of SPEC §4, naming the session that ended (if the tab held one).
+    pub fn into_event(self, at: i64, idle_secs: i64, tab_id: String, session: Option<SessionIds>) -> LogoutEvent {
+        let (session_id, user_id) = session.map_or((None, None), |ids| (Some(ids.session_id), Some(ids.user_id)));
         LogoutEvent {
             code: self.code,
             message: self.message,
@@ -60,7 +61,25 @@ impl Ending {
             source: self.source,
             idle_secs,
             tab_id,
+            session_id,
+            user_id,
         }
+    }
+}
+
+/// The session an ending belongs to (SPEC §4 "Endings belong to one session").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionIds {
+    pub session_id: String,
+    pub user_id: String,
+}
+
+impl SessionIds {
+    /// Whether `event` is the ending of this session. An event that names no session (its tab
+    /// held none) belongs to no session.
+    pub fn ended_by(&self, event: &LogoutEvent) -> bool {
+        event.session_id.as_deref() == Some(self.session_id.as_str())
+            && event.user_id.as_deref().is_none_or(|user| user == self.user_id || self.user_id.is_empty())
     }
 }
 
@@ -78,6 +97,24 @@ mod tests {
         assert_eq!((ending.message.as_str(), ending.path.as_str()), ("Ended by Olga", "/jobs"));
         assert_eq!(ending.context["by"], "olga");
         assert_eq!(ending.to_body().logout_reason, Some(LogoutCode::AdminRevoked));
+    }
+
+    #[test]
+    fn an_ending_belongs_only_to_the_session_it_names() {
+        let ids = |session: &str, user: &str| SessionIds { session_id: session.into(), user_id: user.into() };
+        let event = Ending::local(LogoutCode::SessionUserMismatch, "/jobs").into_event(
+            1_000,
+            0,
+            "tab-a".into(),
+            Some(ids("s-ada", "u-ada")),
+        );
+        assert_eq!((event.session_id.as_deref(), event.user_id.as_deref()), (Some("s-ada"), Some("u-ada")));
+        assert!(ids("s-ada", "u-ada").ended_by(&event));
+        assert!(!ids("s-bob", "u-bob").ended_by(&event), "another user's tab carries on");
+        assert!(!ids("s-ada-2", "u-ada").ended_by(&event), "another session of the same user carries on");
+        assert!(ids("s-ada", "").ended_by(&event), "a tab that does not know its user yet");
+        let unowned = Ending::local(LogoutCode::ManualLogout, "/").into_event(1_000, 0, "tab-b".into(), None);
+        assert!(!ids("s-ada", "u-ada").ended_by(&unowned));
     }
 
     #[test]

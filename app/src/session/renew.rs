@@ -53,11 +53,14 @@ pub async fn refresh() -> Result<TokenInfo, RenewError> {
 }
 
 /// The token another tab obtained after ours expired at `before`, if any: the shared hint says so at
-/// once, and the token itself follows by broadcast within moments.
+/// once, and the token itself follows by broadcast within moments. A hint of another user (signed in
+/// in another tab) is no token for this tab.
 async fn refreshed_elsewhere(before: i64) -> Option<TokenInfo> {
     const WAIT_STEPS: u32 = 20;
     let newer = |expires_at: i64| expires_at > before;
-    if !storage::hint().is_some_and(|hint| newer(hint.access_expires_at)) {
+    let user = client().signed_in_user();
+    let ours = |hint_user: &str| user.as_deref().is_none_or(|user| user == hint_user);
+    if !storage::hint().is_some_and(|hint| newer(hint.access_expires_at) && ours(&hint.user_id)) {
         return None;
     }
     for _ in 0..WAIT_STEPS {

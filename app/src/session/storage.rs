@@ -3,6 +3,7 @@
 
 use crate::contract::LogoutEvent;
 use crate::session::context::{Held, new_uuid};
+use crate::session::ending::SessionIds;
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::{Deserialize, Serialize};
 
@@ -50,8 +51,17 @@ pub fn hint() -> Option<SessionHint> {
     LocalStorage::get(SESSION_HINT).ok()
 }
 
-pub fn clear_hint() {
-    LocalStorage::delete(SESSION_HINT);
+/// The session the hint names, and its user.
+pub fn hinted_session() -> Option<SessionIds> {
+    hint().map(|hint| SessionIds { session_id: hint.session_id, user_id: hint.user_id })
+}
+
+/// Clears the hint if it names `session_id`, or whatever it names for `None`: a hint another tab
+/// saved for another session (a second user signed in in this browser) stays.
+pub fn clear_hint_of(session_id: Option<&str>) {
+    if session_id.is_none_or(|ended| hint().is_none_or(|hint| hint.session_id == ended)) {
+        LocalStorage::delete(SESSION_HINT);
+    }
 }
 
 pub fn set_signing_out(pending: bool) {

@@ -18,7 +18,7 @@ pub const REFRESH_LOCK: &str = "lanyard-refresh";
 pub enum TabMessage {
     /// A tab refreshed: the others take the new access token instead of asking the server.
     Tokens { token: TokenInfo, user_id: String },
-    /// A tab's session ended: every tab ends with the same reason.
+    /// A tab's session ended: every tab that holds that session ends with the same reason.
     LoggedOut { event: LogoutEvent },
 }
 

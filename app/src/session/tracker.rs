@@ -3,8 +3,8 @@
 //!
 //! A sink: it is called by the transport, the flows and the monitor, and calls none of them.
 
-use crate::api::credentials::LogoutEvent as LogoutEventFn;
-use crate::contract::LogoutEvent;
+use crate::api::credentials::{Logout, LogoutEvent as LogoutEventFn};
+use crate::contract::{HEADER_PAGE_PATH, LogoutCode, LogoutEvent};
 use crate::paths::{logout_path, signin_url};
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
@@ -24,7 +24,13 @@ pub fn logout(ending: Ending) {
     if !client.begin_leaving() {
         return;
     }
-    let event = ending.into_event(client.server_now() as i64, activity::idle_secs(), client.tab_id.clone());
+    // A tab that learns its session's cookie now belongs to another user still holds its own
+    // session: it ends it on the server, so nothing is left live that no tab can reach.
+    if ending.code == LogoutCode::SessionUserMismatch {
+        end_on_server();
+    }
+    let session = client.session_ids().or_else(storage::hinted_session);
+    let event = ending.into_event(client.server_now() as i64, activity::idle_secs(), client.tab_id.clone(), session);
     log_to_console(&event);
     storage::record_logout(&event);
     report(&event);
@@ -33,10 +39,12 @@ pub fn logout(ending: Ending) {
     leave(&event.message);
 }
 
-/// Drops the token and the hint.
+/// Drops the token, and the hint if it names this tab's session (or this tab held none).
 pub fn forget() {
-    client().drop_token();
-    storage::clear_hint();
+    let client = client();
+    let session = client.session_ids();
+    client.drop_token();
+    storage::clear_hint_of(session.as_ref().map(|ids| ids.session_id.as_str()));
 }
 
 /// What other tabs say: a new access token, or the end of the session.
@@ -51,7 +59,9 @@ pub fn on_tab_message(message: TabMessage) {
             }
         }
         TabMessage::LoggedOut { event } => {
-            if client.held().is_none() || !client.begin_leaving() {
+            // Only the ending of the session this tab holds: another user's tab, or a tab that
+            // adopted a newer session of the same user, carries on.
+            if !client.session_ids().is_some_and(|ids| ids.ended_by(&event)) || !client.begin_leaving() {
                 return;
             }
             // This tab's banner names this tab's page; the history and the report stay with the
@@ -90,6 +100,25 @@ fn report(event: &LogoutEvent) {
     }
     if let Some(window) = web_sys::window() {
         let _ = window.fetch_with_str_and_init(LogoutEventFn::PATH, &init);
+    }
+}
+
+/// Signs out the session of the bearer this tab holds (`/api/auth/logout` ends the bearer's session
+/// and keeps a cookie that names another), with `keepalive`, as the page is about to leave.
+fn end_on_server() {
+    let Some(token) = client().access_token() else { return };
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str("{}"));
+    let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    if let Ok(headers) = web_sys::Headers::new() {
+        let _ = headers.set("content-type", "application/json");
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+        let _ = headers.set(HEADER_PAGE_PATH, &current_page());
+        init.set_headers(&headers);
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.fetch_with_str_and_init(Logout::PATH, &init);
     }
 }
 
