@@ -98,3 +98,73 @@ test('a tab whose refresh hands it another session of its own user adopts it', a
   const sessions = await sessionsOf(tab, ada);
   expect(sessions.active.map((s) => s.id)).toEqual(expect.arrayContaining([first, second]));
 });
+
+test('a sign-out that could not reach the server never ends the next sign-in\'s session', async ({ context }) => {
+  const ada = freshUser();
+  const page = await context.newPage();
+  await page.goto('/signin');
+  await signIn(page, ada);
+  await expectSignedIn(page, ada);
+  const first = (await tokenStatus(page)).sessionId;
+
+  await page.route('**/api/auth/logout', (route) =>
+    route.fulfill(json(503, { error: 'SERVICE_UNAVAILABLE', message: 'database down', logout_reason: null }, { 'retry-after': '1' })));
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByText(/Signing out… lanyard can't be reached/)).toBeVisible();
+  await page.close();
+
+  // Later, in a new tab: a sign-in, then a page load.
+  const later = await context.newPage();
+  await later.goto('/signin');
+  await signIn(later, ada);
+  await expectSignedIn(later, ada);
+  const second = (await tokenStatus(later)).sessionId;
+  expect(second).not.toBe(first);
+  await later.reload();
+  await expectSignedIn(later, ada);
+  expect(await later.evaluate(() => localStorage.getItem('lanyard_signing_out'))).toBeNull();
+  expect((await tokenStatus(later)).sessionId).toBe(second);
+  await expect(later.getByText(/Signing out…/)).toHaveCount(0);
+  expect(await later.evaluate(() => localStorage.getItem('logout_reason'))).toBeNull();
+
+  // The earlier session still lives, where the user can end it.
+  await later.goto('/sessions');
+  await expect(later.getByRole('button', { name: 'End session' })).toHaveCount(1);
+});
+
+test('a pending sign-out stops once another sign-in took its place in the browser', async ({ context }) => {
+  const ada = freshUser();
+  const page = await context.newPage();
+  await page.goto('/signin');
+  await signIn(page, ada);
+  await expectSignedIn(page, ada);
+
+  // The sign-out's first answer is held, then comes back 503; anything sent later goes through.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  let logouts = 0;
+  await page.route('**/api/auth/logout', async (route) => {
+    logouts += 1;
+    if (logouts > 1) return route.continue();
+    await held;
+    return route.fulfill(json(503, { error: 'SERVICE_UNAVAILABLE', message: 'database down', logout_reason: null }, { 'retry-after': '1' }));
+  });
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect.poll(() => logouts).toBe(1);
+
+  // Meanwhile the user signs in again in another tab, and this tab takes the new session's token.
+  const other = await context.newPage();
+  await other.goto('/signin');
+  await signIn(other, ada);
+  await expectSignedIn(other, ada);
+  const second = (await tokenStatus(other)).sessionId;
+  await expect.poll(async () => (await tokenStatus(page)).sessionId).toBe(second);
+
+  release();
+  await expect(page.getByText(/Signing out… lanyard can't be reached/)).toBeVisible();
+  await expect(page.getByText(/Signing out…/)).toHaveCount(0);
+  expect(logouts, 'the sign-out is not sent for the new session').toBe(1);
+  await other.reload();
+  await expectSignedIn(other, ada);
+  expect((await tokenStatus(other)).sessionId).toBe(second);
+});

@@ -69,6 +69,8 @@ pub fn answer_reauth(password: Option<String>) {
 /// answer's error body, and `describe` words it.
 pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<UserView, ErrorBody> {
     let answer = api::login(email, password.into(), remember_me, Some(storage::device_id())).await?;
+    // A sign-out still pending from before was for the earlier session; it never ends this one.
+    storage::drop_sign_out();
     renew::keep(answer.token, answer.user.id.clone());
     if let Some(view) = client().view() {
         view.auth.set(AuthStatus::SignedIn(answer.user.clone()));
@@ -96,12 +98,15 @@ const MAX_BACKOFF_MS: u32 = 30_000;
 /// hint whose restore is answered 401: a logout with the server's reason. Anything else is not a
 /// failed restore (a 5xx, a lost network, and with a hint also a 403 or another refusal): the page
 /// keeps waiting with a notice and retries with backoff. A sign-out the server never confirmed is
-/// finished first.
+/// finished first, if the browser still holds the session it was for.
 pub async fn restore(retry_notice: RwSignal<Option<String>>) {
     let Some(view) = client().view() else { return };
-    if storage::signing_out() {
-        finish_sign_out(retry_notice).await;
-        return;
+    if let Some(pending) = storage::pending_sign_out() {
+        if storage::hint().is_some_and(|hint| hint.session_id == pending) {
+            finish_sign_out(pending, retry_notice).await;
+            return;
+        }
+        storage::drop_sign_out();
     }
     let mut delay_ms = 1_000;
     loop {
@@ -176,26 +181,43 @@ async fn restore_once(had_session: bool) -> Restored {
 
 /// Signs out this device: the server ends the session, and the tracker records MANUAL_LOGOUT.
 pub async fn sign_out() {
-    storage::set_signing_out(true);
     let notice = client().view().map_or_else(|| RwSignal::new(None), |view| view.retry_notice);
-    finish_sign_out(notice).await;
+    let Some(session) = client().session_ids().or_else(storage::hinted_session) else {
+        tracker::logout(Ending::local(LogoutCode::ManualLogout, &current_page()));
+        return;
+    };
+    storage::remember_sign_out(&session.session_id);
+    finish_sign_out(session.session_id, notice).await;
 }
 
-/// Sends the sign-out until the server has recorded it: while it cannot (a 5xx, a lost network) the
-/// session still lives and the cookie is kept, so the user is told and it is sent again, also after
-/// a reload. Any other answer means there is nothing left to end.
-async fn finish_sign_out(notice: RwSignal<Option<String>>) {
+/// Sends the sign-out of `session_id` until the server has recorded it: while it cannot (a 5xx, a
+/// lost network) the session still lives and the cookie is kept, so the user is told and it is sent
+/// again, also after a reload. Any other answer means there is nothing left to end. It is sent only
+/// while this browser still holds that session: a sign-in since (here or in another tab) drops it,
+/// and the session it made is never ended by it.
+async fn finish_sign_out(session_id: String, notice: RwSignal<Option<String>>) {
     let mut delay_ms = 1_000;
-    while let Err(error) = api::logout().await {
-        if !error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited) {
-            break;
+    loop {
+        let still_held = storage::pending_sign_out().as_ref() == Some(&session_id)
+            && client().session_ids().is_none_or(|held| held.session_id == session_id);
+        if !still_held {
+            notice.set(None);
+            return;
         }
-        notice.set(Some(format!("Signing out… lanyard can't be reached; trying again in {} s.", delay_ms / 1_000)));
-        pause(delay_ms).await;
-        delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
+        match api::logout().await {
+            Err(error) if error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited) => {
+                notice.set(Some(format!(
+                    "Signing out… lanyard can't be reached; trying again in {} s.",
+                    delay_ms / 1_000
+                )));
+                pause(delay_ms).await;
+                delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
+            }
+            _ => break,
+        }
     }
     notice.set(None);
-    storage::set_signing_out(false);
+    storage::drop_sign_out();
     tracker::logout(Ending::local(LogoutCode::ManualLogout, &current_page()));
 }
 

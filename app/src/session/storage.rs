@@ -18,9 +18,15 @@ pub const LOGOUT_REASON: &str = "logout_reason";
 /// localStorage: every logout, newest first.
 pub const LOGOUT_HISTORY: &str = "logout_history";
 const HISTORY_KEPT: usize = 50;
-/// localStorage: a sign-out the server has not confirmed yet, so a reload finishes it instead of
-/// restoring the session the user asked to end.
+/// localStorage: a sign-out the server has not confirmed yet, with the session it is for, so a
+/// reload finishes it instead of restoring the session the user asked to end, and never ends
+/// another (SPEC §4 "A pending sign-out is for its own session").
 pub const SIGNING_OUT: &str = "lanyard_signing_out";
+
+#[derive(Serialize, Deserialize)]
+struct PendingSignOut {
+    session_id: String,
+}
 
 /// localStorage: the new-device sign-ins this browser's user has dismissed or ended (session ids),
 /// so the notice does not come back in another tab or after a reload.
@@ -64,16 +70,19 @@ pub fn clear_hint_of(session_id: Option<&str>) {
     }
 }
 
-pub fn set_signing_out(pending: bool) {
-    if pending {
-        let _ = LocalStorage::set(SIGNING_OUT, true);
-    } else {
-        LocalStorage::delete(SIGNING_OUT);
-    }
+/// Remembers a sign-out of `session_id` that the server has not confirmed yet.
+pub fn remember_sign_out(session_id: &str) {
+    let _ = LocalStorage::set(SIGNING_OUT, PendingSignOut { session_id: session_id.to_owned() });
 }
 
-pub fn signing_out() -> bool {
-    LocalStorage::get::<bool>(SIGNING_OUT).unwrap_or(false)
+/// The session of a sign-out the server has not confirmed yet, if any.
+pub fn pending_sign_out() -> Option<String> {
+    LocalStorage::get::<PendingSignOut>(SIGNING_OUT).ok().map(|pending| pending.session_id)
+}
+
+/// Forgets the pending sign-out: it was confirmed, or a new sign-in made it moot.
+pub fn drop_sign_out() {
+    LocalStorage::delete(SIGNING_OUT);
 }
 
 pub fn device_id() -> String {
