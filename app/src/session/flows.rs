@@ -252,6 +252,17 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     }
 }
 
+/// What a field holds now, typed or filled in by a password manager before the page was ready
+/// (SPEC §4 "Nothing typed is lost to hydration"); `None` before the field exists.
+pub fn field_text(field: &NodeRef<leptos::html::Input>) -> Option<String> {
+    field.get_untracked().map(|input| input.value())
+}
+
+/// Whether a checkbox is ticked now, as [`field_text`] reads a field.
+pub fn field_checked(field: &NodeRef<leptos::html::Input>) -> Option<bool> {
+    field.get_untracked().map(|input| input.checked())
+}
+
 /// Notes user activity now ("Stay signed in").
 pub fn note_activity() {
     activity::note_activity();

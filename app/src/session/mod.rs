@@ -39,15 +39,15 @@ mod offline;
 
 #[cfg(feature = "hydrate")]
 pub use flows::{
-    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, local_time,
-    logout_history, note_activity, pause, restore, server_now, sign_in, sign_out, sign_out_all, start, tab_id,
-    take_logout_reason,
+    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, field_checked,
+    field_text, local_time, logout_history, note_activity, pause, restore, server_now, sign_in, sign_out, sign_out_all,
+    start, tab_id, take_logout_reason,
 };
 #[cfg(not(feature = "hydrate"))]
 pub use offline::{
-    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, local_time,
-    logout_history, note_activity, pause, restore, server_now, sign_in, sign_out, sign_out_all, start, tab_id,
-    take_logout_reason,
+    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, field_checked,
+    field_text, local_time, logout_history, note_activity, pause, restore, server_now, sign_in, sign_out, sign_out_all,
+    start, tab_id, take_logout_reason,
 };
 pub use view::{
     AuthStatus, ClientView, NewSignIn, ReauthPrompt, browser_name, describe, device_label, human_duration, problem,

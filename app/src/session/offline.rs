@@ -3,7 +3,8 @@
 
 use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutEvent, UserView};
 use crate::session::view::ClientView;
-use leptos::prelude::RwSignal;
+use leptos::html::Input;
+use leptos::prelude::{NodeRef, RwSignal};
 
 fn not_in_the_browser() -> ErrorBody {
     ErrorBody::plain(ErrorCode::Internal, "Session calls are made from the browser.")
@@ -28,6 +29,15 @@ pub async fn change_password(_current_password: String, _new_password: String) -
 }
 
 pub fn note_activity() {}
+
+/// No field exists on the server.
+pub fn field_text(_field: &NodeRef<Input>) -> Option<String> {
+    None
+}
+
+pub fn field_checked(_field: &NodeRef<Input>) -> Option<bool> {
+    None
+}
 
 pub fn answer_reauth(_password: Option<String>) {}
 

@@ -16,9 +16,23 @@ pub fn SignIn() -> impl IntoView {
         pending: RwSignal::new(false),
     };
     // The form works only once hydrated; before that the button stays disabled so a native submit can
-    // never put a password in a URL.
+    // never put a password in a URL. What the fields hold by then (typed, or filled in by a password
+    // manager, while the page loaded) is kept: the fields are not bound to the signals, which
+    // hydration would write into them, but read once hydrated and followed as they change.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let (email_field, password_field, remember_field) = (NodeRef::new(), NodeRef::new(), NodeRef::new());
+    Effect::new(move |_| {
+        if let Some(text) = session::field_text(&email_field) {
+            form.email.set(text);
+        }
+        if let Some(text) = session::field_text(&password_field) {
+            form.password.set(text);
+        }
+        if let Some(checked) = session::field_checked(&remember_field) {
+            form.remember_me.set(checked);
+        }
+        hydrated.set(true);
+    });
 
     let (navigate, location) = (use_navigate(), use_location());
     let on_submit = move |event: SubmitEvent| {
@@ -39,7 +53,15 @@ pub fn SignIn() -> impl IntoView {
             <h1>"Sign in"</h1>
             <form class="card" method="post" action="" on:submit=on_submit>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required bind:value=email/>
+                <input
+                    id="email"
+                    name="email"
+                    type="email"
+                    autocomplete="username"
+                    required
+                    node_ref=email_field
+                    on:input=move |event| email.set(event_target_value(&event))
+                />
                 <label for="password">"Password"</label>
                 <input
                     id="password"
@@ -47,10 +69,16 @@ pub fn SignIn() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     required
-                    bind:value=password
+                    node_ref=password_field
+                    on:input=move |event| password.set(event_target_value(&event))
                 />
                 <label class="check">
-                    <input id="remember_me" type="checkbox" bind:checked=remember_me/>
+                    <input
+                        id="remember_me"
+                        type="checkbox"
+                        node_ref=remember_field
+                        on:change=move |event| remember_me.set(event_target_checked(&event))
+                    />
                     "Keep me logged in for 20 days"
                 </label>
                 <p class="form-problem" aria-live="polite">{move || problem.get()}</p>
@@ -78,10 +106,7 @@ async fn submit(form: SignInForm, next: String, navigate: impl Fn(&str, leptos_r
             .await;
     form.pending.set(false);
     match outcome {
-        Ok(_) => {
-            form.password.set(String::new());
-            navigate(&next, Default::default());
-        }
+        Ok(_) => navigate(&next, Default::default()),
         Err(error) => form.problem.set(Some(session::describe(&error))),
     }
 }
