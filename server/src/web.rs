@@ -2,7 +2,7 @@
 //! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
 
 use crate::config::{Config, Switch};
-use app::api::{Me, serve, signed_in_user};
+use app::api::{Me, Refresh, serve, signed_in_user};
 use app::contract::{ErrorBody, ErrorCode};
 use app::engine::Engine;
 use app::{App, shell};
@@ -142,7 +142,7 @@ async fn gate(
     let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let proto = request.headers().get("x-forwarded-proto").and_then(|proto| proto.to_str().ok());
     let over_tls = engine.policy().forwarded_over_tls(peer, proto);
-    let mut response = match refusal(&request) {
+    let mut response = match refusal(&request, over_tls) {
         Some(refused) => refused,
         None => {
             let response = next.run(request).await;
@@ -162,9 +162,10 @@ async fn gate(
 }
 
 /// A request target without a path gets 400. On the API, bodies over the cap get 413 before they
-/// are read, and a POST whose `Origin` is another site's gets 403 (the refresh cookie must not be
-/// usable cross-site).
-fn refusal(request: &Request<Body>) -> Option<Response> {
+/// are read, a POST whose `Origin` is another origin's gets 403 (the refresh cookie must not be
+/// usable cross-site), and a refresh with a query string gets 400 before its cookie is read (a
+/// token is only ever read from the cookie; one in a URL would sit in logs and histories).
+fn refusal(request: &Request<Body>, over_tls: bool) -> Option<Response> {
     // An authority-form target (`CONNECT host:port`, also accepted after other methods) names no
     // path: lanyard is no proxy, and the page renderer would panic on it.
     if request.uri().path_and_query().is_none() {
@@ -181,11 +182,18 @@ fn refusal(request: &Request<Body>) -> Option<Response> {
     if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Some(too_large());
     }
-    if request.method() == Method::POST && !same_origin(request) {
+    if request.method() == Method::POST && !same_origin(request, over_tls) {
         return Some(json_error(
             StatusCode::FORBIDDEN,
             ErrorCode::OriginMismatch,
             "Cross-site requests are not accepted.",
+        ));
+    }
+    if request.uri().path() == Refresh::PATH && request.uri().query().is_some() {
+        return Some(json_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "A refresh takes no query parameters: the refresh token is only read from its cookie.",
         ));
     }
     None
@@ -201,12 +209,15 @@ fn too_large() -> Response {
 }
 
 /// A request without `Origin` comes from a non-browser client (browsers send it on every POST);
-/// with one, its host must be the host the request was sent to.
-fn same_origin(request: &Request<Body>) -> bool {
+/// with one, it must be the origin the request was sent to: its scheme (`https` only when a trusted
+/// proxy says the request came over TLS, since lanyard does not terminate TLS) and its host.
+fn same_origin(request: &Request<Body>, over_tls: bool) -> bool {
     let Some(origin) = request.headers().get(header::ORIGIN) else { return true };
+    let scheme = if over_tls { "https" } else { "http" };
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin.to_str().ok().and_then(|o| o.split_once("://")).map(|(_, host)| host);
-    matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host))
+    let origin = origin.to_str().ok().and_then(|o| o.split_once("://"));
+    matches!((origin, host), (Some((origin_scheme, origin_host)), Some(host))
+        if origin_scheme.eq_ignore_ascii_case(scheme) && origin_host.eq_ignore_ascii_case(host))
 }
 
 fn is_json(response: &Response) -> bool {

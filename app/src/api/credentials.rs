@@ -41,18 +41,20 @@ pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
 }
 
 /// Signs out this device; idempotent. The cookie is cleared once the ending is recorded (or there
-/// was no session): a sign-out the database could not record keeps the cookie, so the browser can
-/// send it again rather than leave a live session it can no longer end.
+/// was no session), and only when it names that session or none that lives: a sign-out the
+/// database could not record keeps the cookie, so the browser can send it again rather than leave
+/// a live session it can no longer end, and a stale tab's sign-out keeps the cookie of the user
+/// who signed in since.
 #[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
 pub async fn logout() -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
     let cookies = call.refresh_cookies();
     let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
-    let outcome = call.engine.logout(&cookies, call.bearer(), &call.meta).await;
-    if outcome.is_ok() {
+    let cookie = call.answer(call.engine.logout(&cookies, call.bearer(), &call.meta).await)?;
+    if cookie == crate::engine::SignedOutCookie::Clear {
         call.clear_refresh_cookie();
     }
-    call.answer(outcome)
+    Ok(())
 }
 
 /// A browser's logout event, kept in the audit trail. No authentication: the session may be gone.

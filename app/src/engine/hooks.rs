@@ -13,6 +13,12 @@ pub enum Step {
     RefreshCommitted,
     /// A cache miss has read the session's row and is about to keep it in the live view.
     SessionLoaded,
+    /// A sign-in has checked the password and is about to open its transaction.
+    SignInVerified,
+    /// A sign-in has committed its session and is about to answer.
+    SignInCommitted,
+    /// A password change has written everything it changes and is about to commit.
+    PasswordChangeWritten,
 }
 
 #[cfg(not(feature = "test-hooks"))]

@@ -32,6 +32,6 @@ pub use error::{AuthError, AuthResult};
 pub use guard::{PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use policy::{Policy, RequestMeta};
-pub use sessions::Issued;
+pub use sessions::{Issued, SignedOutCookie};
 pub use store::AccountChange;
 pub use tokens::{Keys, MAX_PREVIOUS_SECRETS, SigningSecrets};

@@ -8,7 +8,7 @@
 use super::error::{AuthError, AuthResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
@@ -35,6 +35,9 @@ pub struct Passwords {
     waiting: Arc<AtomicUsize>,
     queue: usize,
     hashers: Hashers,
+    /// Argon2 runs so far: what a sign-in costs is counted, so that an unknown email can be shown
+    /// to cost exactly what a wrong password does.
+    computed: Arc<AtomicU64>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -97,7 +100,19 @@ impl Passwords {
 
     fn with_limits(permits: usize, queue: usize) -> Self {
         let hashers = Hashers::start(permits);
-        Self { permits: Arc::new(Semaphore::new(permits)), waiting: Arc::default(), queue, hashers }
+        Self {
+            permits: Arc::new(Semaphore::new(permits)),
+            waiting: Arc::default(),
+            queue,
+            hashers,
+            computed: Arc::default(),
+        }
+    }
+
+    /// How many hashes have been computed (a verification is one) since this started.
+    #[cfg(feature = "test-hooks")]
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Acquire)
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AuthResult<T> {
@@ -124,7 +139,9 @@ impl Passwords {
 
     pub async fn hash(&self, password: &str) -> AuthResult<String> {
         let password = password.to_owned();
+        let computed = self.computed.clone();
         self.run(move || {
+            computed.fetch_add(1, Ordering::AcqRel);
             let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
             argon2()
                 .hash_password(password.as_bytes(), &salt)
@@ -139,7 +156,9 @@ impl Passwords {
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> AuthResult<bool> {
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
+        let computed = self.computed.clone();
         self.run(move || {
+            computed.fetch_add(1, Ordering::AcqRel);
             let stored = stored.as_deref().unwrap_or_else(|| dummy_hash());
             let Ok(parsed) = PasswordHash::new(stored) else { return false };
             argon2().verify_password(password.as_bytes(), &parsed).is_ok() && stored != dummy_hash()

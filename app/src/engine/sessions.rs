@@ -1,6 +1,6 @@
 //! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
 
-use super::ending::Initiator;
+use super::ending::{Ending, Initiator};
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal, account_refusal};
 use super::hooks::Step;
@@ -11,7 +11,7 @@ use super::metrics::{LoginOutcome, RefreshOutcome};
 use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{
-    self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, UserRecord, new_id,
+    self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, Tx, UserRecord, new_id,
 };
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
@@ -30,6 +30,15 @@ impl Issued {
     pub fn refresh_max_age(&self) -> i64 {
         (self.token.refresh_expires_at - self.token.server_time).max(0)
     }
+}
+
+/// What a sign-out does with the browser's refresh cookie (SPEC §3 logout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignedOutCookie {
+    /// It named the session that ended, or no session that lives: cleared.
+    Clear,
+    /// It names another session that lives (another user signed in since, in this browser): kept.
+    Keep,
 }
 
 /// Longest accepted inputs; anything longer is a bad request, refused before any hashing.
@@ -102,22 +111,11 @@ impl Engine {
         let user = self.store.user_by_email(email).await?;
         let stored = user.as_ref().map(|u| u.password_hash.expose());
         let verified = self.check_password(email, password, stored, meta).await?;
+        self.hooks.reach(Step::SignInVerified).await?;
         let now = self.now();
         let user = match user {
             Some(user) if verified => user,
-            other => {
-                // The email is kept only when it names a user: what is typed into the field may be a
-                // password, which must not sit in the audit trail for 90 days.
-                let event = AuthEvent {
-                    user_id: other.as_ref().map(|u| u.id.as_str()),
-                    detail: other.as_ref().map(|_| json!({ "email": email.trim() }).to_string()),
-                    ..self.event(AuditKind::SignInFailed, now, meta)
-                };
-                let mut tx = self.store.write_tx().await?;
-                Store::record_event(&mut tx, &event).await?;
-                tx.commit().await?;
-                return Err(AuthError::InvalidCredentials);
-            }
+            other => return Err(self.refuse_sign_in(other.as_ref(), email, now, meta).await),
         };
 
         let context = json!({ "user_id": user.id, "account_id": user.account_id });
@@ -149,6 +147,13 @@ impl Engine {
             expires_at: now + ttl,
         };
         let mut tx = self.store.write_tx().await?;
+        // The password checked must still be the user's as the session is made: a change that
+        // committed meanwhile wins, and this sign-in is refused as a wrong password would be.
+        let checked = user.password_hash.expose();
+        if !Store::swap_password_hash(&mut tx, &user.id, checked, checked).await? {
+            tx.rollback().await?;
+            return Err(self.refuse_sign_in(Some(&user), email, now, meta).await);
+        }
         Store::insert_session(&mut tx, &session).await?;
         let first = NewRefreshToken {
             hash: &hash_refresh_token(&refresh_token),
@@ -166,8 +171,12 @@ impl Engine {
             ..self.event(AuditKind::SignedIn, now, meta)
         };
         Store::record_event(&mut tx, &event).await?;
+        let endings = self.keep_session_limit(&mut tx, &user.id, &session_id, meta).await?;
         tx.commit().await?;
-        self.keep_session_limit(&user.id, &session_id, meta).await?;
+        for ending in endings {
+            self.announce(ending, meta);
+        }
+        self.hooks.reach(Step::SignInCommitted).await?;
 
         let issued = self.issue(&session_id, &user.id, session.expires_at, refresh_token, now)?;
         let view = UserView {
@@ -180,18 +189,43 @@ impl Engine {
         Ok((issued, view))
     }
 
+    /// A sign-in refused as wrong credentials, recorded. The email is kept only when it names a
+    /// user: what is typed into the field may be a password, which must not sit in the audit trail
+    /// for 90 days.
+    async fn refuse_sign_in(&self, user: Option<&UserRecord>, email: &str, now: i64, meta: &RequestMeta) -> AuthError {
+        let event = AuthEvent {
+            user_id: user.map(|u| u.id.as_str()),
+            detail: user.map(|_| json!({ "email": email.trim() }).to_string()),
+            ..self.event(AuditKind::SignInFailed, now, meta)
+        };
+        let recorded = async {
+            let mut tx = self.store.write_tx().await?;
+            Store::record_event(&mut tx, &event).await?;
+            tx.commit().await
+        };
+        match recorded.await {
+            Ok(()) => AuthError::InvalidCredentials,
+            Err(error) => error,
+        }
+    }
+
     /// With a session limit (SPEC §1), ends the user's least recently active live sessions (ties: the
     /// oldest) until at most the limit are left, never the one just made; sessions past their
-    /// lifetime do not count.
-    async fn keep_session_limit(&self, user_id: &str, newest: &str, meta: &RequestMeta) -> AuthResult<()> {
+    /// lifetime do not count. It runs inside the sign-in's transaction, with the user's row held, so
+    /// sign-ins of one user are judged one after the other and none ends a session made after it.
+    async fn keep_session_limit(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        newest: &str,
+        meta: &RequestMeta,
+    ) -> AuthResult<Vec<Ending>> {
         let limit = self.policy.max_sessions;
         if limit == 0 {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = self.now();
-        let mut others: Vec<_> = self
-            .store
-            .live_sessions_of_user(user_id)
+        let mut others: Vec<_> = Store::live_sessions_of_user_in(tx, user_id)
             .await?
             .into_iter()
             .filter(|state| state.session_id != newest && state.expires_at > now)
@@ -202,10 +236,11 @@ impl Engine {
             .collect();
         let excess = (others.len() + 1).saturating_sub(limit);
         others.sort_by_key(|(active, created, _)| (*active, *created));
+        let mut endings = Vec::new();
         for (_, _, state) in others.into_iter().take(excess) {
-            self.end_session(&state, LogoutCode::SessionLimit, Initiator::Automatic, meta).await?;
+            endings.extend(self.write_ending(tx, &state, LogoutCode::SessionLimit, Initiator::Automatic, meta).await?);
         }
-        Ok(())
+        Ok(endings)
     }
 
     /// Checks `password` against `stored` (`None`: an unknown email, checked against a dummy hash)
@@ -394,18 +429,19 @@ impl Engine {
         Ok(cookies.first().copied())
     }
 
-    /// The answer to a used token presented again, if SPEC §1 lets it have one: its successor, when
-    /// that is unused or was first used within the grace window; for the token a password change
-    /// retired, the new chain's first token, within the grace window of the change. `Ok(None)` is
-    /// reuse. A successor derived by a key this instance does not hold is unavailable, not reuse.
+    /// The answer to a used token presented again, if SPEC §1 lets it have one: its successor (for
+    /// the token a password change retired, the new chain's first token), when that is unused or
+    /// was first used within the grace window. `Ok(None)` is reuse. A successor derived by a key this instance does not hold is unavailable, not reuse.
     fn replayed_successor(&self, token: &str, replay: &Replay, now: i64) -> AuthResult<Option<String>> {
         let (Some(successor_hash), Some(origin)) = (replay.successor_hash.as_deref(), replay.successor_origin) else {
             return Ok(None);
         };
         let within_grace = |since: i64| now - since < self.policy.refresh_grace;
+        // A rotation's successor, and the first token of the chain a password change restarted,
+        // answer the token before them while they are unused or were first used within the grace
+        // window: a lost answer, of any length, is not theft.
         let replayable = match origin {
-            TokenOrigin::Rotation => replay.successor_used_at.is_none_or(within_grace),
-            TokenOrigin::Restart => replay.used_at.is_some_and(within_grace),
+            TokenOrigin::Rotation | TokenOrigin::Restart => replay.successor_used_at.is_none_or(within_grace),
             TokenOrigin::SignIn => false,
         };
         if !replayable {
@@ -430,20 +466,37 @@ impl Engine {
     }
 
     /// Signs out this device: idempotent, and content with either credential (a garbage one is a
-    /// no-op, since the cookie is cleared either way).
-    pub async fn logout(&self, cookies: &[&str], bearer: Option<&str>, meta: &RequestMeta) -> AuthResult<()> {
-        let cookie = self.pick_refresh_cookie(cookies).await?;
-        let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
-        let session_id = match (from_bearer, cookie.filter(|token| looks_like_refresh_token(token))) {
-            (Some(session_id), _) => Some(session_id),
-            (None, Some(token)) => self.store.session_of_token(&hash_refresh_token(token)).await?,
-            (None, None) => None,
+    /// no-op). The session the bearer names ends, even past the token's `exp` (a tab that slept
+    /// still signs out its own session), else the cookie's. The cookie is to be cleared unless it
+    /// names another session that lives: another user may have signed in since in this browser.
+    pub async fn logout(
+        &self,
+        cookies: &[&str],
+        bearer: Option<&str>,
+        meta: &RequestMeta,
+    ) -> AuthResult<SignedOutCookie> {
+        let cookie = self.pick_refresh_cookie(cookies).await?.filter(|token| looks_like_refresh_token(token));
+        let cookie_session = match cookie {
+            Some(token) => self.store.session_of_token(&hash_refresh_token(token)).await?,
+            None => None,
         };
-        let Some(session_id) = session_id else { return Ok(()) };
-        if let Some(state) = self.store.session_state(&session_id).await?.filter(|s| s.ended_at.is_none()) {
+        let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
+        let ending = from_bearer.or_else(|| cookie_session.clone());
+        if let Some(session_id) = &ending
+            && let Some(state) = self.store.session_state(session_id).await?.filter(|s| s.ended_at.is_none())
+        {
             self.end_session(&state, LogoutCode::ManualLogout, Initiator::User, meta).await?;
         }
-        Ok(())
+        let now = self.now();
+        let keep = match cookie_session {
+            Some(other) if Some(&other) != ending.as_ref() => self
+                .store
+                .session_state(&other)
+                .await?
+                .is_some_and(|state| state.ended_at.is_none() && state.expires_at > now),
+            _ => false,
+        };
+        Ok(if keep { SignedOutCookie::Keep } else { SignedOutCookie::Clear })
     }
 
     /// Ends the caller's sessions: all of them (LOGOUT_ALL), or all but the current one
@@ -517,8 +570,10 @@ impl Engine {
 
     /// Changes the caller's password. Every other session ends with PASSWORD_CHANGED, and the
     /// current session's refresh chain restarts: the answer carries a new cookie, and every earlier
-    /// token of the session now counts as reuse, except the one that was live, which within the
-    /// grace window still gets the new chain's first token (the user's other tab may hold it).
+    /// token of the session now counts as reuse, except the one that was live, which gets the new
+    /// chain's first token while that is unused or was first used within the grace window (the
+    /// user's other tab may hold it, or this tab, if the answer was lost). The new hash, the
+    /// endings and the restart commit in one transaction, or none of them does.
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -526,11 +581,12 @@ impl Engine {
         new_password: &str,
         meta: &RequestMeta,
     ) -> AuthResult<Issued> {
+        let wrong_password = AuthError::Forbidden {
+            code: crate::contract::ErrorCode::WrongPassword,
+            message: "The current password is incorrect.",
+        };
         let Some(user) = self.check_session_password(principal, current_password, meta).await? else {
-            return Err(AuthError::Forbidden {
-                code: crate::contract::ErrorCode::WrongPassword,
-                message: "The current password is incorrect.",
-            });
+            return Err(wrong_password);
         };
         check_policy(new_password, &user.email).map_err(|message| AuthError::Weak(message.into()))?;
         let hash = self.passwords.hash(new_password).await?;
@@ -538,11 +594,16 @@ impl Engine {
         let now = self.now();
         let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
         let mut tx = self.store.write_tx().await?;
+        // The user's row first (see `swap_password_hash`): a change from another session that
+        // committed meanwhile makes the password checked here a wrong one.
+        if !Store::swap_password_hash(&mut tx, &user.id, user.password_hash.expose(), &hash).await? {
+            tx.rollback().await?;
+            return Err(wrong_password);
+        }
         if !Store::hold_live_session(&mut tx, &principal.session_id, now, false).await? {
             tx.rollback().await?;
             return Err(self.ended_since_judged(&principal.session_id, meta).await);
         }
-        Store::set_password_hash(&mut tx, &user.id, &hash).await?;
         Store::set_password_checked(&mut tx, &principal.session_id, now).await?;
         let retired = Store::retire_live_tokens(&mut tx, &principal.session_id, now).await?;
         let live = retired.first().map(String::as_str);
@@ -559,13 +620,18 @@ impl Engine {
         Store::record_event(&mut tx, &event).await?;
         let change = Change::User(user.id.clone());
         change.publish(&mut tx, &self.store, now).await?;
+        let mut endings = Vec::new();
+        for state in Store::live_sessions_of_user_in(&mut tx, &user.id).await? {
+            if state.session_id != principal.session_id {
+                let ended = self.write_ending(&mut tx, &state, LogoutCode::PasswordChanged, Initiator::Automatic, meta);
+                endings.extend(ended.await?);
+            }
+        }
+        self.hooks.reach(Step::PasswordChangeWritten).await?;
         tx.commit().await?;
         self.live.apply(&change);
-
-        for state in self.store.live_sessions_of_user(&user.id).await? {
-            if state.session_id != principal.session_id {
-                self.end_session(&state, LogoutCode::PasswordChanged, Initiator::Automatic, meta).await?;
-            }
+        for ending in endings {
+            self.announce(ending, meta);
         }
         self.issue(&principal.session_id, &user.id, entry.state.expires_at, refresh_token, now)
     }

@@ -23,6 +23,11 @@ impl Engine {
         self.live.generation()
     }
 
+    /// How many password hashes this engine has computed (a verification is one).
+    pub fn hashes_computed(&self) -> u64 {
+        self.passwords.computed()
+    }
+
     /// Forgets the cached view, as after a hand edit of the database (which nothing announces).
     pub fn forget_cache(&self) {
         self.live.clear();

@@ -292,6 +292,17 @@ impl TestApp {
     }
 }
 
+/// The new password [`TestApp::change_password`] sets.
+pub const NEW_PASSWORD: &str = "a brand new passphrase";
+
+impl TestApp {
+    /// Changes the signed-in user's password from the tests' usual one to [`NEW_PASSWORD`].
+    pub async fn change_password(&self, signed: &Signed) -> Answer {
+        let body = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
+        self.post_with_token("/api/auth/password", &signed.access, body).await
+    }
+}
+
 /// Polls `check` every 50 ms until it holds or `limit` passes; returns whether it held.
 pub async fn eventually<F, Fut>(limit: std::time::Duration, mut check: F) -> bool
 where

@@ -17,6 +17,7 @@ mod load;
 mod model;
 mod operations;
 mod outage;
+mod promise;
 mod proxy;
 mod races;
 mod revocation;

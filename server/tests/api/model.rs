@@ -1,6 +1,6 @@
 //! A model-based test of the promise: random sequences of what users, their tabs and an operator do
 //! (sign-in, refresh with the newest or the previous token, two refreshes at once on two instances,
-//! sign-outs, revocation, password changes, suspension, plan changes, clock steps past the grace
+//! sign-outs, revocation, password changes (some whose answer is lost), suspension, plan changes, clock steps past the grace
 //! window, an access-token lifetime and a session lifetime, instance restarts) run against two real
 //! instances on one database, beside a model of what SPEC §1 says must happen. After every step:
 //!
@@ -61,8 +61,11 @@ enum Op {
         device: usize,
         target: usize,
     },
+    /// A password change; with `answer_lost`, the change commits and its answer (the new cookie and
+    /// access token) never reaches the device.
     ChangePassword {
         device: usize,
+        answer_lost: bool,
     },
     Account(AccountStatus),
     Plan(PlanStatus),
@@ -82,21 +85,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => device.clone().prop_map(|device| Op::SignOut { device }),
         1 => (device.clone(), any::<bool>()).prop_map(|(device, keep_current)| Op::LogoutAll { device, keep_current }),
         1 => (device.clone(), device.clone()).prop_map(|(device, target)| Op::Revoke { device, target }),
-        1 => device.prop_map(|device| Op::ChangePassword { device }),
+        1 => (device, any::<bool>()).prop_map(|(device, answer_lost)| Op::ChangePassword { device, answer_lost }),
         1 => prop_oneof![Just(AccountStatus::Suspended), Just(AccountStatus::Active)].prop_map(Op::Account),
         1 => prop_oneof![Just(PlanStatus::Inactive), Just(PlanStatus::Active)].prop_map(Op::Plan),
         3 => prop_oneof![Just(1), Just(GRACE + 1), Just(ACCESS_TTL), Just(SESSION_TTL)].prop_map(Op::Advance),
         1 => on.prop_map(Op::Restart),
     ]
-}
-
-/// How the device's previous token was retired, which decides whether it may be presented again.
-#[derive(Clone, Copy, Debug)]
-enum Retired {
-    /// Rotated: its successor is the device's newest token, which the device has not used.
-    Rotated,
-    /// Retired by a password change at `at`: answered within the grace window only.
-    Restarted { at: i64 },
 }
 
 /// One browser (its tabs share the cookie) as the model sees it.
@@ -106,7 +100,9 @@ struct Device {
     access: String,
     access_expires_at: i64,
     newest: String,
-    previous: Option<(String, Retired)>,
+    /// The token before `newest`, retired by a rotation or a password change: its successor is the
+    /// device's newest token, which the device has not used, so SPEC §1 answers it again with that.
+    previous: Option<String>,
     expires_at: i64,
     ended: Option<LogoutCode>,
 }
@@ -190,7 +186,7 @@ impl World {
             Op::SignOut { device } => self.sign_out(device).await,
             Op::LogoutAll { device, keep_current } => self.logout_all(device, keep_current).await,
             Op::Revoke { device, target } => self.revoke(device, target).await,
-            Op::ChangePassword { device } => self.change_password(device).await,
+            Op::ChangePassword { device, answer_lost } => self.change_password(device, answer_lost).await,
             Op::Account(status) => self.change_account(AccountChange::Status(status)).await,
             Op::Plan(plan) => self.change_account(AccountChange::Plan(plan)).await,
             Op::Advance(secs) => {
@@ -235,10 +231,8 @@ impl World {
         let device = self.model.devices[index].clone();
         let presented = match (previous, &device.previous) {
             (false, _) => device.newest.clone(),
-            (true, Some((token, Retired::Rotated))) => token.clone(),
-            (true, Some((token, Retired::Restarted { at }))) if self.model.now - at < GRACE => token.clone(),
-            // A client never presents a token the rules no longer answer.
-            (true, _) => return,
+            (true, Some(token)) => token.clone(),
+            (true, None) => return,
         };
         let answer = self.app(on).refresh_with(&presented).await;
         if let Err(code) = self.model.judge(index) {
@@ -250,7 +244,7 @@ impl World {
         if previous {
             assert_eq!(cookie, model.newest, "a replay is answered with the token that followed");
         } else {
-            model.previous = Some((std::mem::replace(&mut model.newest, cookie), Retired::Rotated));
+            model.previous = Some(std::mem::replace(&mut model.newest, cookie));
         }
         model.access = answer.access_token();
         model.access_expires_at = answer.body["access_expires_at"].as_i64().unwrap();
@@ -269,7 +263,7 @@ impl World {
         }
         assert_eq!(one.refresh_cookie(), two.refresh_cookie(), "one successor for both");
         let model = &mut self.model.devices[index];
-        model.previous = Some((std::mem::replace(&mut model.newest, one.refresh_cookie().unwrap()), Retired::Rotated));
+        model.previous = Some(std::mem::replace(&mut model.newest, one.refresh_cookie().unwrap()));
         model.access = one.access_token();
         model.access_expires_at = one.body["access_expires_at"].as_i64().unwrap();
     }
@@ -338,7 +332,7 @@ impl World {
         model.ended = model.ended.or(Some(code));
     }
 
-    async fn change_password(&mut self, device: usize) {
+    async fn change_password(&mut self, device: usize, answer_lost: bool) {
         let Some(index) = self.device(device) else { return };
         let Some(access) = self.access(index).await else { return };
         let new_password = if self.model.password == PASSWORD { OTHER_PASSWORD } else { PASSWORD };
@@ -350,10 +344,15 @@ impl World {
         assert_eq!(answer.status, 200, "password change: {:?}", answer.body);
         self.model.password = new_password;
         self.model.end_others(Some(index), LogoutCode::PasswordChanged);
-        let now = self.model.now;
         let model = &mut self.model.devices[index];
+        if answer_lost {
+            // The device still holds the token that was live at the change: its next refresh is
+            // answered with the new chain's first token (SPEC §3), however late.
+            model.previous = None;
+            return;
+        }
         let cookie = answer.refresh_cookie().unwrap();
-        model.previous = Some((std::mem::replace(&mut model.newest, cookie), Retired::Restarted { at: now }));
+        model.previous = Some(std::mem::replace(&mut model.newest, cookie));
         model.access = answer.access_token();
         model.access_expires_at = answer.body["access_expires_at"].as_i64().unwrap();
     }

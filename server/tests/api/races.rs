@@ -2,10 +2,10 @@
 //! named step inside the engine (`test-hooks`) while another runs. None of them may end a session
 //! that policy did not end, or keep alive one that policy ended.
 
-use crate::helpers::{Answer, Db, PASSWORD, Signed, TestApp, eventually, refresh_held_at, spawn_app, spawn_on};
+use crate::helpers::{Answer, Db, Signed, TestApp, eventually, refresh_held_at, spawn_app, spawn_on};
 use crate::on_both_databases;
 use app::engine::testing::Step;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,13 +17,13 @@ on_both_databases!(
     a_session_ended_while_its_row_was_read_is_not_kept_alive_in_the_cache,
     a_cached_session_is_read_again_after_its_ttl,
     an_ending_published_without_a_notification_reaches_the_other_instance,
+    a_refresh_judged_before_sign_out_everywhere_mints_nothing,
+    instances_whose_clocks_differ_within_the_leeway_accept_each_others_tokens,
+    an_instance_whose_clock_is_beyond_the_leeway_asks_for_a_refresh_and_ends_nothing,
 );
 
-const NEW_PASSWORD: &str = "a brand new passphrase";
-
 async fn change_password(app: &TestApp, signed: &Signed) -> Answer {
-    let body = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
-    let answer = app.post_with_token("/api/auth/password", &signed.access, body).await;
+    let answer = app.change_password(signed).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     answer
 }
@@ -168,4 +168,58 @@ async fn an_ending_published_without_a_notification_reaches_the_other_instance(d
     })
     .await;
     assert!(seen, "the second instance still trusts its cached entry");
+}
+
+/// S10: "Sign out everywhere" from another device commits while a refresh has judged the session:
+/// the refresh finds the session ended and mints nothing.
+async fn a_refresh_judged_before_sign_out_everywhere_mints_nothing(db: Db) {
+    let app = Arc::new(spawn_app(db).await);
+    let laptop = app.signed_in("ada@example.com").await;
+    let phone = app.sign_in("ada@example.com").await;
+    let (gate, refresh) = refresh_held_at(&app, &laptop.refresh, Step::RefreshJudged).await;
+    let everywhere = app.post_with_token("/api/auth/logout_all", &phone.access, json!({ "keep_current": false })).await;
+    assert_eq!(everywhere.status, 200, "{:?}", everywhere.body);
+    assert_eq!(everywhere.body["ended"], 2);
+    gate.release();
+    let refreshed = refresh.await.unwrap();
+
+    assert_eq!(refreshed.status, 401, "{:?}", refreshed.body);
+    assert_eq!(refreshed.body["logout_reason"], "LOGOUT_ALL");
+    assert_eq!(live_tokens(&app, &laptop.session_id).await, 1, "no successor was stored");
+}
+
+/// S8: two instances on one database whose clocks differ by 25 s, inside the 30 s leeway: a token
+/// minted on either is accepted on the other, both ways, and a refresh on either works.
+async fn instances_whose_clocks_differ_within_the_leeway_accept_each_others_tokens(db: Db) {
+    let a = spawn_app(db).await;
+    let b = spawn_on(a.db.clone(), |_| {}).await;
+    b.clock.advance(-25);
+    let ada = a.signed_in("ada@example.com").await;
+    assert_eq!(b.get_with_token("/api/auth/me", &ada.access).await.status, 200, "minted 25 s in B's future");
+    let on_b = b.refresh_with(&ada.refresh).await;
+    assert_eq!(on_b.status, 200, "{:?}", on_b.body);
+    assert_eq!(a.get_with_token("/api/auth/me", &on_b.access_token()).await.status, 200);
+
+    // Near the end of the access token's life, as A sees it: B, 25 s behind, still accepts it.
+    a.clock.advance(3_600 - 5);
+    b.clock.advance(3_600 - 5);
+    assert_eq!(b.get_with_token("/api/auth/me", &ada.access).await.status, 200);
+}
+
+/// S8 beyond the leeway: B's clock is 40 s behind. A token minted on A is "not yet valid" there: a
+/// 401 without a reason, which the client answers with a refresh. The refresh on B works, and
+/// nothing ends.
+async fn an_instance_whose_clock_is_beyond_the_leeway_asks_for_a_refresh_and_ends_nothing(db: Db) {
+    let a = spawn_app(db).await;
+    let b = spawn_on(a.db.clone(), |_| {}).await;
+    b.clock.advance(-40);
+    let ada = a.signed_in("ada@example.com").await;
+    let refused = b.get_with_token("/api/auth/me", &ada.access).await;
+    assert_eq!(refused.status, 401, "{:?}", refused.body);
+    assert_eq!(refused.body["logout_reason"], Value::Null, "not an ending");
+    assert_eq!(refused.body["error"], "ACCESS_TOKEN_INVALID");
+    let renewed = b.refresh_with(&ada.refresh).await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    assert_eq!(b.get_with_token("/api/auth/me", &renewed.access_token()).await.status, 200);
+    assert_eq!(a.get_with_token("/api/auth/me", &renewed.access_token()).await.status, 200, "40 s old on A");
 }

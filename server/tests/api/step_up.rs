@@ -30,7 +30,8 @@ async fn reauth(app: &TestApp, signed: &Signed, password: &str) -> crate::helper
 }
 
 /// Ending a user's sessions from `/admin/users` is an operator's action, not the user's: the real
-/// binary writes one `[AUTO-LOGOUT]` line per session it ends, with the code, user and session.
+/// binary writes one `[AUTO-LOGOUT]` line per session it ends, with the code, user and session, and
+/// the page path escaped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ending_a_users_sessions_writes_an_auto_logout_line() {
     let db = TestDb::create(Db::Sqlite).await;
@@ -52,7 +53,11 @@ async fn ending_a_users_sessions_writes_an_auto_logout_line() {
     };
     let (owner, viewer) = (sign_in("olga@example.com").await, sign_in("val@example.com").await);
     let body = json!({ "user_id": viewer.body["user"]["id"] });
-    let request = http.post(format!("{}/api/admin/users/end_sessions", server.base)).bearer_auth(owner.access_token());
+    // A page path is the browser's to send: one with spaces must not forge the line's fields.
+    let request = http
+        .post(format!("{}/api/admin/users/end_sessions", server.base))
+        .bearer_auth(owner.access_token())
+        .header("x-page-path", "/admin/users user=forged session=forged");
     let ended = exchange(request.json(&body)).await;
     assert_eq!(ended.status, 200, "{:?}", ended.body);
 
@@ -61,6 +66,8 @@ async fn ending_a_users_sessions_writes_an_auto_logout_line() {
     let lines: Vec<&str> = printed.lines().filter(|line| line.contains("[AUTO-LOGOUT]")).collect();
     assert_eq!(lines.len(), 1, "{printed}");
     assert!(lines[0].contains("ADMIN_REVOKED") && lines[0].contains(session), "{}", lines[0]);
+    assert!(!lines[0].contains("=forged"), "a forged field: {}", lines[0]);
+    assert!(lines[0].contains("path=/admin/users%20user%3Dforged%20session%3Dforged"), "{}", lines[0]);
 }
 
 async fn a_stale_session_is_asked_for_its_password_and_kept(db: Db) {

@@ -17,15 +17,29 @@ use super::super::error::{AuthError, AuthResult};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// The outcome of a batch's commit, shared by its turns; `None` until it is known.
 type Outcome = Option<Result<(), String>>;
 
+/// How long a write waits for this process's writer before it is answered as unavailable (503 with
+/// Retry-After, which the client retries): a turn that never ends must not queue every later write
+/// behind it for good.
+const WRITER_WAIT: Duration = Duration::from_secs(10);
+
 /// The writer lock and the batch open under it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct GroupCommit {
     writer: Arc<Mutex<Writer>>,
+    /// How long a turn waits for the writer ([`WRITER_WAIT`]).
+    wait: Duration,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self { writer: Arc::default(), wait: WRITER_WAIT }
+    }
 }
 
 #[derive(Default)]
@@ -52,7 +66,8 @@ pub struct Turn {
 impl GroupCommit {
     /// Waits for the writer's turn, opening a batch if none is open.
     pub async fn turn(&self, pool: &AnyPool) -> AuthResult<Turn> {
-        let mut writer = self.writer.clone().lock_owned().await;
+        let waited = tokio::time::timeout(self.wait, self.writer.clone().lock_owned()).await;
+        let mut writer = waited.map_err(|_| AuthError::Unavailable("the database's writer is busy".into()))?;
         if writer.open.as_ref().is_some_and(|batch| batch.abandoned) {
             let batch = writer.open.as_mut().expect("checked above");
             if let Err(error) = undo_savepoint(&mut batch.conn).await {
@@ -60,8 +75,7 @@ impl GroupCommit {
             }
         }
         if writer.open.is_none() {
-            let mut conn = pool.acquire().await?;
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            let conn = begin_immediate(pool).await?;
             writer.batches += 1;
             let number = writer.batches;
             writer.open = Some(Batch { conn, number, abandoned: false, outcome: watch::Sender::new(None) });
@@ -177,6 +191,25 @@ fn queue_commit(group: &GroupCommit, number: u64) {
     }
 }
 
+/// A pooled connection inside `BEGIN IMMEDIATE`. The statement may wait for another process's
+/// write lock (the operator CLI on the same file) for the busy timeout; a caller that leaves
+/// meanwhile must not hand the connection back to the pool, where the transaction would open once
+/// the lock frees and then hold SQLite's write lock with no one to end it. It is closed instead.
+async fn begin_immediate(pool: &AnyPool) -> Result<PoolConnection<Any>, sqlx::Error> {
+    struct Beginning(Option<PoolConnection<Any>>);
+    impl Drop for Beginning {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0.as_mut() {
+                conn.close_on_drop();
+            }
+        }
+    }
+    let mut beginning = Beginning(Some(pool.acquire().await?));
+    let conn = beginning.0.as_mut().expect("acquired above");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut **conn).await?;
+    Ok(beginning.0.take().expect("acquired above"))
+}
+
 /// Undoes the open savepoint and closes it.
 async fn undo_savepoint(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("ROLLBACK TO turn").execute(&mut *conn).await?;
@@ -186,6 +219,7 @@ async fn undo_savepoint(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::super::{Store, Tx};
+    use std::time::Duration;
 
     async fn store(name: &str) -> (Store, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("lanyard-batch-{name}-{}", std::process::id()));
@@ -274,6 +308,57 @@ mod tests {
         second.rollback().await.unwrap();
         assert_eq!(committed(&store, &["first", "second"]).await, ["first"], "the first is on disk already");
         first.await.unwrap().unwrap();
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A write that leaves while `BEGIN IMMEDIATE` waits for another process's write lock leaves
+    /// no connection inside a transaction: once that process is done, it (and this one) can write.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_turn_cancelled_while_another_process_writes_leaves_no_open_transaction() {
+        use sqlx::Connection as _;
+        let (store, dir) = store("cancelled").await;
+        let mut other =
+            sqlx::AnyConnection::connect(&format!("sqlite://{}", dir.join("batch.db").display())).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_tx().await.map(drop) }
+        });
+        // The turn has taken a connection: it is inside BEGIN IMMEDIATE, on the busy timeout.
+        while store.pool.num_idle() as u32 == store.pool.size() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waiting.abort();
+        assert!(waiting.await.is_err(), "cancelled while waiting");
+        sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+        // The cancelled turn's statement ends once the lock is free; its connection then leaves it.
+        while (store.pool.num_idle() as u32) < store.pool.size() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+
+        sqlx::query("PRAGMA busy_timeout = 3000").execute(&mut other).await.unwrap();
+        let again = sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await;
+        assert!(again.is_ok(), "the other process could not write again: {again:?}");
+        sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+        let mut turn = store.write_tx().await.unwrap();
+        put(&mut turn, "after").await;
+        turn.commit().await.unwrap();
+        assert_eq!(committed(&store, &["after"]).await, ["after"]);
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// A write waits for this process's writer at most its deadline, then is unavailable.
+    #[tokio::test]
+    async fn a_turn_waits_for_the_writer_at_most_its_deadline() {
+        let (mut store, dir) = store("deadline").await;
+        store.group_commit.wait = Duration::from_millis(200);
+        let held = store.write_tx().await.unwrap();
+        let waited = store.write_tx().await;
+        assert!(matches!(waited, Err(crate::engine::AuthError::Unavailable(_))), "{:?}", waited.is_ok());
+        held.commit().await.unwrap();
         drop(store);
         std::fs::remove_dir_all(dir).ok();
     }

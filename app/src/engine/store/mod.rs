@@ -92,6 +92,9 @@ const SESSION_STATE_SELECT: &str = "
     LEFT JOIN users u ON u.id = s.user_id
     LEFT JOIN accounts a ON a.id = u.account_id";
 
+/// Which of [`SESSION_STATE_SELECT`]'s rows are a user's live sessions.
+const LIVE_SESSIONS_OF_USER: &str = " WHERE s.user_id = $1 AND s.ended_at IS NULL";
+
 /// A user found by email at sign-in, with their account.
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRecord {
@@ -554,9 +557,19 @@ impl Store {
 
     /// The user's sessions that have not ended.
     pub async fn live_sessions_of_user(&self, user_id: &str) -> AuthResult<Vec<SessionState>> {
-        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT} WHERE s.user_id = $1 AND s.ended_at IS NULL"))
+        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT}{LIVE_SESSIONS_OF_USER}"))
             .bind(user_id)
             .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// [`Store::live_sessions_of_user`] as `tx` sees them: with the user's row held
+    /// ([`Store::swap_password_hash`]), no other sign-in or password change of the user can add or
+    /// end one before `tx` commits.
+    pub async fn live_sessions_of_user_in(tx: &mut Tx, user_id: &str) -> AuthResult<Vec<SessionState>> {
+        Ok(sqlx::query_as(&format!("{SESSION_STATE_SELECT}{LIVE_SESSIONS_OF_USER}"))
+            .bind(user_id)
+            .fetch_all(tx.conn())
             .await?)
     }
 
@@ -612,13 +625,22 @@ impl Store {
         Ok((sessions, users))
     }
 
-    pub async fn set_password_hash(tx: &mut Tx, user_id: &str, hash: &str) -> AuthResult<()> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
+    /// Sets the user's password hash to `new` if it is still `checked` (the hash a password was
+    /// just verified against); false when it changed meanwhile. Either way the user's row is held
+    /// for the rest of `tx` (on PostgreSQL a second writer waits, then sees this one's commit), so a
+    /// sign-in (`new` = `checked`) and a password change of one user take turns: a sign-in that
+    /// checked the old password while the change committed finds it gone, and what either reads of
+    /// the user's sessions stays true until it commits. Every transaction that holds a user's row
+    /// and a session's takes the user's first.
+    pub async fn swap_password_hash(tx: &mut Tx, user_id: &str, checked: &str, new: &str) -> AuthResult<bool> {
+        let swapped = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
             .bind(user_id)
+            .bind(checked)
             .execute(tx.conn())
-            .await?;
-        Ok(())
+            .await?
+            .rows_affected();
+        Ok(swapped == 1)
     }
 
     /// Sets the status or the plan of an account.
