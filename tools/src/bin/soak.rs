@@ -184,10 +184,12 @@ enum Fault {
     Dropped,
     Delayed,
     CutAfterCommit,
+    /// A gateway in front of lanyard (an SSO proxy, a captive portal) answers 401 with its own page.
+    Gateway,
 }
 
 impl Fault {
-    const ALL: [Fault; 7] = [
+    const ALL: [Fault; 8] = [
         Fault::Forbidden,
         Fault::PaymentRequired,
         Fault::ServerError,
@@ -195,6 +197,7 @@ impl Fault {
         Fault::Dropped,
         Fault::Delayed,
         Fault::CutAfterCommit,
+        Fault::Gateway,
     ];
 
     fn name(self) -> &'static str {
@@ -206,6 +209,7 @@ impl Fault {
             Fault::Dropped => "dropped connection",
             Fault::Delayed => "delayed answer",
             Fault::CutAfterCommit => "answer cut after commit",
+            Fault::Gateway => "a gateway's 401 page",
         }
     }
 }
@@ -278,6 +282,16 @@ fn refusal(status: u16, body: serde_json::Value) -> Response {
         .expect("a response")
 }
 
+/// What an SSO gateway in front of lanyard answers: its own sign-in page, with 401.
+fn gateway_sign_in_page() -> Response {
+    Response::builder()
+        .status(401)
+        .header("content-type", "text/html")
+        .header("www-authenticate", "Bearer realm=\"gateway\"")
+        .body(Body::from("<html><body><h1>Sign in to continue</h1></body></html>"))
+        .expect("a response")
+}
+
 /// An answer whose body breaks off: the client sees the connection fail.
 fn broken() -> Response {
     let failing = futures::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("soak: cut")) });
@@ -300,6 +314,7 @@ async fn serve_proxied(State(proxy): State<Arc<Proxy>>, request: Request) -> Res
         Some(Fault::ServerError) => return refusal(500, plain("INTERNAL", "the proxy failed")),
         Some(Fault::Unavailable) => return refusal(503, plain("SERVICE_UNAVAILABLE", "the proxy is busy")),
         Some(Fault::Dropped) => return broken(),
+        Some(Fault::Gateway) => return gateway_sign_in_page(),
         Some(Fault::Delayed) => {
             let delay = Duration::from_millis(rand::rng().random_range(500..4_000));
             tokio::time::sleep(delay).await;
@@ -400,6 +415,8 @@ struct Figures {
     refresh_failed_disturbed: AtomicU64,
     refresh_ms: Mutex<Vec<f64>>,
     sign_ins: AtomicU64,
+    /// Password changes whose answer the browser never read.
+    password_changes_lost: AtomicU64,
 }
 
 impl Figures {
@@ -604,6 +621,22 @@ impl Browser {
         }
     }
 
+    /// Changes the password (to the same one, so a later sign-in still works) and loses the
+    /// answer: the browser keeps the cookie and access token it had, as when the connection breaks
+    /// after the change committed, and its next refresh comes only after the grace window, as
+    /// after a laptop's sleep. The session is the user's own and must go on (SPEC §3, §4).
+    async fn change_password_losing_the_answer(&self, world: &World) {
+        let _guard = tokio::time::timeout(DEADLINE, self.lock.lock()).await.ok();
+        let body = serde_json::json!({ "current_password": PASSWORD, "new_password": PASSWORD });
+        let Some(access) = self.held.lock().unwrap().access.clone() else { return };
+        let request = world.http.post(format!("{}/api/auth/password", world.base)).header("origin", &world.base);
+        let request = request.header(SOAK_CALL, world.next_call.fetch_add(1, Ordering::Relaxed));
+        drop(request.bearer_auth(access).json(&body).send().await);
+        world.figures.password_changes_lost.fetch_add(1, Ordering::Relaxed);
+        // The refresh lock is held past the server's grace window (10 s): no tab refreshes before.
+        tokio::time::sleep(Duration::from_secs(11)).await;
+    }
+
     async fn ended(&self, world: &World, code: LogoutCode) {
         world.ledger.ended(&self.email, code);
         *self.held.lock().unwrap() = Held::default();
@@ -709,6 +742,7 @@ impl Phase {
         let mut rotated = false;
         let mut restarts = 0;
         let mut next_action = Duration::from_secs(5);
+        let mut actions = 0_u64;
         while started.elapsed() < duration {
             tokio::time::sleep(Duration::from_millis(250)).await;
             let elapsed = started.elapsed();
@@ -734,8 +768,15 @@ impl Phase {
             }
             if elapsed >= next_action {
                 next_action = elapsed + Duration::from_secs(rand::rng().random_range(5..15));
-                let email = &emails[rand::rng().random_range(0..emails.len())];
-                operate(&operator, &world.ledger, email).await;
+                let chosen = rand::rng().random_range(0..emails.len());
+                actions += 1;
+                // Every third action, beginning with the first, is a user's password change.
+                if actions % 3 == 1 {
+                    let (browser, world) = (browsers[chosen].clone(), world.clone());
+                    tasks.spawn(async move { browser.change_password_losing_the_answer(&world).await });
+                } else {
+                    operate(&operator, &world.ledger, &emails[chosen]).await;
+                }
             }
         }
         world.running.store(false, Ordering::Relaxed);
@@ -871,6 +912,7 @@ struct Report {
     calls: BTreeMap<String, u64>,
     faults: BTreeMap<Fault, u64>,
     sign_ins: u64,
+    password_changes_lost: u64,
     restarts: usize,
     rotated: bool,
     browser: Option<BrowserReport>,
@@ -904,6 +946,7 @@ impl Report {
             calls: world.figures.calls.lock().unwrap().clone(),
             faults: world.proxy.injected.lock().unwrap().clone(),
             sign_ins: world.figures.sign_ins.load(Ordering::Relaxed),
+            password_changes_lost: world.figures.password_changes_lost.load(Ordering::Relaxed),
             restarts,
             rotated,
             browser,
@@ -932,6 +975,7 @@ impl Report {
         );
         println!("refresh latency:                  p50 {:.1} ms, p99 {:.1} ms", self.refresh_p50, self.refresh_p99);
         println!("sign-ins:                         {}", self.sign_ins);
+        println!("password changes, answer lost:    {}", self.password_changes_lost);
         println!("restarts: {}, secret rotated: {}", self.restarts, self.rotated);
         println!("calls by outcome:                 {:?}", self.calls);
         let faults: Vec<String> = self.faults.iter().map(|(fault, n)| format!("{}: {n}", fault.name())).collect();
