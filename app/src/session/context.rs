@@ -7,6 +7,7 @@ use crate::contract::TokenInfo;
 use crate::session::ending::SessionIds;
 use crate::session::view::ClientView;
 use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The token answer, the id of the user it was issued to, and when this tab got it.
 #[derive(Clone, Debug)]
@@ -43,7 +44,7 @@ pub struct Client {
     leaving: Cell<bool>,
     /// This tab's id (`crypto.randomUUID()`).
     pub tab_id: String,
-    /// Browser time (ms) of this tab's last user activity.
+    /// This tab's last user activity, or another tab's as heard here, on [`monotonic_ms`]'s clock.
     pub last_activity_ms: Cell<f64>,
     pub channel: RefCell<Option<web_sys::BroadcastChannel>>,
     pub monitor: MonitorState,
@@ -58,7 +59,7 @@ thread_local! {
         held: RefCell::new(None),
         leaving: Cell::new(false),
         tab_id: new_uuid(),
-        last_activity_ms: Cell::new(js_sys::Date::now()),
+        last_activity_ms: Cell::new(monotonic_ms()),
         channel: RefCell::new(None),
         monitor: MonitorState::default(),
         step_up: RefCell::new(None),
@@ -74,6 +75,19 @@ pub fn client() -> &'static Client {
 /// A random UUID from the browser (no random-number crate in the WASM build).
 pub fn new_uuid() -> String {
     web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: web-sys has it only behind a feature this crate does not need otherwise.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Milliseconds on this tab's monotonic clock: it only moves forward, whatever the wall clock does,
+/// and means nothing in another tab.
+pub fn monotonic_ms() -> f64 {
+    performance_now()
 }
 
 /// The browser's clock in Unix seconds.

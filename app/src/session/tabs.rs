@@ -20,6 +20,8 @@ pub enum TabMessage {
     Tokens { token: TokenInfo, user_id: String },
     /// A tab's session ended: every tab that holds that session ends with the same reason.
     LoggedOut { event: LogoutEvent },
+    /// A tab saw user activity this many milliseconds ago (a duration: tabs share no clock).
+    Active { idle_ms: f64 },
 }
 
 /// Opens the channel and hands every message from other tabs to `on_message`.

@@ -47,7 +47,7 @@ pub fn forget() {
     storage::clear_hint_of(session.as_ref().map(|ids| ids.session_id.as_str()));
 }
 
-/// What other tabs say: a new access token, or the end of the session.
+/// What other tabs say: a new access token, the end of a session, or user activity.
 pub fn on_tab_message(message: TabMessage) {
     let client = client();
     match message {
@@ -71,6 +71,7 @@ pub fn on_tab_message(message: TabMessage) {
             forget();
             leave(&own.message);
         }
+        TabMessage::Active { idle_ms } => activity::heard(idle_ms),
     }
 }
 
