@@ -80,3 +80,31 @@ test('a sign-in beyond the session limit ends the older device with SESSION_LIMI
   await expect(banner).toContainText('SESSION_LIMIT');
   await expectSignedIn(newer, email);
 });
+
+test('"Sign out everywhere" that cannot reach the server signs nothing out and says so', async ({ page }) => {
+  const email = freshUser();
+  await page.goto('/signin?next=%2Fsessions');
+  await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Your sessions' })).toBeVisible();
+
+  await page.route('**/api/auth/logout_all', (route) => route.fulfill({
+    status: 503,
+    headers: { 'retry-after': '1' },
+    contentType: 'application/json',
+    body: JSON.stringify({ error: 'SERVICE_UNAVAILABLE', message: 'database down', logout_reason: null }),
+  }), { times: 1 });
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Nothing was signed out.' });
+  await expect(notice).toContainText("Can't reach lanyard right now; try again shortly.");
+  // The list reloads after the attempt, and the notice stays until the next attempt.
+  await expect(page.getByText('This device')).toBeVisible();
+  await expect(notice).toBeVisible();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expectSignedIn(page, email);
+  await page.reload();
+  await expectSignedIn(page, email);
+
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  await expect(page.getByRole('alert')).toContainText('You signed out everywhere.');
+});

@@ -3,7 +3,7 @@
 use super::pages::{loading, shown};
 use super::protected::Protected;
 use crate::api;
-use crate::contract::{SessionView, SessionsAnswer};
+use crate::contract::{ErrorBody, SessionView, SessionsAnswer};
 use crate::session;
 use leptos::prelude::*;
 
@@ -21,15 +21,23 @@ pub fn Sessions() -> impl IntoView {
 #[component]
 fn SessionLists() -> impl IntoView {
     let list = LocalResource::new(api::sessions);
+    // Why the last ending asked for here did not happen: until the server has recorded an ending,
+    // nothing is signed out (and this browser keeps its session), so the user is told to try again.
+    let problem = RwSignal::new(None::<String>);
+    let not_ended = move |outcome: Result<(), ErrorBody>| {
+        problem.set(
+            outcome.err().as_ref().and_then(session::problem).map(|text| format!("Nothing was signed out. {text}")),
+        );
+    };
     let end_session = move |session_id: String| {
         leptos::task::spawn_local(async move {
-            let _ = api::revoke_session(session_id).await;
+            not_ended(api::revoke_session(session_id).await);
             list.refetch();
         });
     };
     let sign_out_all = move |keep_current: bool| {
         leptos::task::spawn_local(async move {
-            let _ = session::sign_out_all(keep_current).await;
+            not_ended(session::sign_out_all(keep_current).await.map(|_| ()));
             list.refetch();
         });
     };
@@ -38,6 +46,7 @@ fn SessionLists() -> impl IntoView {
                 <button type="button" class="secondary" on:click=move |_| sign_out_all(true)>"Sign out other devices"</button>
                 <button type="button" class="danger" on:click=move |_| sign_out_all(false)>"Sign out everywhere"</button>
             </div>
+            {move || problem.get().map(|text| view! { <p class="problem" role="status">{text}</p> })}
             <Suspense fallback=loading>
             {move || list.get().map(|answer| shown(answer, |answer: SessionsAnswer| {
                     let now = session::server_now();
