@@ -47,6 +47,9 @@ pub struct Client {
     /// This tab's last user activity, or another tab's as heard here, on [`monotonic_ms`]'s clock.
     pub last_activity_ms: Cell<f64>,
     pub channel: RefCell<Option<web_sys::BroadcastChannel>>,
+    /// Whether a call that replaces the refresh cookie (a password change) holds the refresh lock
+    /// in this tab now (`renew::replacing_cookie`).
+    pub replacing_cookie: Cell<bool>,
     pub monitor: MonitorState,
     step_up: RefCell<Option<StepUp>>,
     /// Where the password dialog's answer goes (`None`: cancelled).
@@ -61,6 +64,7 @@ thread_local! {
         tab_id: new_uuid(),
         last_activity_ms: Cell::new(monotonic_ms()),
         channel: RefCell::new(None),
+        replacing_cookie: Cell::new(false),
         monitor: MonitorState::default(),
         step_up: RefCell::new(None),
         password_reply: RefCell::new(None),

@@ -233,20 +233,31 @@ pub async fn sign_out_all(keep_current: bool) -> Result<LogoutAllAnswer, ErrorBo
 /// Changes the password; this session carries on with the new token, the others end. The error is
 /// in words for the user.
 /// The call takes the cross-tab refresh lock: it replaces the refresh cookie, so a refresh in another
-/// tab must not race it.
+/// tab must not race it (a refresh the call itself needs runs at once, under the same hold). A call
+/// that failed without a refusal may have changed the password with its answer lost: the tab then
+/// refreshes at once, still under the lock, and so holds the new chain if the change happened (the
+/// server answers the token of before the change with the new chain's first).
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), String> {
-    let changed = tabs::with_lock(
-        tabs::REFRESH_LOCK,
-        renew::LOCK_WAIT_MS,
-        api::change_password(current_password.into(), new_password.into()),
-    )
+    let changed = renew::replacing_cookie(async move {
+        let changed = api::change_password(current_password.into(), new_password.into()).await;
+        match &changed {
+            Ok(token) => renew::keep(token.clone(), client().signed_in_user().unwrap_or_default()),
+            Err(error) if error.error.is_some_and(ErrorCode::is_transient) => match renew::refresh().await {
+                Ok(_) => {
+                    if let Some(view) = client().view() {
+                        view.retry_notice.set(None);
+                    }
+                }
+                Err(RenewError::Ended(ending)) => tracker::logout(ending),
+                Err(RenewError::Failed(_)) => {}
+            },
+            Err(_) => {}
+        }
+        changed
+    })
     .await;
     match changed {
-        Ok(token) => {
-            let user_id = client().signed_in_user().unwrap_or_default();
-            renew::keep(token, user_id);
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(error) if error.error == Some(ErrorCode::WrongPassword) => Err("The current password is incorrect.".into()),
         Err(error) => Err(describe(&error)),
     }

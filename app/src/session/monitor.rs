@@ -105,7 +105,9 @@ fn refresh_if_due(waking: bool) {
     let due = if waking { expires_at - ttl / 2.0 } else { expires_at - 60.0_f64.min(ttl / 5.0) };
     let monitor = &client.monitor;
     let retry_ok = browser_now() >= monitor.retry_at.get();
-    if client.server_now() < due || !retry_ok || monitor.refreshing.replace(true) {
+    // A password change in this tab holds the refresh lock and brings its own new token.
+    let changing = client.replacing_cookie.get();
+    if client.server_now() < due || !retry_ok || changing || monitor.refreshing.replace(true) {
         return;
     }
     leptos::task::spawn_local(async move {

@@ -38,8 +38,13 @@ pub fn keep(token: TokenInfo, user_id: String) {
 /// makes the unlocked refresh safe. A holder is itself bounded by the call deadline.
 pub const LOCK_WAIT_MS: u32 = DEADLINE_MS;
 
-/// Renews the access token (see the module docs).
+/// Renews the access token (see the module docs). While a call of this tab that replaces the
+/// cookie holds the lock, a refresh (the call's own, after a 401 without a reason) runs at once:
+/// waiting would be waiting for this tab's own lock.
 pub async fn refresh() -> Result<TokenInfo, RenewError> {
+    if client().replacing_cookie.get() {
+        return refresh_now().await;
+    }
     let before = client().held().map(|held| held.token.access_expires_at);
     tabs::with_lock(REFRESH_LOCK, LOCK_WAIT_MS, async move {
         if let Some(before) = before
@@ -50,6 +55,32 @@ pub async fn refresh() -> Result<TokenInfo, RenewError> {
         refresh_now().await
     })
     .await
+}
+
+/// Runs `work`, a call that replaces the refresh cookie (a password change), under the refresh lock,
+/// so that no refresh in another tab races it.
+pub async fn replacing_cookie<T: 'static>(work: impl std::future::Future<Output = T> + 'static) -> T {
+    tabs::with_lock(REFRESH_LOCK, LOCK_WAIT_MS, async move {
+        let _held = Replacing::start();
+        work.await
+    })
+    .await
+}
+
+/// Notes, for as long as it lives, that this tab's cookie-replacing call holds the refresh lock.
+struct Replacing;
+
+impl Replacing {
+    fn start() -> Self {
+        client().replacing_cookie.set(true);
+        Self
+    }
+}
+
+impl Drop for Replacing {
+    fn drop(&mut self) {
+        client().replacing_cookie.set(false);
+    }
 }
 
 /// The token another tab obtained after ours expired at `before`, if any: the shared hint says so at
