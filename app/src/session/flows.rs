@@ -21,6 +21,28 @@ pub fn start(view: ClientView) {
     tabs::listen(tracker::on_tab_message);
     client().set_step_up(std::rc::Rc::new(|| Box::pin(step_up())));
     monitor::start();
+    if let Some(window) = web_sys::window() {
+        gloo_events::EventListener::new(&window, "pageshow", |event| {
+            let persisted = js_sys::Reflect::get(event, &"persisted".into()).ok().and_then(|p| p.as_bool());
+            if persisted == Some(true) {
+                check_restored_page();
+            }
+        })
+        .forget();
+    }
+}
+
+/// A page restored from the back/forward cache shows what it showed when it was left, however long
+/// ago, and its timers and messages stood still meanwhile: it hides what it shows of the session and
+/// restores the session again (a refresh from the cookie, then the user), as after a page load
+/// (SPEC §4 "Endings belong to one session").
+fn check_restored_page() {
+    let Some(view) = client().view() else { return };
+    if !matches!(view.auth.get_untracked(), AuthStatus::SignedIn(_)) {
+        return;
+    }
+    view.auth.set(AuthStatus::Restoring);
+    leptos::task::spawn_local(restore(view.retry_notice));
 }
 
 /// Step-up (SPEC §2): shows the password dialog and confirms what the user types with
