@@ -44,13 +44,14 @@ pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
 /// was no session), and only when it names that session or none that lives: a sign-out the
 /// database could not record keeps the cookie, so the browser can send it again rather than leave
 /// a live session it can no longer end, and a stale tab's sign-out keeps the cookie of the user
-/// who signed in since.
+/// who signed in since. `reason` is absent for the user's own sign-out, or SESSION_USER_MISMATCH
+/// from a tab whose refresh was answered for another user (SPEC §4).
 #[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
-pub async fn logout() -> Result<(), ErrorBody> {
+pub async fn logout(#[server(default)] reason: Option<contract::LogoutCode>) -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
     let cookies = call.refresh_cookies();
     let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
-    let cookie = call.answer(call.engine.logout(&cookies, call.bearer(), &call.meta).await)?;
+    let cookie = call.answer(call.engine.logout(&cookies, call.bearer(), reason, &call.meta).await)?;
     if cookie == crate::engine::SignedOutCookie::Clear {
         call.clear_refresh_cookie();
     }

@@ -469,12 +469,26 @@ impl Engine {
     /// no-op). The session the bearer names ends, even past the token's `exp` (a tab that slept
     /// still signs out its own session), else the cookie's. The cookie is to be cleared unless it
     /// names another session that lives: another user may have signed in since in this browser.
+    ///
+    /// `reason` is the user's sign-out (none, or MANUAL_LOGOUT) or SESSION_USER_MISMATCH: a tab
+    /// whose refresh was answered for another user ends its own session, an ending the user did
+    /// not ask for, so it is recorded as such and written to the `[AUTO-LOGOUT]` log.
     pub async fn logout(
         &self,
         cookies: &[&str],
         bearer: Option<&str>,
+        reason: Option<LogoutCode>,
         meta: &RequestMeta,
     ) -> AuthResult<SignedOutCookie> {
+        let (code, initiator) = match reason {
+            None | Some(LogoutCode::ManualLogout) => (LogoutCode::ManualLogout, Initiator::User),
+            Some(LogoutCode::SessionUserMismatch) => (LogoutCode::SessionUserMismatch, Initiator::Automatic),
+            Some(_) => {
+                return Err(AuthError::BadRequest(
+                    "A sign-out's reason is MANUAL_LOGOUT or SESSION_USER_MISMATCH.".into(),
+                ));
+            }
+        };
         let cookie = self.pick_refresh_cookie(cookies).await?.filter(|token| looks_like_refresh_token(token));
         let cookie_session = match cookie {
             Some(token) => self.store.session_of_token(&hash_refresh_token(token)).await?,
@@ -485,7 +499,7 @@ impl Engine {
         if let Some(session_id) = &ending
             && let Some(state) = self.store.session_state(session_id).await?.filter(|s| s.ended_at.is_none())
         {
-            self.end_session(&state, LogoutCode::ManualLogout, Initiator::User, meta).await?;
+            self.end_session(&state, code, initiator, meta).await?;
         }
         let now = self.now();
         let keep = match cookie_session {

@@ -226,7 +226,7 @@ async fn finish_sign_out(session_id: String, notice: RwSignal<Option<String>>) {
             notice.set(None);
             return;
         }
-        match api::logout().await {
+        match api::logout(None).await {
             Err(error) if error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited) => {
                 notice.set(Some(format!(
                     "Signing out… lanyard can't be reached; trying again in {} s.",

@@ -105,12 +105,13 @@ fn report(event: &LogoutEvent) {
 }
 
 /// Signs out the session of the bearer this tab holds (`/api/auth/logout` ends the bearer's session
-/// and keeps a cookie that names another), with `keepalive`, as the page is about to leave.
+/// and keeps a cookie that names another), recorded as SESSION_USER_MISMATCH, with `keepalive`,
+/// as the page is about to leave.
 fn end_on_server() {
     let Some(token) = client().access_token() else { return };
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str("{}"));
+    init.set_body(&JsValue::from_str(r#"{"reason":"SESSION_USER_MISMATCH"}"#));
     let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     if let Ok(headers) = web_sys::Headers::new() {
         let _ = headers.set("content-type", "application/json");

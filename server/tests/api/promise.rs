@@ -17,6 +17,7 @@ on_both_databases!(
     sign_ins_at_the_limit_at_the_same_moment_leave_one_session,
     a_sign_out_ends_the_bearers_session_even_past_its_expiry,
     a_sign_out_keeps_a_cookie_that_names_another_live_session,
+    a_tab_answered_for_another_user_ends_its_own_session_as_a_mismatch,
     a_refresh_with_a_query_string_is_refused_and_consumes_nothing,
     an_origin_of_another_scheme_is_refused,
     an_unknown_email_costs_the_same_hashing_as_a_wrong_password,
@@ -161,6 +162,33 @@ async fn a_sign_out_keeps_a_cookie_that_names_another_live_session(db: Db) {
         .header("cookie", format!("lanyard_refresh={}", bob.refresh));
     let stale = app.send(stale.json(&json!({}))).await;
     assert!(stale.set_cookie().is_some_and(|cookie| cookie.contains("Max-Age=0")), "a dead session's cookie");
+}
+
+/// Tab A's refresh was answered for user B (B signed in since, in the same browser): A ends its own
+/// session with its bearer, recorded as SESSION_USER_MISMATCH, and B's cookie stays. A sign-out
+/// names no other reason.
+async fn a_tab_answered_for_another_user_ends_its_own_session_as_a_mismatch(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in("ada@example.com").await;
+    let bob = app.signed_in("bob@example.com").await;
+    let sign_out = |reason: &str| {
+        let request = app
+            .http
+            .post(app.url("/api/auth/logout"))
+            .bearer_auth(&ada.access)
+            .header("cookie", format!("lanyard_refresh={}", bob.refresh));
+        app.send(request.json(&json!({ "reason": reason })))
+    };
+    let refused = sign_out("ADMIN_REVOKED").await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+    assert_eq!(live_sessions(&app, &ada.user_id).await, 1, "nothing ended");
+
+    let ended = sign_out("SESSION_USER_MISMATCH").await;
+    assert_eq!(ended.status, 200, "{:?}", ended.body);
+    assert_eq!(ended.set_cookie(), None, "B's cookie is kept");
+    let me = app.get_with_token("/api/auth/me", &ada.access).await;
+    assert_eq!(me.body["logout_reason"], "SESSION_USER_MISMATCH", "{:?}", me.body);
+    assert_eq!(app.get_with_token("/api/auth/me", &bob.access).await.status, 200);
 }
 
 /// A token is only ever read from the cookie: a query string answers 400, with or without a
