@@ -1,6 +1,7 @@
 //! A model-based test of the promise: random sequences of what users, their tabs and an operator do
 //! (sign-in, refresh with the newest or the previous token, two refreshes at once on two instances,
-//! sign-outs, revocation, password changes (some whose answer is lost), suspension, plan changes, clock steps past the grace
+//! sign-outs, revocation, password changes (some whose answer is lost), another user signing in in
+//! a device's browser, suspension, plan changes, clock steps past the grace
 //! window, an access-token lifetime and a session lifetime, instance restarts) run against two real
 //! instances on one database, beside a model of what SPEC §1 says must happen. After every step:
 //!
@@ -22,6 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const EMAIL: &str = "ada@example.com";
+/// A user of another account, who signs in in one of the devices' browsers.
+const OTHER_EMAIL: &str = "bob@example.com";
 const OTHER_PASSWORD: &str = "another long passphrase";
 const GRACE: i64 = 10;
 const ACCESS_TTL: i64 = 3_600;
@@ -67,6 +70,10 @@ enum Op {
         device: usize,
         answer_lost: bool,
     },
+    /// Another user signs in in the device's browser, so the cookie its tabs share is now theirs.
+    AnotherUserSignsInHere {
+        device: usize,
+    },
     Account(AccountStatus),
     Plan(PlanStatus),
     Advance(i64),
@@ -85,7 +92,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => device.clone().prop_map(|device| Op::SignOut { device }),
         1 => (device.clone(), any::<bool>()).prop_map(|(device, keep_current)| Op::LogoutAll { device, keep_current }),
         1 => (device.clone(), device.clone()).prop_map(|(device, target)| Op::Revoke { device, target }),
-        1 => (device, any::<bool>()).prop_map(|(device, answer_lost)| Op::ChangePassword { device, answer_lost }),
+        1 => (device.clone(), any::<bool>()).prop_map(|(device, answer_lost)| Op::ChangePassword { device, answer_lost }),
+        1 => device.prop_map(|device| Op::AnotherUserSignsInHere { device }),
         1 => prop_oneof![Just(AccountStatus::Suspended), Just(AccountStatus::Active)].prop_map(Op::Account),
         1 => prop_oneof![Just(PlanStatus::Inactive), Just(PlanStatus::Active)].prop_map(Op::Plan),
         3 => prop_oneof![Just(1), Just(GRACE + 1), Just(ACCESS_TTL), Just(SESSION_TTL)].prop_map(Op::Advance),
@@ -164,6 +172,8 @@ impl World {
         let first = following(spawn_on(db.clone(), |_| {}).await).await;
         let second = following(spawn_on(db.clone(), |_| {}).await).await;
         first.create_user(EMAIL).await;
+        let other = first.engine.create_user(OTHER_EMAIL, PASSWORD, app::contract::Role::Owner, "elsewhere").await;
+        other.expect("the other user is created");
         let now = first.clock_now();
         let model = Model { now, password: PASSWORD, suspended: false, plan_active: true, devices: Vec::new() };
         Self { db, first, second, model }
@@ -187,6 +197,7 @@ impl World {
             Op::LogoutAll { device, keep_current } => self.logout_all(device, keep_current).await,
             Op::Revoke { device, target } => self.revoke(device, target).await,
             Op::ChangePassword { device, answer_lost } => self.change_password(device, answer_lost).await,
+            Op::AnotherUserSignsInHere { device } => self.another_user_signs_in_here(device).await,
             Op::Account(status) => self.change_account(AccountChange::Status(status)).await,
             Op::Plan(plan) => self.change_account(AccountChange::Plan(plan)).await,
             Op::Advance(secs) => {
@@ -355,6 +366,39 @@ impl World {
         model.previous = Some(std::mem::replace(&mut model.newest, cookie));
         model.access = answer.access_token();
         model.access_expires_at = answer.body["access_expires_at"].as_i64().unwrap();
+    }
+
+    /// Another user signs in in the device's browser (SPEC §4 "Endings belong to one session"): the
+    /// device's tab refreshes with the cookie, now the other user's, and is answered for that user;
+    /// it ends its own session with its bearer as SESSION_USER_MISMATCH, which keeps the other
+    /// user's cookie, and the other user's session carries on.
+    async fn another_user_signs_in_here(&mut self, device: usize) {
+        let Some(index) = self.device(device) else { return };
+        let held = &self.model.devices[index];
+        // An ending the model already knows of, or one the next call would record, comes first.
+        if held.ended.is_some() || self.model.now >= held.expires_at || self.model.suspended {
+            return;
+        }
+        let access = held.access.clone();
+        let other = self.first.sign_in(OTHER_EMAIL).await;
+        let answered = self.second.refresh_with(&other.refresh).await;
+        assert_eq!(answered.status, 200, "the other user's refresh: {:?}", answered.body);
+        assert_eq!(answered.header("x-session-user"), Some(other.user_id.as_str()), "answered for the other user");
+        let shared_cookie = answered.refresh_cookie().unwrap();
+        let request = self
+            .first
+            .http
+            .post(self.first.url("/api/auth/logout"))
+            .bearer_auth(&access)
+            .header("cookie", format!("lanyard_refresh={shared_cookie}"));
+        let signed_out = self.first.send(request.json(&json!({ "reason": "SESSION_USER_MISMATCH" }))).await;
+        assert_eq!(signed_out.status, 200, "the mismatched tab's sign-out: {:?}", signed_out.body);
+        assert_eq!(signed_out.set_cookie(), None, "the other user's cookie is kept");
+        self.model.devices[index].ended = Some(LogoutCode::SessionUserMismatch);
+        let carries_on = self.second.refresh_with(&shared_cookie).await;
+        assert_eq!(carries_on.status, 200, "the other user carries on: {:?}", carries_on.body);
+        let me = self.first.get_with_token("/api/auth/me", &carries_on.access_token()).await;
+        assert_eq!(me.status, 200, "{:?}", me.body);
     }
 
     /// An operator's change on the first instance; the test waits until the second has applied it
