@@ -431,7 +431,8 @@ impl Engine {
 
     /// The answer to a used token presented again, if SPEC §1 lets it have one: its successor (for
     /// the token a password change retired, the new chain's first token), when that is unused or
-    /// was first used within the grace window. `Ok(None)` is reuse. A successor derived by a key this instance does not hold is unavailable, not reuse.
+    /// was first used within the grace window. `Ok(None)` is reuse. A successor derived by a key
+    /// this instance does not hold is unavailable, not reuse.
     fn replayed_successor(&self, token: &str, replay: &Replay, now: i64) -> AuthResult<Option<String>> {
         let (Some(successor_hash), Some(origin)) = (replay.successor_hash.as_deref(), replay.successor_origin) else {
             return Ok(None);
@@ -495,7 +496,13 @@ impl Engine {
             None => None,
         };
         let from_bearer = bearer.and_then(|token| self.keys.verify_access(token).ok()).map(|claims| claims.sid);
-        let ending = from_bearer.or_else(|| cookie_session.clone());
+        let ending = match (from_bearer, code) {
+            (Some(session_id), _) => Some(session_id),
+            // The cookie of a tab answered for another user is that user's: only a bearer names
+            // the session to end.
+            (None, LogoutCode::SessionUserMismatch) => None,
+            (None, _) => cookie_session.clone(),
+        };
         if let Some(session_id) = &ending
             && let Some(state) = self.store.session_state(session_id).await?.filter(|s| s.ended_at.is_none())
         {

@@ -182,6 +182,15 @@ async fn a_tab_answered_for_another_user_ends_its_own_session_as_a_mismatch(db: 
     let refused = sign_out("ADMIN_REVOKED").await;
     assert_eq!(refused.status, 400, "{:?}", refused.body);
     assert_eq!(live_sessions(&app, &ada.user_id).await, 1, "nothing ended");
+    let without_bearer = app
+        .http
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", format!("lanyard_refresh={}", bob.refresh))
+        .json(&json!({ "reason": "SESSION_USER_MISMATCH" }));
+    let without_bearer = app.send(without_bearer).await;
+    assert_eq!(without_bearer.status, 200, "{:?}", without_bearer.body);
+    assert_eq!(without_bearer.set_cookie(), None);
+    assert_eq!(live_sessions(&app, &bob.user_id).await, 1, "the cookie's session is not the mismatched one");
 
     let ended = sign_out("SESSION_USER_MISMATCH").await;
     assert_eq!(ended.status, 200, "{:?}", ended.body);
