@@ -66,10 +66,11 @@ test('two users in one browser: the first one\'s tab ends its own session, the s
   const stored = await tabA.evaluate(() => JSON.parse(localStorage.getItem('logout_history') ?? '[]')[0]);
   expect(stored).toMatchObject({ code: 'SESSION_USER_MISMATCH', session_id: adaSession });
 
-  // Ada's tab ended its own session on the server: nothing of hers is left live in this browser.
+  // Ada's tab ended its own session on the server, recorded with its reason: nothing of hers is
+  // left live in this browser.
   const adas = await sessionsOf(tabB, ada);
   expect(adas.active.map((s) => s.id)).toEqual([adas.own]);
-  expect(adas.ended.map((s) => s.id)).toContain(adaSession);
+  expect(adas.ended.find((s) => s.id === adaSession)?.end_reason).toBe('SESSION_USER_MISMATCH');
 });
 
 test('a tab whose refresh hands it another session of its own user adopts it', async ({ context }) => {
