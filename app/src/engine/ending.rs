@@ -1,6 +1,7 @@
 //! The end of a session, in one place for every path that ends one (sign-out, revocation, the
-//! guard, reuse detection, the sweep): the row, the audit event and the change in one transaction,
-//! then the live view, then the `[AUTO-LOGOUT]` line.
+//! guard, reuse detection, the sweep, a password change, the session limit): the row, the audit
+//! event and the change in one transaction (its own, or the caller's, whose other writes then
+//! commit with it or not at all), then the live view, then the `[AUTO-LOGOUT]` line.
 
 use super::error::AuthResult;
 use super::instance::Engine;
@@ -18,6 +19,7 @@ pub enum Initiator {
 }
 
 /// An ending written into a transaction, announced once that transaction has committed.
+#[must_use = "an ending is announced once its transaction commits"]
 pub(super) struct Ending {
     code: LogoutCode,
     initiator: Initiator,
