@@ -62,6 +62,17 @@ pub enum Refusal {
     Request(u16),
 }
 
+/// lanyard's error body, if `text` is one: a JSON object with the key `logout_reason` (SPEC §4
+/// "Only lanyard ends a session"). A gateway's page, or its own JSON, is not, even when it would
+/// decode, since every field of [`ErrorBody`] may be missing.
+pub fn lanyard_error(text: &str) -> Option<ErrorBody> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    if !value.as_object()?.contains_key("logout_reason") {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
 /// How many times a call is renewed and sent again before a 401 without a reason counts as
 /// unavailable (SPEC §4 "Deadlines": at most twice, and never an ending).
 pub const MAX_RENEWALS: u32 = 2;
@@ -159,6 +170,24 @@ mod tests {
         for status in [401, 403] {
             assert_eq!(call(status, None), Verdict::Unavailable, "{status}");
             assert_eq!(classify(Authenticated, answered(status, None), ADA, 1), Verdict::Unavailable, "{status}");
+        }
+    }
+
+    #[test]
+    fn only_a_json_object_with_logout_reason_is_lanyards_body() {
+        let ours = lanyard_error(r#"{"error": "ACCESS_TOKEN_INVALID", "message": "expired", "logout_reason": null}"#);
+        assert_eq!(ours.and_then(|b| b.error), Some(ErrorCode::AccessTokenInvalid));
+        let ended = lanyard_error(r#"{"logout_reason": "LOGOUT_ALL", "logout_message": "You signed out everywhere."}"#);
+        assert_eq!(ended.and_then(|b| b.logout_reason), Some(LogoutCode::LogoutAll));
+        for theirs in [
+            "<!doctype html><title>Sign in to Example SSO</title>",
+            r#"{"error": "unauthorized", "message": "token expired"}"#,
+            r#"{}"#,
+            r#"[{"logout_reason": null}]"#,
+            r#""logout_reason""#,
+            "",
+        ] {
+            assert_eq!(lanyard_error(theirs), None, "{theirs}");
         }
     }
 

@@ -7,7 +7,7 @@
 use crate::contract::{ErrorBody, ErrorCode, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE};
 use crate::session::activity;
 use crate::session::context::{client, current_page};
-use crate::session::rules::Reply;
+use crate::session::rules::{Reply, lanyard_error};
 use futures::Stream;
 use http::Method;
 use leptos::server_fn::Bytes;
@@ -140,17 +140,6 @@ pub async fn exchange(request: &ApiRequest) -> Exchange {
     };
     let error = (status >= 400).then(|| lanyard_error(&text)).flatten();
     Exchange::Answered { status, session_user, text, error }
-}
-
-/// lanyard's error body, if `text` is one: a JSON object with the key `logout_reason` (SPEC §4
-/// "Only lanyard ends a session"). A gateway's page, or its own JSON, is not, even when it would
-/// decode, since every field of [`ErrorBody`] may be missing.
-fn lanyard_error(text: &str) -> Option<ErrorBody> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    if !value.as_object()?.contains_key("logout_reason") {
-        return None;
-    }
-    serde_json::from_value(value).ok()
 }
 
 fn unsupported<E: FromServerFnError>(what: &str) -> E {
