@@ -468,8 +468,9 @@ struct Answered {
 }
 
 impl Answered {
+    /// lanyard's error body, as the browser reads it: a gateway's page or JSON is none.
     fn error(&self) -> Option<ErrorBody> {
-        (self.status >= 300).then(|| serde_json::from_str(&self.text).ok()).flatten()
+        (self.status >= 300).then(|| rules::lanyard_error(&self.text)).flatten()
     }
 }
 
