@@ -40,7 +40,8 @@ for (const [label, offset] of [['two hours fast', HOURS_2], ['two hours slow', -
 
     const first = await tokenStatus(page);
     expect(first.signedIn).toBe(true);
-    expect(first.level).toBe('warning');
+    // A 5-second token is in its last 5 minutes ("warning"), or between its end and its renewal.
+    expect(['warning', 'expired']).toContain(first.level);
     expect(first.accessExpiresInSecs!).toBeGreaterThanOrEqual(0);
     expect(first.accessExpiresInSecs!).toBeLessThanOrEqual(5);
     expect(first.sessionExpiresInSecs!).toBeGreaterThan(SESSION_SECS - 60);
@@ -59,7 +60,7 @@ for (const [label, offset] of [['two hours fast', HOURS_2], ['two hours slow', -
     expect(later.sessionExpiresInSecs!).toBeGreaterThan(SESSION_SECS - 120);
     // About one renewal per 4 s of a 5-second token: kept on schedule, never a storm.
     expect(refreshes).toBeGreaterThanOrEqual(2);
-    expect(refreshes).toBeLessThanOrEqual(8);
+    expect(refreshes).toBeLessThanOrEqual(10);
     await expect(page.getByRole('alert')).toHaveCount(0);
     expect(problems).toEqual([]);
     await context.close();
