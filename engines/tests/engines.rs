@@ -122,6 +122,24 @@ async fn sessions_listed(browser: &Browser) -> anyhow::Result<()> {
         .await
 }
 
+/// The user comes back to the tab, which confirms its session with the server on focus (SPEC §4),
+/// until the tab learns that its session ended: an operator's change reaches the server within a
+/// second, so one focus could come before it.
+async fn come_back_until_signed_out(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .wait("the tab to learn that its session ended", SOON, async || {
+            browser.script::<Value>("window.dispatchEvent(new Event('focus')); return null;").await?;
+            for _ in 0..10 {
+                if browser.url().await?.contains("/signin") {
+                    return Ok(Some(()));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(None)
+        })
+        .await
+}
+
 async fn sign_in(world: &World, browser: &Browser) -> anyhow::Result<()> {
     let server = &world.standard;
     browser.goto(&server.url("/signin")).await?;
@@ -188,6 +206,8 @@ async fn arrival_from_another_site_then_reload(world: &World, browser: &Browser)
     let link = browser.driver.find(thirtyfour::By::Id("to-lanyard")).await?;
     link.click().await?;
     browser.wait_for_url("lanyard's /sessions", |url| url == server.url("/sessions")).await?;
+    let referrer: String = browser.script("return document.referrer;").await?;
+    anyhow::ensure!(referrer.starts_with("http://127.0.0.2:"), "not arrived from the other site: {referrer:?}");
     browser.expect_signed_in(&email).await.map_err(|error| error.context("arriving by a link from another site"))?;
     sessions_listed(browser).await?;
     browser.reload().await?;
@@ -246,8 +266,7 @@ async fn revoked_from_another_device(world: &World, browser: &Browser) -> anyhow
     let other_device = server.sign_in_elsewhere(&email).await?;
     let ended = server.sign_out_other_devices(&other_device).await?;
     anyhow::ensure!(ended == 1, "\"Sign out other devices\" ended {ended} sessions, not this browser's one");
-    // The tab confirms its session when it gets the focus (SPEC §4), as when the user comes back.
-    browser.script::<Value>("window.dispatchEvent(new Event('focus')); return null;").await?;
+    come_back_until_signed_out(browser).await?;
     browser.wait_for_url("/signin?next=%2Fsessions", |url| url.ends_with("/signin?next=%2Fsessions")).await?;
     let banner = browser.banner("You were signed out from another device.", "LOGOUT_OTHER_DEVICE").await?;
     anyhow::ensure!(banner.contains("Original page: /sessions"), "the banner: {banner}");
@@ -262,7 +281,7 @@ async fn logout_history_keeps_every_ending(world: &World, browser: &Browser) -> 
     browser.sign_in(&email).await?;
     browser.expect_signed_in(&email).await?;
     server.cli(&["admin", "sessions", "revoke", "--email", &email])?;
-    browser.script::<Value>("window.dispatchEvent(new Event('focus')); return null;").await?;
+    come_back_until_signed_out(browser).await?;
     browser.banner("An administrator ended this session.", "ADMIN_REVOKED").await?;
 
     let history = browser.local_storage("logout_history").await?;
