@@ -638,8 +638,36 @@ impl Browser {
         tokio::time::sleep(Duration::from_secs(11)).await;
     }
 
+    /// Another user signs in in this browser: the cookie its tabs share is now theirs, while the
+    /// tabs still hold this user's access token. The next refresh is answered for the other user,
+    /// and this user's session ends as SESSION_USER_MISMATCH (SPEC §4), which the ledger expects.
+    async fn another_user_signs_in_here(&self, world: &World, other: &str) {
+        if self.held.lock().unwrap().access.is_none() {
+            return;
+        }
+        let body = serde_json::json!({ "email": other, "password": PASSWORD, "remember_me": false });
+        let request = world.http.post(format!("{}/api/auth/login", world.base)).header("origin", &world.base);
+        let Ok(response) = request.json(&body).send().await else { return };
+        let Some(cookie) = refresh_cookie(&response).filter(|_| response.status() == 200) else { return };
+        world.ledger.cause(&self.email, LogoutCode::SessionUserMismatch, None);
+        self.held.lock().unwrap().cookie = Some(cookie);
+    }
+
+    /// A tab answered for another user ends its own session with its bearer, as the browser does,
+    /// keeping the other user's cookie.
+    async fn end_own_session(&self, world: &World) {
+        let Some(access) = self.held.lock().unwrap().access.clone() else { return };
+        let request = world.http.post(format!("{}/api/auth/logout", world.base)).header("origin", &world.base);
+        let body = serde_json::json!({ "reason": "SESSION_USER_MISMATCH" });
+        drop(request.bearer_auth(access).json(&body).send().await);
+    }
+
     async fn ended(&self, world: &World, code: LogoutCode) {
         world.ledger.ended(&self.email, code);
+        if code == LogoutCode::SessionUserMismatch {
+            world.ledger.close(&self.email, code);
+            self.end_own_session(world).await;
+        }
         *self.held.lock().unwrap() = Held::default();
         tokio::time::sleep(Duration::from_millis(500)).await;
         self.sign_in(world).await;
@@ -771,10 +799,14 @@ impl Phase {
                 next_action = elapsed + Duration::from_secs(rand::rng().random_range(5..15));
                 let chosen = rand::rng().random_range(0..emails.len());
                 actions += 1;
-                // Every third action, beginning with the first, is a user's password change.
+                // Of every three actions, one is a user's password change, one another user's
+                // sign-in in a browser, one the operator's.
                 if actions % 3 == 1 {
                     let (browser, world) = (browsers[chosen].clone(), world.clone());
                     tasks.spawn(async move { browser.change_password_losing_the_answer(&world).await });
+                } else if actions % 3 == 2 {
+                    let other = &emails[(chosen + 1) % emails.len()];
+                    browsers[chosen].another_user_signs_in_here(&world, other).await;
                 } else {
                     operate(&operator, &world.ledger, &emails[chosen]).await;
                 }
