@@ -227,7 +227,8 @@ impl Browser {
         Ok(())
     }
 
-    /// Opens a new tab (or, where the engine has none, a window) and makes it current.
+    /// Opens a new tab and makes it WebDriver's current one. Firefox shows it; WebKitGTK's MiniBrowser
+    /// keeps it behind the tab that was in front (see `Hiding`).
     pub async fn open_tab(&self, url: &str) -> anyhow::Result<WindowHandle> {
         let handle = self.driver.new_tab().await?;
         self.driver.switch_to_window(handle.clone()).await?;

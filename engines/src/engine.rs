@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use thirtyfour::Capabilities;
 
-use crate::process::{Group, free_port, wait_ready};
+use crate::process::{Group, free_port, wait_ready, work_dir};
 
 /// How a journey puts a tab out of sight under WebDriver, so that its page is `hidden` and the
 /// browser throttles its timers.
@@ -78,12 +78,14 @@ impl Engine {
                 let mut command = Command::new("geckodriver");
                 // Each geckodriver asks its Firefox for a WebDriver BiDi port; 9222 for all would
                 // collide when two run at once.
-                command.args(["--host", "127.0.0.1", "--log", "warn"]).args([
-                    "--port".to_owned(),
-                    port.to_string(),
-                    "--websocket-port".to_owned(),
-                    free_port("127.0.0.1").to_string(),
-                ]);
+                // Profiles under target/, so a run that was killed leaves nothing in /tmp.
+                let profiles = work_dir().join("profiles");
+                std::fs::create_dir_all(&profiles)?;
+                command
+                    .args(["--host", "127.0.0.1", "--log", "warn", "--profile-root"])
+                    .arg(&profiles)
+                    .args(["--port".to_owned(), port.to_string(), "--websocket-port".to_owned()])
+                    .arg(free_port("127.0.0.1").to_string());
                 command
             }
             Engine::WebKit => {

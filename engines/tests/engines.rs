@@ -417,7 +417,8 @@ fn main() {
         None
     } else {
         let _ = std::fs::create_dir_all(work_dir());
-        let display = engines_selected(Engine::WebKit).then(Display::start).transpose().expect("Xvfb starts");
+        let needs_display = Engine::ALL.into_iter().any(|engine| engine.needs_display() && engines_selected(engine));
+        let display = needs_display.then(Display::start).transpose().expect("Xvfb starts");
         let world = runtime.block_on(async {
             let standard = Server::start(Lifetimes::Standard).await?;
             let short = Server::start(Lifetimes::Short).await?;
