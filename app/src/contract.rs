@@ -213,6 +213,13 @@ closed_set! {
     }
 }
 
+impl Role {
+    /// Owners and admins administer their account (the admin pages and calls); viewers do not.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
 closed_set! {
     /// Whether an account may be used; anything but `active` refuses its sessions (SPEC §2).
     pub enum AccountStatus {

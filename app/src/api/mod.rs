@@ -26,10 +26,6 @@ use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 #[cfg(feature = "ssr")]
 use crate::engine::PlanCheck;
 
-/// Roles that may use the admin pages.
-#[cfg(feature = "ssr")]
-const ADMINS: [crate::contract::Role; 2] = [crate::contract::Role::Owner, crate::contract::Role::Admin];
-
 /// Every server function answers errors with the body of SPEC §2.
 impl FromServerFnError for ErrorBody {
     type Encoder = JsonEncoding;
@@ -76,8 +72,7 @@ pub async fn signed_in_user(call: serve::Call) -> Result<UserView, ErrorBody> {
 /// Signs out every session of the user, or every other one (`keep_current`).
 #[server(prefix = "/api", endpoint = "auth/logout_all", input = Json, client = Authenticated)]
 pub async fn logout_all(#[server(default)] keep_current: bool) -> Result<LogoutAllAnswer, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     if !keep_current {
         call.clear_refresh_cookie();
     }
@@ -88,16 +83,14 @@ pub async fn logout_all(#[server(default)] keep_current: bool) -> Result<LogoutA
 /// The user's live sessions and those ended in the last 30 days.
 #[server(prefix = "/api", endpoint = "auth/sessions", input = GetUrl, client = Authenticated)]
 pub async fn sessions() -> Result<SessionsAnswer, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     call.answer(call.engine.sessions(&principal).await)
 }
 
 /// Ends one of the user's sessions.
 #[server(prefix = "/api", endpoint = "auth/sessions/revoke", input = Json, client = Authenticated)]
 pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     if session_id == principal.session_id {
         call.clear_refresh_cookie();
     }
@@ -107,8 +100,7 @@ pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
 /// Changes the password; the answer carries a new refresh cookie for this session.
 #[server(prefix = "/api", endpoint = "auth/password", input = Json, client = Authenticated)]
 pub async fn change_password(current_password: Secret, new_password: Secret) -> Result<TokenInfo, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     let issued = call.answer(
         call.engine.change_password(&principal, current_password.expose(), new_password.expose(), &call.meta).await,
     )?;
@@ -119,8 +111,7 @@ pub async fn change_password(current_password: Secret, new_password: Secret) -> 
 /// Confirms the password for step-up: sensitive actions need no new check until `reauth_until`.
 #[server(prefix = "/api", endpoint = "auth/reauth", input = Json, client = Authenticated)]
 pub async fn reauth(password: Secret) -> Result<contract::ReauthAnswer, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     let reauth_until = call.answer(call.engine.reauth(&principal, password.expose(), &call.meta).await)?;
     Ok(contract::ReauthAnswer { reauth_until })
 }
@@ -128,16 +119,14 @@ pub async fn reauth(password: Secret) -> Result<contract::ReauthAnswer, ErrorBod
 /// The user's own security activity over the last `days` days (1–30, default 30), newest first.
 #[server(prefix = "/api", endpoint = "auth/activity", input = GetUrl, client = Authenticated)]
 pub async fn activity(#[server(default)] days: Option<i64>) -> Result<contract::ActivityAnswer, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     call.answer(call.engine.activity(&principal, days.unwrap_or(30)).await)
 }
 
 /// The server's view of this session, for the debug panel.
 #[server(prefix = "/api", endpoint = "auth/diagnostics", input = GetUrl, client = Authenticated)]
 pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     call.no_store();
     call.answer(call.engine.diagnostics(&principal).await)
 }
@@ -145,8 +134,7 @@ pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
 /// The account's plan; answered even when the plan has lapsed, so the billing page can say so.
 #[server(prefix = "/api", endpoint = "billing/status", input = GetUrl, client = Authenticated)]
 pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Skipped).await?;
+    let (_, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     Ok(contract::BillingStatus {
         plan_status: principal.plan,
         account_name: principal.user.account_name.clone(),
@@ -157,54 +145,44 @@ pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
 /// Starts a simulated job of `seconds` (default 20).
 #[server(prefix = "/api", endpoint = "jobs/start", input = Json, client = Authenticated)]
 pub async fn start_job(#[server(default)] seconds: Option<i64>) -> Result<JobView, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Required).await?;
     call.answer(call.engine.start_job(&principal.user.id, seconds))
 }
 
 #[server(prefix = "/api", endpoint = "jobs/status", input = GetUrl, client = Authenticated)]
 pub async fn job_status(id: String) -> Result<JobView, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
+    let (call, principal) = serve::signed_in(PlanCheck::Required).await?;
     call.answer(call.engine.job_status(&principal.user.id, &id))
 }
 
 /// The account at a glance; admins and owners only.
 #[server(prefix = "/api", endpoint = "admin/overview", input = GetUrl, client = Authenticated)]
 pub async fn admin_overview() -> Result<contract::AdminOverview, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(principal.require_role(&ADMINS))?;
-    call.answer(call.engine.admin_overview(&principal).await)
+    let (call, admin) = serve::admin().await?;
+    call.answer(call.engine.admin_overview(&admin).await)
 }
 
 /// The account's session endings by reason and day; admins and owners only.
 #[server(prefix = "/api", endpoint = "admin/logouts", input = GetUrl, client = Authenticated)]
 pub async fn admin_logouts(#[server(default)] days: Option<i64>) -> Result<LogoutReport, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(principal.require_role(&ADMINS))?;
-    let account_id = principal.user.account_id.as_deref();
+    let (call, admin) = serve::admin().await?;
+    let account_id = admin.user.account_id.as_deref();
     call.answer(call.engine.logout_report(account_id, days.unwrap_or(7)).await)
 }
 
 /// The account's users with their live sessions; admins and owners only.
 #[server(prefix = "/api", endpoint = "admin/users", input = GetUrl, client = Authenticated)]
 pub async fn admin_users() -> Result<contract::AccountUsers, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(principal.require_role(&ADMINS))?;
-    call.answer(call.engine.account_users(&principal).await)
+    let (call, admin) = serve::admin().await?;
+    call.answer(call.engine.account_users(&admin).await)
 }
 
 /// Ends every session of a user of the account (ADMIN_REVOKED): admins and owners only, and a
 /// sensitive action (step-up), checked after the role.
 #[server(prefix = "/api", endpoint = "admin/users/end_sessions", input = Json, client = Authenticated)]
 pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessions, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(principal.require_role(&ADMINS))?;
-    let ended = call.answer(call.engine.end_user_sessions(&principal, &user_id, &call.meta).await)?;
+    let (call, admin) = serve::admin().await?;
+    let ended = call.answer(call.engine.end_user_sessions(&admin, &user_id, &call.meta).await)?;
     Ok(contract::EndedSessions { ended })
 }
 
@@ -212,9 +190,7 @@ pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessio
 /// owners only.
 #[server(prefix = "/api", endpoint = "admin/session_health", input = GetUrl, client = Authenticated)]
 pub async fn admin_session_health(#[server(default)] days: Option<i64>) -> Result<contract::SessionHealth, ErrorBody> {
-    let call = serve::Call::current()?;
-    let principal = call.authenticate(PlanCheck::Required).await?;
-    call.answer(principal.require_role(&ADMINS))?;
-    let account_id = principal.user.account_id.as_deref();
+    let (call, admin) = serve::admin().await?;
+    let account_id = admin.user.account_id.as_deref();
     call.answer(call.engine.session_health(account_id, days.unwrap_or(7)).await)
 }

@@ -8,7 +8,7 @@ use super::answer;
 use crate::contract::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
 };
-use crate::engine::{AuthError, AuthResult, Engine, Issued, PlanCheck, Policy, Principal, RequestMeta};
+use crate::engine::{Admin, AuthError, AuthResult, Engine, Issued, PlanCheck, Policy, Principal, RequestMeta};
 use crate::paths::logout_path;
 use axum::extract::ConnectInfo;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -17,6 +17,22 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+/// The server-function call being served and its signed-in caller, judged in SPEC §2's guard
+/// order up to the plan (checked or not, as `plan` says).
+pub async fn signed_in(plan: PlanCheck) -> Result<(Call, Principal), ErrorBody> {
+    let call = Call::current()?;
+    let principal = call.authenticate(plan).await?;
+    Ok((call, principal))
+}
+
+/// The call being served by an admin page's server function: signed in, the plan checked, then the
+/// role (an owner or an admin), last in the guard order.
+pub async fn admin() -> Result<(Call, Admin), ErrorBody> {
+    let (call, principal) = signed_in(PlanCheck::Required).await?;
+    let admin = call.answer(principal.admin())?;
+    Ok((call, admin))
+}
 
 /// One server-function call: the engine, the request's headers and facts, and its response options.
 pub struct Call {

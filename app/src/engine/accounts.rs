@@ -2,7 +2,7 @@
 
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
-use super::guard::Principal;
+use super::guard::Admin;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
@@ -86,9 +86,9 @@ impl Engine {
     }
 
     /// The account at a glance, for the admin page.
-    pub async fn admin_overview(&self, principal: &Principal) -> AuthResult<AdminOverview> {
-        let account_id = principal.user.account_id.clone().ok_or(AuthError::NotFound)?;
+    pub async fn admin_overview(&self, admin: &Admin) -> AuthResult<AdminOverview> {
+        let account_id = admin.user.account_id.clone().ok_or(AuthError::NotFound)?;
         let (active_sessions, users) = self.store.account_counts(&account_id, self.now()).await?;
-        Ok(AdminOverview { account_id, account_name: principal.user.account_name.clone(), users, active_sessions })
+        Ok(AdminOverview { account_id, account_name: admin.user.account_name.clone(), users, active_sessions })
     }
 }

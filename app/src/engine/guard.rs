@@ -30,16 +30,30 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The role check, last in the guard order: refused with 403, the session kept.
-    pub fn require_role(&self, allowed: &[Role]) -> AuthResult<()> {
-        if allowed.contains(&self.user.role) {
-            Ok(())
+    /// The role check, last in the guard order: an owner or an admin becomes an [`Admin`]; anyone
+    /// else is refused with 403, the session kept.
+    pub fn admin(self) -> AuthResult<Admin> {
+        if self.user.role.is_admin() {
+            Ok(Admin(self))
         } else {
             Err(AuthError::Forbidden {
                 code: crate::contract::ErrorCode::Forbidden,
                 message: "You don't have permission to view this page.",
             })
         }
+    }
+}
+
+/// A caller who administers their account. Only [`Principal::admin`] makes one, so an engine call
+/// that takes an `Admin` cannot be reached without the role check: the compiler carries it.
+#[derive(Debug, Clone)]
+pub struct Admin(Principal);
+
+impl std::ops::Deref for Admin {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
     }
 }
 

@@ -29,7 +29,7 @@ mod tokens;
 pub use accounts::{DEFAULT_ACCOUNT, DEMO_ACCOUNT, DEMO_PASSWORD, DEMO_USERS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, AuthResult};
-pub use guard::{PlanCheck, Principal};
+pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use policy::{Policy, RequestMeta};
 pub use sessions::{Issued, SignedOutCookie};

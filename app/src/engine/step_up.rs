@@ -6,7 +6,7 @@
 
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
-use super::guard::Principal;
+use super::guard::{Admin, Principal};
 use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
@@ -40,18 +40,18 @@ impl Engine {
     }
 
     /// The users of the caller's account with their live sessions (`/admin/users`).
-    pub async fn account_users(&self, principal: &Principal) -> AuthResult<AccountUsers> {
-        let account_id = principal.user.account_id.as_deref().ok_or(AuthError::NotFound)?;
+    pub async fn account_users(&self, admin: &Admin) -> AuthResult<AccountUsers> {
+        let account_id = admin.user.account_id.as_deref().ok_or(AuthError::NotFound)?;
         Ok(AccountUsers { users: self.store.account_users(account_id, self.now()).await? })
     }
 
     /// Ends every live session of a user of the caller's account with ADMIN_REVOKED, after the
     /// step-up check; a user of another account is "not found". Returns how many ended.
-    pub async fn end_user_sessions(&self, principal: &Principal, user_id: &str, meta: &RequestMeta) -> AuthResult<u64> {
+    pub async fn end_user_sessions(&self, admin: &Admin, user_id: &str, meta: &RequestMeta) -> AuthResult<u64> {
         plain_text("user_id", user_id)?;
-        self.require_recent_password(principal).await?;
+        self.require_recent_password(admin).await?;
         let same_account = self.store.account_of_user(user_id).await?.flatten();
-        if same_account.is_none() || same_account != principal.user.account_id {
+        if same_account.is_none() || same_account != admin.user.account_id {
             return Err(AuthError::NotFound);
         }
         let mut ended = 0;

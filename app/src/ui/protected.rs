@@ -1,7 +1,6 @@
 //! The frame of every protected page: a neutral "Restoring your session…" until the session is
 //! restored in the browser, then the header, the navigation and the page.
 
-use crate::contract::Role;
 use crate::session::{self, AuthStatus, ClientView};
 use leptos::prelude::*;
 
@@ -19,7 +18,7 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
 
     move || match view.user() {
         Some(user) => {
-            let is_admin = matches!(user.role, Role::Owner | Role::Admin);
+            let is_admin = user.role.is_admin();
             view! {
                 <header class="app-header">
                     <a class="brand" href="/">"lanyard"</a>
