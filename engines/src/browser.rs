@@ -168,6 +168,10 @@ impl Browser {
     /// Fills in and submits the sign-in form once the page has hydrated (the button is disabled
     /// until then).
     pub async fn sign_in(&self, email: &str) -> anyhow::Result<()> {
+        self.sign_in_with(email, DEMO_PASSWORD).await
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> anyhow::Result<()> {
         let button = self.button("Sign in").await?;
         self.wait("\"Sign in\" to be enabled", SOON, async || Ok(button.is_enabled().await?.then_some(()))).await?;
         let field = self.field("Email").await?;
@@ -175,7 +179,7 @@ impl Browser {
         field.send_keys(email).await?;
         let field = self.field("Password").await?;
         field.clear().await?;
-        field.send_keys(DEMO_PASSWORD).await?;
+        field.send_keys(password).await?;
         button.click().await?;
         Ok(())
     }

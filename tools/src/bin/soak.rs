@@ -10,7 +10,8 @@
 //! signing secret is rotated once by a rolling restart, and an operator suspends, revokes and
 //! changes plans at recorded times. Every ending a browser meets is checked against that ledger.
 //! With `--browser-tabs N`, N real Chromium tabs (Playwright, `end2end/soak`) browse through the
-//! same proxy and report the endings their banner and history showed.
+//! same proxy and report the endings their banner and history showed; with `--firefox-tabs N`, N
+//! Firefox ESR tabs do the same over WebDriver (`lanyard-engines`), driven from this process.
 //!
 //! It prints the figures and exits non-zero when a session ended without a cause the soak injected,
 //! when a refresh outside an injected fault failed, or when an ending went unexplained.
@@ -65,6 +66,10 @@ struct Args {
     /// PostgreSQL phase; 0 for none.
     #[arg(long, default_value_t = 2)]
     browser_tabs: usize,
+    /// Real Firefox ESR tabs (geckodriver, driven from this process) browsing through the proxy
+    /// during the PostgreSQL phase; 0 for none.
+    #[arg(long, default_value_t = 1)]
+    firefox_tabs: usize,
     /// Percent of API calls the proxy disturbs.
     #[arg(long, default_value_t = 10)]
     fault_percent: u32,
@@ -101,7 +106,7 @@ async fn run_postgres(args: &Args) -> anyhow::Result<Report> {
     admin_sql(&args.postgres, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     admin_sql(&args.postgres, &format!("CREATE DATABASE {name}")).await?;
     let url = format!("{}/{name}", args.postgres.rsplit_once('/').context("a PostgreSQL URL")?.0);
-    let report = Phase::run(args, &url, 2, args.browser_tabs).await;
+    let report = Phase::run(args, &url, 2, args.browser_tabs, args.firefox_tabs).await;
     admin_sql(&args.postgres, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     report
 }
@@ -109,7 +114,7 @@ async fn run_postgres(args: &Args) -> anyhow::Result<Report> {
 async fn run_sqlite(args: &Args) -> anyhow::Result<Report> {
     let dir = std::env::temp_dir().join(format!("lanyard-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let report = Phase::run(args, &format!("sqlite://{}/soak.db", dir.display()), 1, 0).await;
+    let report = Phase::run(args, &format!("sqlite://{}/soak.db", dir.display()), 1, 0, 0).await;
     let _ = std::fs::remove_dir_all(dir);
     report
 }
@@ -710,7 +715,13 @@ impl Browser {
 struct Phase;
 
 impl Phase {
-    async fn run(args: &Args, url: &str, instances: usize, browser_tabs: usize) -> anyhow::Result<Report> {
+    async fn run(
+        args: &Args,
+        url: &str,
+        instances: usize,
+        browser_tabs: usize,
+        firefox_tabs: usize,
+    ) -> anyhow::Result<Report> {
         let ports: Vec<u16> = (0..instances).map(|_| free_port()).collect();
         let mut running = Vec::new();
         for &port in &ports {
@@ -764,6 +775,11 @@ impl Phase {
         } else {
             None
         };
+        let firefox = if firefox_tabs > 0 {
+            Some(Firefox::start(&operator, &world, firefox_tabs, args.duration).await?)
+        } else {
+            None
+        };
 
         let started = Instant::now();
         let duration = Duration::from_secs(args.duration);
@@ -813,17 +829,20 @@ impl Phase {
             }
         }
         world.running.store(false, Ordering::Relaxed);
-        let browser_report = match chromium {
-            Some(chromium) => Some(chromium.finish(&world.ledger)?),
-            None => None,
-        };
+        let mut browser_reports = Vec::new();
+        if let Some(chromium) = chromium {
+            browser_reports.push(chromium.finish(&world.ledger)?);
+        }
+        if let Some(firefox) = firefox {
+            browser_reports.push(firefox.finish(&world.ledger).await);
+        }
         tasks.shutdown().await;
         proxy_task.abort();
         for instance in &mut running {
             instance.stop().await;
         }
         drop(browsers);
-        Ok(Report::new(&world, restarts, rotated, browser_report))
+        Ok(Report::new(&world, restarts, rotated, browser_reports))
     }
 }
 
@@ -863,8 +882,10 @@ struct Chromium {
     emails: Vec<String>,
 }
 
+/// An ending a real tab met: the code its logout history names, and whether its banner and its
+/// history showed it.
 #[derive(serde::Deserialize)]
-struct ChromiumEnding {
+struct TabEnding {
     email: String,
     code: LogoutCode,
     banner: bool,
@@ -905,29 +926,192 @@ impl Chromium {
     fn finish(mut self, ledger: &Ledger) -> anyhow::Result<BrowserReport> {
         let status = self.child.wait()?;
         let text = std::fs::read_to_string(&self.result).context("the Chromium tabs wrote no result")?;
-        let endings: Vec<ChromiumEnding> = serde_json::from_str(&text)?;
+        let endings: Vec<TabEnding> = serde_json::from_str(&text)?;
         let _ = std::fs::remove_file(&self.result);
-        let mut report =
-            BrowserReport { tabs: self.emails.len(), playwright_ok: status.success(), ..Default::default() };
+        Ok(BrowserReport::judge(BrowserKind::Chromium, self.emails.len(), status.success(), endings, ledger))
+    }
+}
+
+// ---- Firefox tabs ----
+
+/// The pages a real tab moves between, as the Chromium tabs do.
+const PAGES: [&str; 4] = ["/", "/sessions", "/jobs", "/billing"];
+
+/// Real Firefox ESR tabs, each in a browser of its own under geckodriver, driven from this process
+/// through the proxy as the Chromium tabs are: they browse, and whenever one finds itself on /signin
+/// it records the ending its banner and history show and signs in again.
+struct Firefox {
+    tabs: Vec<std::thread::JoinHandle<anyhow::Result<Vec<TabEnding>>>>,
+}
+
+impl Firefox {
+    async fn start(operator: &Arc<Engine>, world: &Arc<World>, tabs: usize, seconds: u64) -> anyhow::Result<Self> {
+        let emails: Vec<String> = (0..tabs).map(|i| format!("soak-firefox-{i}@example.com")).collect();
+        for email in &emails {
+            operator.create_user(email, PASSWORD, Role::Owner, email).await?;
+        }
+        let logs = lanyard_engines::process::work_dir();
+        std::fs::create_dir_all(&logs)?;
+        let tabs = emails
+            .iter()
+            .enumerate()
+            .map(|(index, email)| {
+                let (base, email) = (world.base.clone(), email.clone());
+                let log = logs.join(format!("soak-firefox-{index}.driver.log"));
+                // A thread with a runtime of its own: the WebDriver client's futures are not `Send`
+                // for every lifetime, which `tokio::spawn` requires.
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                    runtime.block_on(firefox_tab(&base, &email, seconds, &log))
+                })
+            })
+            .collect();
+        if let Some(email) = emails.first().cloned() {
+            // One ending the tab must explain in its banner and history: an operator revocation,
+            // at another moment than the Chromium tab's.
+            let (operator, world) = (operator.clone(), world.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(seconds / 2)).await;
+                world.ledger.cause(&email, LogoutCode::AdminRevoked, None);
+                let _ = operator.revoke_user_sessions(&email).await;
+            });
+        }
+        Ok(Self { tabs })
+    }
+
+    async fn finish(self, ledger: &Ledger) -> BrowserReport {
+        let count = self.tabs.len();
+        let mut endings = Vec::new();
+        let mut ok = true;
+        for tab in self.tabs {
+            match tokio::task::spawn_blocking(move || tab.join()).await.expect("joining a Firefox tab's thread") {
+                Ok(Ok(seen)) => endings.extend(seen),
+                Ok(Err(error)) => {
+                    eprintln!("soak: a Firefox tab failed: {error:#}");
+                    ok = false;
+                }
+                Err(_) => {
+                    eprintln!("soak: a Firefox tab panicked");
+                    ok = false;
+                }
+            }
+        }
+        BrowserReport::judge(BrowserKind::Firefox, count, ok, endings, ledger)
+    }
+}
+
+async fn firefox_tab(base: &str, email: &str, seconds: u64, log: &std::path::Path) -> anyhow::Result<Vec<TabEnding>> {
+    let browser = lanyard_engines::browser::Browser::start(lanyard_engines::engine::Engine::Firefox, None, log).await?;
+    let outcome = firefox_browse(&browser, base, email, seconds).await;
+    browser.quit().await;
+    outcome
+}
+
+async fn firefox_browse(
+    browser: &lanyard_engines::browser::Browser,
+    base: &str,
+    email: &str,
+    seconds: u64,
+) -> anyhow::Result<Vec<TabEnding>> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut endings = Vec::new();
+    let mut seen_history = 0;
+    firefox_sign_in(browser, base, email).await?;
+    let mut step = 0_usize;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        step += 1;
+        if browser.url().await.unwrap_or_default().contains("/signin") {
+            let banner = browser.role_text("alert", None, "Session ended").await.unwrap_or_default();
+            let history = browser.local_storage("logout_history").await.unwrap_or_default();
+            let entries = history.as_array().cloned().unwrap_or_default();
+            let last = entries.first();
+            let code = last.and_then(|entry| serde_json::from_value(entry["code"].clone()).ok());
+            let message = last.and_then(|entry| entry["message"].as_str()).unwrap_or("");
+            endings.push(TabEnding {
+                email: email.to_owned(),
+                code: code.unwrap_or(LogoutCode::OtherTabLogout),
+                banner: last.is_some() && banner.contains(message),
+                history: entries.len() > seen_history,
+            });
+            seen_history = entries.len();
+            firefox_sign_in(browser, base, email).await?;
+        } else if step.is_multiple_of(5) {
+            // A page that does not load in time under the injected faults is only a slow page.
+            let _ = browser.goto(&format!("{base}{}", PAGES[(step / 5) % PAGES.len()])).await;
+        }
+    }
+    Ok(endings)
+}
+
+/// Signs in, again after a refusal the proxy injected (a 503, a dropped answer), as a user would.
+async fn firefox_sign_in(browser: &lanyard_engines::browser::Browser, base: &str, email: &str) -> anyhow::Result<()> {
+    for _ in 0..20 {
+        if !browser.url().await.unwrap_or_default().contains("/signin") {
+            let _ = browser.goto(&format!("{base}/signin")).await;
+        }
+        let attempt = async {
+            browser.sign_in_with(email, PASSWORD).await?;
+            browser.button("Sign out").await
+        };
+        if attempt.await.is_ok() {
+            return Ok(());
+        }
+        let _ = browser.goto(&format!("{base}/signin")).await;
+    }
+    anyhow::bail!("{email} could not sign in in Firefox")
+}
+
+/// The real browsers beside the simulated ones.
+#[derive(Clone, Copy, Debug)]
+enum BrowserKind {
+    /// Playwright's tabs (`end2end/soak`).
+    Chromium,
+    /// geckodriver's tabs, driven from this process.
+    Firefox,
+}
+
+impl BrowserKind {
+    fn name(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromium",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
+
+    /// What drove the tabs, as the report names it.
+    fn driver(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "playwright",
+            BrowserKind::Firefox => "webdriver",
+        }
+    }
+}
+
+struct BrowserReport {
+    kind: BrowserKind,
+    tabs: usize,
+    driver_ok: bool,
+    endings: usize,
+    explained: usize,
+}
+
+impl BrowserReport {
+    /// Checks every ending the tabs met against the ledger: explained only when the ledger has its
+    /// cause and the tab's banner and history both showed it.
+    fn judge(kind: BrowserKind, tabs: usize, driver_ok: bool, endings: Vec<TabEnding>, ledger: &Ledger) -> Self {
+        let mut report = Self { kind, tabs, driver_ok, endings: 0, explained: 0 };
         for ending in endings {
             let explained = ledger.explains(&ending.email, ending.code, Instant::now());
             report.endings += 1;
             if explained && ending.banner && ending.history {
                 report.explained += 1;
             } else {
-                eprintln!("soak: a Chromium tab of {} ended with {} unexplained", ending.email, ending.code);
+                eprintln!("soak: a {} tab of {} ended with {} unexplained", kind.name(), ending.email, ending.code);
             }
         }
-        Ok(report)
+        report
     }
-}
-
-#[derive(Default)]
-struct BrowserReport {
-    tabs: usize,
-    playwright_ok: bool,
-    endings: usize,
-    explained: usize,
 }
 
 // ---- the report ----
@@ -948,11 +1132,11 @@ struct Report {
     password_changes_lost: u64,
     restarts: usize,
     rotated: bool,
-    browser: Option<BrowserReport>,
+    browsers: Vec<BrowserReport>,
 }
 
 impl Report {
-    fn new(world: &World, restarts: usize, rotated: bool, browser: Option<BrowserReport>) -> Self {
+    fn new(world: &World, restarts: usize, rotated: bool, browsers: Vec<BrowserReport>) -> Self {
         let endings = world.ledger.endings.lock().unwrap().clone();
         let mut latencies = world.figures.refresh_ms.lock().unwrap().clone();
         latencies.sort_by(f64::total_cmp);
@@ -982,7 +1166,7 @@ impl Report {
             password_changes_lost: world.figures.password_changes_lost.load(Ordering::Relaxed),
             restarts,
             rotated,
-            browser,
+            browsers,
         }
     }
 
@@ -1014,16 +1198,18 @@ impl Report {
         let faults: Vec<String> = self.faults.iter().map(|(fault, n)| format!("{}: {n}", fault.name())).collect();
         println!("faults injected:                  {}", faults.join(", "));
         let mut ok = self.false_logouts == 0 && self.refresh_failed_undisturbed == 0 && outside > 0;
-        if let Some(browser) = &self.browser {
+        for browser in &self.browsers {
             let share =
                 if browser.endings == 0 { 100.0 } else { browser.explained as f64 * 100.0 / browser.endings as f64 };
             println!(
-                "chromium tabs: {}, endings {}, explained in banner and history {share:.0} %, playwright {}",
+                "{} tabs: {}, endings {}, explained in banner and history {share:.0} %, {} {}",
+                browser.kind.name(),
                 browser.tabs,
                 browser.endings,
-                if browser.playwright_ok { "passed" } else { "FAILED" }
+                browser.kind.driver(),
+                if browser.driver_ok { "passed" } else { "FAILED" }
             );
-            ok &= browser.playwright_ok && browser.explained == browser.endings;
+            ok &= browser.driver_ok && browser.explained == browser.endings;
         }
         println!("result:                           {}", if ok { "PASS" } else { "FAIL" });
         ok
