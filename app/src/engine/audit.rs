@@ -5,10 +5,10 @@ use super::guard::Principal;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
-use super::store::{AuthEvent, Store};
+use super::store::{AuthEvent, DAY_SECS, Store, utc_day_of};
 use crate::contract::{
-    ActivityAnswer, ActivityEvent, ActivityKind, AuditKind, Diagnostics, LengthBand, LogoutCode, LogoutCount,
-    LogoutEvent, LogoutReport, RefreshDay, SESSION_LENGTH_BANDS, SessionHealth, SignInDay,
+    ActivityAnswer, ActivityEvent, ActivityKind, AuditKind, Diagnostics, LengthBand, LogoutCode, LogoutEvent,
+    LogoutReport, SESSION_LENGTH_BANDS, SessionHealth,
 };
 use crate::paths::is_local_path;
 
@@ -98,13 +98,7 @@ impl Engine {
     /// account (the admin page) or all (the operator CLI).
     pub async fn logout_report(&self, account_id: Option<&str>, days: i64) -> AuthResult<LogoutReport> {
         let since = self.report_start(days)?;
-        let counts = self
-            .store
-            .endings_by_day(account_id, since)
-            .await?
-            .into_iter()
-            .map(|(day, reason, count)| LogoutCount { day, reason, count })
-            .collect();
+        let counts = self.store.endings_by_day(account_id, since).await?;
         Ok(LogoutReport { days, since, counts })
     }
 
@@ -113,13 +107,7 @@ impl Engine {
     pub async fn session_health(&self, account_id: Option<&str>, days: i64) -> AuthResult<SessionHealth> {
         let account_id = account_id.ok_or(AuthError::NotFound)?;
         let since = self.report_start(days)?;
-        let refreshes = self
-            .store
-            .refreshes_by_day(account_id, since)
-            .await?
-            .into_iter()
-            .map(|(day, rotated, replayed, refused)| RefreshDay { day, rotated, replayed, refused })
-            .collect();
+        let refreshes = self.store.refreshes_by_day(account_id, since).await?;
         let bounds: Vec<i64> = SESSION_LENGTH_BANDS.iter().filter_map(|(bound, _)| *bound).collect();
         let lengths = SESSION_LENGTH_BANDS
             .iter()
@@ -130,13 +118,7 @@ impl Engine {
                 sessions,
             })
             .collect();
-        let sign_ins = self
-            .store
-            .sign_ins_by_day(account_id, since)
-            .await?
-            .into_iter()
-            .map(|(day, remembered, not_remembered)| SignInDay { day, remembered, not_remembered })
-            .collect();
+        let sign_ins = self.store.sign_ins_by_day(account_id, since).await?;
         Ok(SessionHealth { days, since, refreshes, lengths, sign_ins })
     }
 
@@ -145,7 +127,7 @@ impl Engine {
         if !(1..=90).contains(&days) {
             return Err(AuthError::BadRequest("days must be between 1 and 90".into()));
         }
-        Ok((self.now() / 86_400 - (days - 1)) * 86_400)
+        Ok(utc_day_of(self.now()) - (days - 1) * DAY_SECS)
     }
 
     /// The user's own security activity over the last `days` days, newest first (`/security`).

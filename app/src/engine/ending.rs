@@ -43,7 +43,7 @@ impl Engine {
         let Some(ending) = self.write_ending(&mut tx, state, code, initiator, meta).await? else {
             tx.rollback().await?;
             let earlier = self.store.session_state(&state.session_id).await?;
-            return Ok(earlier.and_then(|s| s.end_reason).and_then(|r| LogoutCode::parse(&r)).unwrap_or(code));
+            return Ok(earlier.and_then(|s| s.end_reason).unwrap_or(code));
         };
         tx.commit().await?;
         self.announce(ending, meta);

@@ -91,8 +91,7 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
         Err(Refusal { code, context: merge(context.clone(), facts), ends_now: code.ends_session() })
     };
 
-    if let Some(reason) = &state.end_reason {
-        let code = LogoutCode::parse(reason).unwrap_or(LogoutCode::TokenRefreshFailed);
+    if let Some(code) = state.end_reason {
         return Err(Refusal {
             code,
             context: merge(context.clone(), json!({ "ended_at": state.ended_at })),
@@ -288,7 +287,7 @@ mod tests {
 
     #[test]
     fn an_ended_session_keeps_its_reason_and_is_not_ended_again() {
-        let state = SessionState { ended_at: Some(1_200), end_reason: Some("ADMIN_REVOKED".into()), ..live_state() };
+        let state = SessionState { ended_at: Some(1_200), end_reason: Some(LogoutCode::AdminRevoked), ..live_state() };
         let refusal = judge(&state, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(refusal.code, LogoutCode::AdminRevoked);
         assert!(!refusal.ends_now);

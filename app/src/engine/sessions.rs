@@ -564,8 +564,8 @@ impl Engine {
         let now = self.now();
         let mut answer = SessionsAnswer::default();
         for row in self.store.sessions_of_user(&principal.user.id, now - LISTED_DAYS * 86_400).await? {
-            let (ended_at, end_reason) = match (row.ended_at, row.end_reason.as_deref()) {
-                (Some(at), reason) => (Some(at), reason.and_then(LogoutCode::parse)),
+            let (ended_at, end_reason) = match (row.ended_at, row.end_reason) {
+                (Some(at), reason) => (Some(at), reason),
                 (None, _) if row.expires_at <= now => (Some(row.expires_at), Some(LogoutCode::SessionExpired)),
                 (None, _) => (None, None),
             };

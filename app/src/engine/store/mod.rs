@@ -10,7 +10,8 @@ pub mod feed;
 
 use super::error::AuthResult;
 use crate::contract::{
-    AccountStatus, AccountUser, AuditKind, EventSource, EventView, LogoutCode, PlanStatus, Role, Secret,
+    AccountStatus, AccountUser, AuditKind, EventSource, EventView, LogoutCode, LogoutCount, PlanStatus, RefreshDay,
+    Role, Secret, SignInDay,
 };
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
@@ -73,7 +74,7 @@ pub struct SessionState {
     pub last_active_at: i64,
     pub refresh_count: i64,
     pub ended_at: Option<i64>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<LogoutCode>,
     /// The user's email; `None` when the session's user no longer exists.
     pub email: Option<String>,
     pub role: Option<Role>,
@@ -178,7 +179,7 @@ pub struct SessionRow {
     pub last_active_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<LogoutCode>,
 }
 
 /// One line of a user's security activity as stored: the event and its session's facts.
@@ -325,11 +326,13 @@ impl Store {
     /// Creates the account if it does not exist and returns its id.
     pub async fn ensure_account(&self, name: &str, now: i64) -> AuthResult<String> {
         sqlx::query(
-            "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ($1, $2, 'active', 'active', $3)
+            "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(new_id())
         .bind(name)
+        .bind(AccountStatus::Active.as_str())
+        .bind(PlanStatus::Active.as_str())
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -695,25 +698,24 @@ impl Store {
     }
 
     /// Server-recorded session endings per UTC day and reason since `since`, for one account or all.
-    pub async fn endings_by_day(
-        &self,
-        account_id: Option<&str>,
-        since: i64,
-    ) -> AuthResult<Vec<(i64, LogoutCode, i64)>> {
-        const SELECT: &str = "SELECT (at / 86400) * 86400 AS day, reason, COUNT(*) AS endings FROM auth_events
-             WHERE kind = 'session_ended' AND reason IS NOT NULL AND at >= $1";
-        const GROUP: &str = "GROUP BY (at / 86400) * 86400, reason ORDER BY day, reason";
-        let rows = match account_id {
-            Some(account_id) => {
-                sqlx::query_as(&format!("{SELECT} AND account_id = $2 {GROUP}"))
-                    .bind(since)
-                    .bind(account_id)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => sqlx::query_as(&format!("{SELECT} {GROUP}")).bind(since).fetch_all(&self.pool).await?,
+    pub async fn endings_by_day(&self, account_id: Option<&str>, since: i64) -> AuthResult<Vec<LogoutCount>> {
+        let day = utc_day("at");
+        let select = format!(
+            "SELECT {day} AS day, reason, COUNT(*) AS endings FROM auth_events
+             WHERE kind = $1 AND reason IS NOT NULL AND at >= $2"
+        );
+        let group = format!("GROUP BY {day}, reason ORDER BY day, reason");
+        let query = match account_id {
+            Some(_) => format!("{select} AND account_id = $3 {group}"),
+            None => format!("{select} {group}"),
         };
-        Ok(rows)
+        let query = sqlx::query_as(&query).bind(AuditKind::SessionEnded.as_str()).bind(since);
+        let query = match account_id {
+            Some(account_id) => query.bind(account_id),
+            None => query,
+        };
+        let rows: Vec<(i64, LogoutCode, i64)> = query.fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(day, reason, count)| LogoutCount { day, reason, count }).collect())
     }
 
     /// Whether `user_id` has signed in with `device_id` before (within the kept history).
@@ -795,18 +797,19 @@ impl Store {
     }
 
     /// Per UTC day since `since`, the account's rotations, replays answered again, and refreshes that
-    /// ended a live session as reuse: `(day, rotated, replayed, refused)`.
-    pub async fn refreshes_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<(i64, i64, i64, i64)>> {
-        let rows = sqlx::query_as(
-            "SELECT (at / 86400) * 86400 AS day,
+    /// ended a live session as reuse.
+    pub async fn refreshes_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<RefreshDay>> {
+        let day = utc_day("at");
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT {day} AS day,
                     SUM(CASE WHEN kind = $3 THEN 1 ELSE 0 END) AS rotated,
                     SUM(CASE WHEN kind = $4 THEN 1 ELSE 0 END) AS replayed,
                     SUM(CASE WHEN kind = $5 THEN 1 ELSE 0 END) AS refused
              FROM auth_events
              WHERE account_id = $1 AND at >= $2
                AND (kind IN ($3, $4) OR (kind = $5 AND reason = $6))
-             GROUP BY (at / 86400) * 86400 ORDER BY day",
-        )
+             GROUP BY {day} ORDER BY day"
+        ))
         .bind(account_id)
         .bind(since)
         .bind(AuditKind::Refreshed.as_str())
@@ -815,7 +818,10 @@ impl Store {
         .bind(LogoutCode::RefreshTokenReused.as_str())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(day, rotated, replayed, refused)| RefreshDay { day, rotated, replayed, refused })
+            .collect())
     }
 
     /// How many of the account's sessions that ended since `since` lasted up to each of `bounds`
@@ -842,21 +848,24 @@ impl Store {
         Ok(counts)
     }
 
-    /// Per UTC day since `since`, the account's sign-ins with and without remember-me:
-    /// `(day, remembered, not_remembered)`.
-    pub async fn sign_ins_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<(i64, i64, i64)>> {
-        let rows = sqlx::query_as(
-            "SELECT (created_at / 86400) * 86400 AS day,
+    /// Per UTC day since `since`, the account's sign-ins with and without remember-me.
+    pub async fn sign_ins_by_day(&self, account_id: &str, since: i64) -> AuthResult<Vec<SignInDay>> {
+        let day = utc_day("created_at");
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT {day} AS day,
                     SUM(CASE WHEN remember_me <> 0 THEN 1 ELSE 0 END) AS remembered,
                     SUM(CASE WHEN remember_me = 0 THEN 1 ELSE 0 END) AS not_remembered
              FROM sessions WHERE account_id = $1 AND created_at >= $2
-             GROUP BY (created_at / 86400) * 86400 ORDER BY day",
-        )
+             GROUP BY {day} ORDER BY day"
+        ))
         .bind(account_id)
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(day, remembered, not_remembered)| SignInDay { day, remembered, not_remembered })
+            .collect())
     }
 
     /// Removes what has been kept long enough: ended sessions (with their tokens), used refresh
@@ -894,6 +903,19 @@ impl Store {
 const PRUNE_BATCH: i64 = 1_000;
 
 /// The case-insensitive key of an email.
+/// Seconds in a UTC day, by which reports count.
+pub const DAY_SECS: i64 = 86_400;
+
+/// The first second of the UTC day `at` falls on.
+pub fn utc_day_of(at: i64) -> i64 {
+    at.div_euclid(DAY_SECS) * DAY_SECS
+}
+
+/// [`utc_day_of`] in SQL, for an instant column: reports group by it.
+fn utc_day(column: &str) -> String {
+    format!("({column} / {DAY_SECS}) * {DAY_SECS}")
+}
+
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
