@@ -62,6 +62,11 @@ pub enum Refusal {
     Request(u16),
 }
 
+/// Every call gives up after this long, and the cross-tab refresh lock is held and waited for at
+/// most this long (SPEC §4 "Deadlines"); the session is kept. The soak's simulated browsers use it
+/// too.
+pub const DEADLINE_MS: u32 = 15_000;
+
 /// lanyard's error body, if `text` is one: a JSON object with the key `logout_reason` (SPEC §4
 /// "Only lanyard ends a session"). A gateway's page, or its own JSON, is not, even when it would
 /// decode, since every field of [`ErrorBody`] may be missing.

@@ -16,8 +16,7 @@ use leptos::server_fn::request::ClientReq;
 use leptos::server_fn::response::ClientRes;
 use std::future::Future;
 
-/// Every call gives up after this long (SPEC §4 "Deadlines"); the session is kept.
-pub const DEADLINE_MS: u32 = 15_000;
+pub use crate::session::rules::DEADLINE_MS;
 
 /// A call's request: method, URL, content types and body.
 #[derive(Clone, Debug)]

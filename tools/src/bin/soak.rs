@@ -17,7 +17,9 @@
 //! when a refresh outside an injected fault failed, or when an ending went unexplained.
 
 use anyhow::Context as _;
-use app::contract::{AccountStatus, ErrorBody, HEADER_SESSION_USER, LogoutCode, PlanStatus, Role, TokenInfo};
+use app::contract::{
+    AccountStatus, ErrorBody, HEADER_SESSION_USER, LogoutCode, PlanStatus, REFRESH_COOKIE, Role, TokenInfo,
+};
 use app::engine::{AccountChange, Engine, SystemClock};
 use app::session::rules::{self, CallKind, Reply, Verdict};
 use axum::body::{Body, Bytes};
@@ -40,7 +42,7 @@ const SECRETS: [&str; 2] =
     ["the soak's first signing secret, 32+ bytes", "the soak's second signing secret, 32+ bytes"];
 const ACCESS_TTL: i64 = 10;
 /// The client's call deadline and refresh-lock wait (SPEC §4 "Deadlines").
-const DEADLINE: Duration = Duration::from_secs(15);
+const DEADLINE: Duration = Duration::from_millis(rules::DEADLINE_MS as u64);
 /// How long after a restart or a rotation a failed refresh counts as caused by it.
 const DISTURBANCE: Duration = Duration::from_secs(5);
 
@@ -461,7 +463,7 @@ struct Browser {
 /// The refresh cookie an answer sets, as the browser's cookie jar would keep it.
 fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
     let set = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok());
-    set.filter_map(|v| v.split(';').next()?.strip_prefix("lanyard_refresh=")).next().map(str::to_owned)
+    set.filter_map(|v| v.split(';').next()?.strip_prefix(REFRESH_COOKIE)?.strip_prefix('=')).next().map(str::to_owned)
 }
 
 /// One answer as the client rules see it.
@@ -498,7 +500,7 @@ impl Browser {
             request = request.bearer_auth(access);
         }
         if let Some(cookie) = cookie.filter(|_| path.starts_with("/api/auth/")) {
-            request = request.header("cookie", format!("lanyard_refresh={cookie}"));
+            request = request.header("cookie", format!("{REFRESH_COOKIE}={cookie}"));
         }
         let request = if path.starts_with("/api/auth/") && path != "/api/auth/sessions" {
             request.json(&serde_json::json!({}))

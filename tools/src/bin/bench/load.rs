@@ -1,5 +1,6 @@
 //! The load generator: closed-loop workers, one request in flight each, over HTTP/1.1 keep-alive.
 
+use app::contract::REFRESH_COOKIE;
 use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "bench password 1";
@@ -23,7 +24,7 @@ impl Endpoint {
             (Self::Refresh, Some(session)) => {
                 let request = client
                     .post(format!("{base}/api/auth/refresh"))
-                    .header("cookie", format!("lanyard_refresh={}", session.refresh))
+                    .header("cookie", format!("{REFRESH_COOKIE}={}", session.refresh))
                     .json(&serde_json::json!({}));
                 let rotated = match request.send().await {
                     Ok(response) if response.status() == 200 => cookie(&response),
@@ -84,7 +85,7 @@ fn cookie(response: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("lanyard_refresh="))
+        .find_map(|v| v.strip_prefix(REFRESH_COOKIE)?.strip_prefix('='))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
 }
