@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use app::contract::{AccountStatus, PlanStatus, Role, Secret};
+use app::engine::Policy;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -152,45 +153,45 @@ pub struct Config {
     pub secret_previous: Vec<Secret>,
 
     /// Access-token lifetime in seconds.
-    #[arg(long, env = "LANYARD_ACCESS_TTL", default_value_t = 3_600, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "LANYARD_ACCESS_TTL", default_value_t = Policy::DEFAULT.access_ttl, value_parser = clap::value_parser!(i64).range(1..))]
     pub access_ttl: i64,
 
     /// Session lifetime in seconds, absolute from sign-in.
-    #[arg(long, env = "LANYARD_SESSION_TTL", default_value_t = 604_800, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "LANYARD_SESSION_TTL", default_value_t = Policy::DEFAULT.session_ttl, value_parser = clap::value_parser!(i64).range(1..))]
     pub session_ttl: i64,
 
     /// Session lifetime with "Keep me logged in for 20 days".
-    #[arg(long, env = "LANYARD_REMEMBER_TTL", default_value_t = 1_728_000, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "LANYARD_REMEMBER_TTL", default_value_t = Policy::DEFAULT.remember_ttl, value_parser = clap::value_parser!(i64).range(1..))]
     pub remember_ttl: i64,
 
     /// Seconds during which a used refresh token's successor may be handed out again.
-    #[arg(long, env = "LANYARD_REFRESH_GRACE", default_value_t = 10, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, env = "LANYARD_REFRESH_GRACE", default_value_t = Policy::DEFAULT.refresh_grace, value_parser = clap::value_parser!(i64).range(0..))]
     pub refresh_grace: i64,
 
     /// Idle timeout in seconds; 0 turns it off.
-    #[arg(long, env = "LANYARD_IDLE_TIMEOUT", default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, env = "LANYARD_IDLE_TIMEOUT", default_value_t = Policy::DEFAULT.idle_timeout, value_parser = clap::value_parser!(i64).range(0..))]
     pub idle_timeout: i64,
 
     /// Seconds after a password check (sign-in, reauth, password change) during which a sensitive
     /// action needs no new one (step-up).
-    #[arg(long, env = "LANYARD_REAUTH_WINDOW", default_value_t = 600, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "LANYARD_REAUTH_WINDOW", default_value_t = Policy::DEFAULT.reauth_window, value_parser = clap::value_parser!(i64).range(1..))]
     pub reauth_window: i64,
 
     /// Failed sign-ins allowed per email and IP within the window (a success resets the count).
-    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES", default_value_t = Policy::DEFAULT.login_max_failures as u32, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_max_failures: u32,
 
     /// Failed sign-ins allowed per IP within the window, whatever the email.
-    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "LANYARD_LOGIN_MAX_FAILURES_PER_IP", default_value_t = Policy::DEFAULT.login_max_failures_per_ip as u32, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_max_failures_per_ip: u32,
 
     /// Live sessions per user; a sign-in beyond it ends the least recently active one with
     /// SESSION_LIMIT. 0: no limit.
-    #[arg(long, env = "LANYARD_MAX_SESSIONS", default_value_t = 0)]
+    #[arg(long, env = "LANYARD_MAX_SESSIONS", default_value_t = Policy::DEFAULT.max_sessions as u32)]
     pub max_sessions: u32,
 
     /// The sign-in throttling window in seconds.
-    #[arg(long, env = "LANYARD_LOGIN_WINDOW", default_value_t = 900, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "LANYARD_LOGIN_WINDOW", default_value_t = Policy::DEFAULT.login_window, value_parser = clap::value_parser!(i64).range(1..))]
     pub login_window: i64,
 
     /// Comma-separated proxy addresses or CIDR ranges (e.g. 10.0.0.0/8) whose X-Forwarded-For and
@@ -271,7 +272,7 @@ impl Config {
                 range.with_context(|| format!("LANYARD_TRUSTED_PROXIES: {p:?} is neither an address nor a CIDR range"))
             })
             .collect::<Result<_, _>>()?;
-        Ok(app::engine::Policy {
+        Ok(Policy {
             access_ttl: self.access_ttl,
             session_ttl: self.session_ttl,
             remember_ttl: self.remember_ttl,

@@ -29,22 +29,28 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self {
-            access_ttl: 3_600,
-            session_ttl: 7 * 86_400,
-            remember_ttl: 20 * 86_400,
-            refresh_grace: 10,
-            idle_timeout: 0,
-            reauth_window: 600,
-            leeway: 30,
-            cookie_secure: true,
-            login_max_failures: 5,
-            login_max_failures_per_ip: 50,
-            max_sessions: 0,
-            login_window: 900,
-            trusted_proxies: Vec::new(),
-        }
+        Self::DEFAULT
     }
+}
+
+impl Policy {
+    /// SPEC §1 and §7's defaults, in one place: the configuration's defaults and the tests read
+    /// them from here.
+    pub const DEFAULT: Policy = Policy {
+        access_ttl: 3_600,
+        session_ttl: 7 * 86_400,
+        remember_ttl: 20 * 86_400,
+        refresh_grace: 10,
+        idle_timeout: 0,
+        reauth_window: 600,
+        leeway: 30,
+        cookie_secure: true,
+        login_max_failures: 5,
+        login_max_failures_per_ip: 50,
+        max_sessions: 0,
+        login_window: 900,
+        trusted_proxies: Vec::new(),
+    };
 }
 
 impl Policy {

@@ -15,7 +15,7 @@
 
 use crate::helpers::{Answer, Db, PASSWORD, TestApp, TestDb, eventually, spawn_on};
 use app::contract::{AccountStatus, LogoutCode, PlanStatus};
-use app::engine::AccountChange;
+use app::engine::{AccountChange, Policy};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::json;
@@ -26,9 +26,6 @@ const EMAIL: &str = "ada@example.com";
 /// A user of another account, who signs in in one of the devices' browsers.
 const OTHER_EMAIL: &str = "bob@example.com";
 const OTHER_PASSWORD: &str = "another long passphrase";
-const GRACE: i64 = 10;
-const ACCESS_TTL: i64 = 3_600;
-const SESSION_TTL: i64 = 7 * 86_400;
 const MAX_DEVICES: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +93,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => device.prop_map(|device| Op::AnotherUserSignsInHere { device }),
         1 => prop_oneof![Just(AccountStatus::Suspended), Just(AccountStatus::Active)].prop_map(Op::Account),
         1 => prop_oneof![Just(PlanStatus::Inactive), Just(PlanStatus::Active)].prop_map(Op::Plan),
-        3 => prop_oneof![Just(1), Just(GRACE + 1), Just(ACCESS_TTL), Just(SESSION_TTL)].prop_map(Op::Advance),
+        3 => {
+            let policy = Policy::default();
+            prop_oneof![Just(1), Just(policy.refresh_grace + 1), Just(policy.access_ttl), Just(policy.session_ttl)]
+                .prop_map(Op::Advance)
+        },
         1 => on.prop_map(Op::Restart),
     ]
 }
@@ -231,7 +232,7 @@ impl World {
             access_expires_at: answer.body["access_expires_at"].as_i64().unwrap(),
             newest: answer.refresh_cookie().unwrap(),
             previous: None,
-            expires_at: self.model.now + SESSION_TTL,
+            expires_at: self.model.now + Policy::default().session_ttl,
             ended: None,
         });
     }
