@@ -14,6 +14,10 @@ pub const HEADER_SESSION_USER: &str = "x-session-user";
 pub const HEADER_PAGE_PATH: &str = "x-page-path";
 pub const HEADER_USER_IDLE: &str = "x-user-idle";
 
+/// What a refusal by role says (403 `FORBIDDEN`): the server's words, and the page's for any 403 a
+/// host's own call sends (SPEC §4: lanyard's 403 shows a permission message in place).
+pub const NO_PERMISSION: &str = "You don't have permission to view this page.";
+
 /// Declares a closed set: the enum, its wire names (serde, `Display`, `FromStr`) and `ALL`, a list
 /// the compiler keeps complete because it is written by this macro from the same variants.
 macro_rules! closed_set {

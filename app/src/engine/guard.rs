@@ -38,7 +38,7 @@ impl Principal {
         } else {
             Err(AuthError::Forbidden {
                 code: crate::contract::ErrorCode::Forbidden,
-                message: "You don't have permission to view this page.",
+                message: crate::contract::NO_PERMISSION,
             })
         }
     }

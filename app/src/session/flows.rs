@@ -280,7 +280,6 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     .await;
     match changed {
         Ok(_) => Ok(()),
-        Err(error) if error.error == Some(ErrorCode::WrongPassword) => Err("The current password is incorrect.".into()),
         Err(error) => Err(describe(&error)),
     }
 }

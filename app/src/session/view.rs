@@ -1,7 +1,7 @@
 //! What the UI shows of the session: one set of signals, provided once by the app and handed to
 //! the browser client at start. The server render (all empty) equals the first client render.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutCode, TokenStatus, UserView};
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, NO_PERMISSION, TokenStatus, UserView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +46,6 @@ pub struct NewSignIn {
 pub const UNREACHABLE: &str = "Can't reach lanyard right now; try again shortly.";
 /// The notice while the client retries by itself.
 pub const RETRY_NOTICE: &str = "Can't reach lanyard right now; your session is kept. Retrying…";
-/// A 403 on a page.
-pub const NO_PERMISSION: &str = "You don't have permission to view this page.";
 
 /// How many failures the debug panel keeps.
 pub const FAILURES_KEPT: usize = 20;
