@@ -6,10 +6,10 @@ use super::guard::Admin;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
-use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{AccountChange, Store};
 use crate::contract::{AdminOverview, LogoutCode, Role};
+use crate::credentials::{EmailAddress, NewPassword};
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -23,17 +23,15 @@ impl Engine {
     pub async fn create_user(&self, email: &str, password: &str, role: Role, account: &str) -> AuthResult<String> {
         plain_text("email address", email)?;
         plain_text("account name", account)?;
-        if !email.contains('@') || email.trim().len() > 254 {
-            return Err(AuthError::BadRequest(format!("{email:?} is not an email address")));
-        }
-        check_policy(password, email).map_err(|message| AuthError::BadRequest(message.into()))?;
+        let email = EmailAddress::parse(email).map_err(AuthError::BadRequest)?;
+        let password = NewPassword::parse(password, email.as_str()).map_err(AuthError::BadRequest)?;
         let now = self.now();
         let account_id = self.store.ensure_account(account, now).await?;
-        let hash = self.passwords.hash(password).await?;
+        let hash = self.passwords.hash(password.expose()).await?;
         self.store
-            .insert_user(email, &hash, role, Some(&account_id), now)
+            .insert_user(email.as_str(), &hash, role, Some(&account_id), now)
             .await?
-            .ok_or_else(|| AuthError::BadRequest(format!("a user with the email {email} exists already")))
+            .ok_or_else(|| AuthError::BadRequest(format!("a user with the email {} exists already", email.as_str())))
     }
 
     /// Seeds the demo account on an empty database; returns whether it did.

@@ -16,10 +16,6 @@ const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
 
-/// The password policy of SPEC §3: 8–128 characters, not the email itself.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_CHARS: usize = 128;
-
 fn argon2() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -177,21 +173,6 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Checks a new password against the policy; `Err` carries the message shown to the user.
-pub fn check_policy(password: &str, email: &str) -> Result<(), &'static str> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err("Use at least 8 characters.");
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err("Use at most 128 characters.");
-    }
-    if password.trim().eq_ignore_ascii_case(email.trim()) {
-        return Err("Your password cannot be your email address.");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,13 +242,5 @@ mod tests {
         let passwords = Passwords::new(1);
         assert!(passwords.run(|| panic!("a broken hash")).await.is_err());
         assert_eq!(passwords.run(|| 7).await.unwrap(), 7);
-    }
-
-    #[test]
-    fn the_policy_bounds_length_and_refuses_the_email() {
-        assert!(check_policy("short", "a@b.c").is_err());
-        assert!(check_policy(&"x".repeat(129), "a@b.c").is_err());
-        assert!(check_policy("A@Example.com", "a@example.com").is_err());
-        assert!(check_policy("long enough", "a@example.com").is_ok());
     }
 }

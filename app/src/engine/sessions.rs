@@ -8,13 +8,13 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::metrics::{LoginOutcome, RefreshOutcome};
-use super::passwords::check_policy;
 use super::policy::RequestMeta;
 use super::store::{
-    self, AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, Tx, UserRecord, new_id,
+    AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, Tx, UserRecord, new_id,
 };
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
+use crate::credentials::{EMAIL_MAX_CHARS, NewPassword, email_key};
 use serde_json::json;
 
 /// A token answer and the refresh token to set as the cookie.
@@ -42,7 +42,6 @@ pub enum SignedOutCookie {
 }
 
 /// Longest accepted inputs; anything longer is a bad request, refused before any hashing.
-const MAX_EMAIL_CHARS: usize = 254;
 const MAX_LOGIN_PASSWORD_CHARS: usize = 1024;
 const MAX_DEVICE_ID_CHARS: usize = 100;
 /// Refresh cookies of one request looked at, at most.
@@ -97,7 +96,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> AuthResult<(Issued, UserView)> {
         plain_text("email address", email)?;
-        if email.trim().is_empty() || email.chars().count() > MAX_EMAIL_CHARS {
+        if email.trim().is_empty() || email.chars().count() > EMAIL_MAX_CHARS {
             return Err(AuthError::BadRequest("Enter your email address.".into()));
         }
         if password.chars().count() > MAX_LOGIN_PASSWORD_CHARS {
@@ -257,7 +256,7 @@ impl Engine {
     ) -> AuthResult<bool> {
         let now = self.now();
         let address = meta.address();
-        let key = format!("{}|{address}", store::email_key(email));
+        let key = format!("{}|{address}", email_key(email));
         let limited = |retry_after| AuthError::RateLimited { retry_after };
         self.login_failures_per_ip.try_hit(&address, now).map_err(limited)?;
         if let Err(retry_after) = self.login_failures.try_hit(&key, now) {
@@ -609,7 +608,7 @@ impl Engine {
         let Some(user) = self.check_session_password(principal, current_password, meta).await? else {
             return Err(wrong_password);
         };
-        check_policy(new_password, &user.email).map_err(|message| AuthError::Weak(message.into()))?;
+        NewPassword::parse(new_password, &user.email).map_err(AuthError::Weak)?;
         let hash = self.passwords.hash(new_password).await?;
 
         let now = self.now();

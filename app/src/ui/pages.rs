@@ -4,6 +4,7 @@
 use super::protected::Protected;
 use crate::api;
 use crate::contract::{BillingStatus, ErrorBody, PlanStatus};
+use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
 use crate::session::{self, problem};
 use leptos::prelude::*;
 use std::future::Future;
@@ -103,8 +104,16 @@ pub fn Password() -> impl IntoView {
                 <label for="current-password">"Current password"</label>
                 <input id="current-password" type="password" autocomplete="current-password" required bind:value=current/>
                 <label for="new-password">"New password"</label>
-                <input id="new-password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" bind:value=new/>
-                <p class="muted">"8 to 128 characters, not your email address."</p>
+                <input
+                    id="new-password"
+                    type="password"
+                    autocomplete="new-password"
+                    required
+                    minlength=PASSWORD_MIN_CHARS
+                    maxlength=PASSWORD_MAX_CHARS
+                    bind:value=new
+                />
+                <p class="muted">{password_rule()}</p>
                 <button type="submit" disabled=move || pending.get()>"Change password"</button>
                 {move || outcome.get().map(|(ok, message)| view! {
                     <p class=if ok { "success" } else { "problem" } role="status">{message}</p>

@@ -13,6 +13,7 @@ use crate::contract::{
     AccountStatus, AccountUser, AuditKind, EventSource, EventView, LogoutCode, LogoutCount, PlanStatus, RefreshDay,
     Role, Secret, SignInDay,
 };
+use crate::credentials::email_key;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, FromRow, Transaction};
 use std::time::Duration;
@@ -914,10 +915,6 @@ pub fn utc_day_of(at: i64) -> i64 {
 /// [`utc_day_of`] in SQL, for an instant column: reports group by it.
 fn utc_day(column: &str) -> String {
     format!("({column} / {DAY_SECS}) * {DAY_SECS}")
-}
-
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 /// A new random id (UUID v4, 32 hex digits).
