@@ -1,8 +1,13 @@
 //! The two migrations describe one schema: the same tables, columns, nullability, column kinds and
 //! indexes on SQLite and PostgreSQL, read back from each migrated database.
 
-use crate::helpers::{Db, spawn_app};
+use crate::helpers::{Db, TestApp, spawn_app};
+use crate::on_both_databases;
+use app::contract::{AccountStatus, PlanStatus, Role};
+use app::engine::testing::TokenOrigin;
 use std::collections::BTreeSet;
+
+on_both_databases!(every_member_of_a_stored_closed_set_fits_its_check_list);
 
 /// One column as both databases can state it: table, column, kind (`integer` or `text`), nullable.
 type Column = (String, String, String, bool);
@@ -66,4 +71,26 @@ async fn both_migrations_describe_the_same_schema() {
     assert_eq!(only(&sqlite_columns, &postgres_columns), vec![], "columns only SQLite has as they are");
     assert_eq!(only(&postgres_columns, &sqlite_columns), vec![], "columns only PostgreSQL has as they are");
     assert_eq!(sqlite_indexes, postgres_indexes);
+}
+
+/// Every member of each closed set stored under a CHECK list is accepted by that list on both
+/// databases, and a name outside the set is refused: the lists and the enums cannot drift apart.
+async fn every_member_of_a_stored_closed_set_fits_its_check_list(db: Db) {
+    let app = spawn_app(db).await;
+    app.signed_in("ada@example.com").await;
+    async fn accepts(app: &TestApp, statement: &str, name: &str) -> bool {
+        sqlx::query(statement).bind(name).execute(app.engine.database()).await.is_ok()
+    }
+    let columns: [(&str, Vec<&str>); 4] = [
+        ("UPDATE accounts SET status = $1", AccountStatus::ALL.iter().map(|s| s.as_str()).collect()),
+        ("UPDATE accounts SET plan = $1", PlanStatus::ALL.iter().map(|p| p.as_str()).collect()),
+        ("UPDATE users SET role = $1", Role::ALL.iter().map(|r| r.as_str()).collect()),
+        ("UPDATE refresh_tokens SET origin = $1", TokenOrigin::ALL.iter().map(|o| o.as_str()).collect()),
+    ];
+    for (statement, members) in columns {
+        for name in members {
+            assert!(accepts(&app, statement, name).await, "{statement} refuses {name}");
+        }
+        assert!(!accepts(&app, statement, "not_a_member").await, "{statement} accepts a name outside the set");
+    }
 }
