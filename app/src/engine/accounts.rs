@@ -7,7 +7,8 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::policy::RequestMeta;
-use super::store::{AccountChange, Store};
+use super::store::Store;
+use super::store::accounts::AccountChange;
 use crate::contract::{AdminOverview, LogoutCode, Role};
 use crate::credentials::{EmailAddress, NewPassword};
 

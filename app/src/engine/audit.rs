@@ -5,7 +5,9 @@ use super::guard::Principal;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::policy::RequestMeta;
-use super::store::{AuthEvent, DAY_SECS, Store, utc_day_of};
+use super::store::Store;
+use super::store::audit::AuthEvent;
+use super::store::reports::{DAY_SECS, utc_day_of};
 use crate::contract::{
     ActivityAnswer, ActivityEvent, ActivityKind, AuditKind, Diagnostics, LengthBand, LogoutCode, LogoutEvent,
     LogoutReport, SESSION_LENGTH_BANDS, SessionHealth,

@@ -7,7 +7,9 @@ use super::error::AuthResult;
 use super::instance::Engine;
 use super::live::Change;
 use super::policy::RequestMeta;
-use super::store::{AuthEvent, SessionState, Store, Tx};
+use super::store::audit::AuthEvent;
+use super::store::sessions::SessionState;
+use super::store::{Store, Tx};
 use crate::contract::{AuditKind, EventSource, LogoutCode};
 
 /// Who ended a session: the user, in the very request that ended it, or anything else. Every

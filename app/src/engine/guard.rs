@@ -6,7 +6,7 @@ use super::hooks::Step;
 use super::instance::Engine;
 use super::live::Entry;
 use super::policy::RequestMeta;
-use super::store::SessionState;
+use super::store::sessions::SessionState;
 use crate::contract::{AccountStatus, LogoutCode, PlanStatus, Role, UserView};
 use serde_json::{Value, json};
 use std::sync::Arc;

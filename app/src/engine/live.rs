@@ -9,7 +9,8 @@
 
 use super::error::AuthResult;
 use super::store::feed::FeedEvent;
-use super::store::{SessionState, Store, Tx};
+use super::store::sessions::SessionState;
+use super::store::{Store, Tx};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

@@ -33,5 +33,5 @@ pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use policy::{Policy, RequestMeta};
 pub use sessions::{Issued, SignedOutCookie};
-pub use store::AccountChange;
+pub use store::accounts::AccountChange;
 pub use tokens::{Keys, MAX_PREVIOUS_SECRETS, SigningSecrets};

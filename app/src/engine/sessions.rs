@@ -9,9 +9,10 @@ use super::instance::Engine;
 use super::live::Change;
 use super::metrics::{LoginOutcome, RefreshOutcome};
 use super::policy::RequestMeta;
-use super::store::{
-    AuthEvent, NewRefreshToken, NewSession, Replay, SessionState, Store, TokenOrigin, Tx, UserRecord, new_id,
-};
+use super::store::accounts::UserRecord;
+use super::store::audit::AuthEvent;
+use super::store::sessions::{NewRefreshToken, NewSession, Replay, SessionState};
+use super::store::{Store, TokenOrigin, Tx, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use crate::credentials::{EMAIL_MAX_CHARS, NewPassword, email_key};
