@@ -8,7 +8,7 @@ use super::instance::Engine;
 use super::live::Change;
 use super::policy::RequestMeta;
 use super::store::Store;
-use super::store::accounts::AccountChange;
+use super::store::accounts::{AccountChange, AccountCounts};
 use crate::contract::{AdminOverview, LogoutCode, Role};
 use crate::credentials::{EmailAddress, NewPassword};
 
@@ -87,7 +87,7 @@ impl Engine {
     /// The account at a glance, for the admin page.
     pub async fn admin_overview(&self, admin: &Admin) -> AuthResult<AdminOverview> {
         let account_id = admin.user.account_id.clone().ok_or(AuthError::NotFound)?;
-        let (active_sessions, users) = self.store.account_counts(&account_id, self.now()).await?;
+        let AccountCounts { active_sessions, users } = self.store.account_counts(&account_id, self.now()).await?;
         Ok(AdminOverview { account_id, account_name: admin.user.account_name.clone(), users, active_sessions })
     }
 }

@@ -50,7 +50,7 @@ impl Engine {
     pub async fn end_user_sessions(&self, admin: &Admin, user_id: &str, meta: &RequestMeta) -> AuthResult<u64> {
         plain_text("user_id", user_id)?;
         self.require_recent_password(admin).await?;
-        let same_account = self.store.account_of_user(user_id).await?.flatten();
+        let same_account = self.store.account_of_user(user_id).await?;
         if same_account.is_none() || same_account != admin.user.account_id {
             return Err(AuthError::NotFound);
         }

@@ -20,6 +20,13 @@ pub struct UserRecord {
     pub account_status: Option<AccountStatus>,
 }
 
+/// An account's live sessions and users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountCounts {
+    pub active_sessions: i64,
+    pub users: i64,
+}
+
 /// What the operator sets on an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountChange {
@@ -97,7 +104,7 @@ impl Store {
     }
 
     /// Live sessions and users of an account, for the admin overview.
-    pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<(i64, i64)> {
+    pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<AccountCounts> {
         let (sessions,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2",
         )
@@ -109,7 +116,7 @@ impl Store {
             .bind(account_id)
             .fetch_one(&self.pool)
             .await?;
-        Ok((sessions, users))
+        Ok(AccountCounts { active_sessions: sessions, users })
     }
 
     /// Sets the user's password hash to `new` if it is still `checked` (the hash a password was
@@ -140,13 +147,13 @@ impl Store {
         Ok(())
     }
 
-    /// The account of the user `user_id`: `None` for no such user, `Some(None)` for a user without one.
-    pub async fn account_of_user(&self, user_id: &str) -> AuthResult<Option<Option<String>>> {
+    /// The account of the user `user_id`; `None` when there is no such user or it has no account.
+    pub async fn account_of_user(&self, user_id: &str) -> AuthResult<Option<String>> {
         let row: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|(account_id,)| account_id))
+        Ok(row.and_then(|(account_id,)| account_id))
     }
 
     /// The account's users with their live sessions, by email.
