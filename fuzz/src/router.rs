@@ -18,35 +18,6 @@ use tower::ServiceExt as _;
 pub const EMAIL: &str = "fuzz@example.com";
 pub const PASSWORD: &str = "the fuzz user's password";
 
-/// Every server function's path, and pages.
-const ROUTES: &[&str] = &[
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/logout",
-    "/api/auth/logout_all",
-    "/api/auth/logout_event",
-    "/api/auth/me",
-    "/api/auth/password",
-    "/api/auth/sessions",
-    "/api/auth/sessions/revoke",
-    "/api/auth/diagnostics",
-    "/api/admin/logouts",
-    "/api/admin/overview",
-    "/api/billing/status",
-    "/api/jobs/start",
-    "/api/jobs/status",
-    "/",
-    "/signin",
-    "/sessions",
-    "/admin",
-    "/api/admin/session_health",
-    "/api/auth/reauth",
-    "/api/auth/activity",
-    "/api/admin/users",
-    "/api/admin/users/end_sessions",
-    "/security",
-];
-
 #[derive(Arbitrary, Debug)]
 enum Path {
     Known(u8),
@@ -117,6 +88,8 @@ struct Harness {
     /// The user's password hash, put back when a call changed the password.
     password_hash: String,
     live: Mutex<Option<Live>>,
+    /// Every page and server function the router serves (`server::web::named_paths`).
+    routes: Vec<String>,
 }
 
 static HARNESS: LazyLock<Harness> = LazyLock::new(Harness::start);
@@ -149,7 +122,8 @@ impl Harness {
             (engine, hash)
         });
         let router = server::web::router(engine.clone(), &config);
-        Self { runtime, router, engine, clock, password_hash, live: Mutex::new(None) }
+        let routes = server::web::named_paths();
+        Self { runtime, router, engine, clock, password_hash, live: Mutex::new(None), routes }
     }
 
     /// Live tokens for the next call: the refresh of the ones the last call left (answered again
@@ -194,10 +168,10 @@ fn credential_values(credential: &Credential, live: &str) -> Vec<String> {
     }
 }
 
-fn request(call: &Call, live: &Live) -> Option<Request<Body>> {
-    let route = |index: &u8| ROUTES[usize::from(*index) % ROUTES.len()];
+fn request(call: &Call, live: &Live, routes: &[String]) -> Option<Request<Body>> {
+    let route = |index: &u8| &routes[usize::from(*index) % routes.len()];
     let uri = match &call.path {
-        Path::Known(index) => route(index).to_owned(),
+        Path::Known(index) => route(index).clone(),
         Path::KnownWithQuery(index, query) => format!("{}?{query}", route(index)),
         Path::Other(path) => path.clone(),
     };
@@ -247,7 +221,7 @@ pub fn router(data: &[u8]) {
         // A minute per call: throttle windows roll, and no token outlives the clock.
         harness.clock.advance(60);
         let live = harness.live().await;
-        let Some(request) = request(&call, &live) else { return };
+        let Some(request) = request(&call, &live, &harness.routes) else { return };
         let response = harness.router.clone().oneshot(request).await.expect("the router is infallible");
         let status = response.status();
         let headers = format!("{:?}", response.headers());

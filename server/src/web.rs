@@ -14,7 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
+use leptos_axum::{LeptosRoutes, generate_route_list, generate_route_list_with_exclusions};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -82,6 +82,17 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let router = Router::new().fallback_service(routes).layer(edge);
     crate::requests::traced(router, config.access_log == Switch::On)
+}
+
+/// Every path the router serves by name, sorted: the pages and the server functions (the fuzzer
+/// sends its calls there, so a new page or call is fuzzed without a list to keep).
+pub fn named_paths() -> Vec<String> {
+    let pages = generate_route_list(App).into_iter().map(|route| route.path().to_owned());
+    let calls = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned());
+    let mut paths: Vec<String> = pages.chain(calls).collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// The routes outside the API (SPEC §3): liveness, readiness and metrics. They take no credentials,
@@ -226,4 +237,20 @@ fn is_json(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_paths;
+
+    /// The fuzzer's paths come from the router itself: pages and server functions alike.
+    #[test]
+    fn the_named_paths_hold_every_page_and_server_function() {
+        let paths = named_paths();
+        for path in ["/", "/signin", "/security", "/admin/users", "/api/auth/login", "/api/auth/me", "/api/jobs/status"]
+        {
+            assert!(paths.iter().any(|named| named == path), "{path} is not in {paths:?}");
+        }
+        assert!(paths.windows(2).all(|pair| pair[0] < pair[1]), "sorted, once each");
+    }
 }
