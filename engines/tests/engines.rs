@@ -416,6 +416,8 @@ fn main() {
     let world = if args.list {
         None
     } else {
+        // A failure's evidence from an earlier run must not be taken for this one's.
+        let _ = std::fs::remove_dir_all(work_dir());
         let _ = std::fs::create_dir_all(work_dir());
         let needs_display = Engine::ALL.into_iter().any(|engine| engine.needs_display() && engines_selected(engine));
         let display = needs_display.then(Display::start).transpose().expect("Xvfb starts");
