@@ -4,8 +4,10 @@
 use crate::contract::{ErrorBody, ErrorCode, LogoutCode};
 use crate::engine::AuthError;
 use axum::http::StatusCode;
-use leptos::server_fn::ServerFn;
 use serde_json::Value;
+
+/// Where a client confirms the password after 403 `REAUTH_REQUIRED` (SPEC §2).
+const REAUTH_PATH: &str = "/api/auth/reauth";
 
 /// How long a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
@@ -62,8 +64,7 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         AuthError::Weak(message) => plain(ErrorCode::WeakPassword, message),
         AuthError::Forbidden { code, message } => plain(*code, message),
         AuthError::ReauthRequired => ErrorBody {
-            // Where the client confirms the password (SPEC §2): the reauth call's own path.
-            reauth_path: Some(<super::Reauth as ServerFn>::PATH.into()),
+            reauth_path: Some(REAUTH_PATH.into()),
             ..plain(ErrorCode::ReauthRequired, "Confirm your password to continue.")
         },
         AuthError::NotFound => plain(ErrorCode::NotFound, "Nothing here."),
