@@ -227,7 +227,7 @@ async fn finish_sign_out(session_id: String, notice: RwSignal<Option<String>>) {
             return;
         }
         match api::logout(None).await {
-            Err(error) if error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited) => {
+            Err(error) if rules::worth_retrying(&error) => {
                 notice.set(Some(format!(
                     "Signing out… lanyard can't be reached; trying again in {} s.",
                     delay_ms / 1_000

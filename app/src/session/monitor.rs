@@ -6,7 +6,7 @@ use crate::contract::{ActivityKind, TokenLevel, TokenStatus};
 use crate::session::context::{browser_now, client};
 use crate::session::renew::{self, RenewError};
 use crate::session::view::{NewSignIn, RETRY_NOTICE, device_label};
-use crate::session::{activity, storage, tracker};
+use crate::session::{activity, rules, storage, tracker};
 use gloo_events::EventListener;
 use leptos::prelude::{Set, Update};
 use wasm_bindgen::prelude::*;
@@ -19,8 +19,6 @@ const CONFIRM_EVERY_SECS: f64 = 300.0;
 /// after every further failure, up to a minute.
 const FIRST_RETRY_SECS: f64 = 5.0;
 const LAST_RETRY_SECS: f64 = 60.0;
-const WARNING_SECS: i64 = 5 * 60;
-const CRITICAL_SECS: i64 = 86_400;
 
 pub fn start() {
     install_global();
@@ -47,15 +45,7 @@ pub fn status() -> TokenStatus {
     let now = client().server_now() as i64;
     let access_in = (held.token.access_expires_at - now).max(0);
     let session_in = (held.token.refresh_expires_at - now).max(0);
-    let level = if access_in == 0 || session_in == 0 {
-        TokenLevel::Expired
-    } else if session_in < CRITICAL_SECS {
-        TokenLevel::Critical
-    } else if access_in < WARNING_SECS {
-        TokenLevel::Warning
-    } else {
-        TokenLevel::Ok
-    };
+    let level = rules::token_level(access_in, session_in);
     TokenStatus {
         signed_in: true,
         access_expires_at: Some(held.token.access_expires_at),

@@ -6,7 +6,7 @@
 //! lanyard could not be reached. The browser transport asks [`classify`] after every answer and does
 //! what it says.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource};
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource, TokenLevel};
 
 /// A call's answer, as far as the rules look at it.
 #[derive(Clone, Copy, Debug)]
@@ -125,11 +125,58 @@ pub fn classify(kind: CallKind, reply: Reply<'_>, signed_in: Option<&str>, renew
     }
 }
 
+/// Below this, the access token's countdown is a warning (SPEC §4: "< 5 min").
+pub const WARNING_SECS: i64 = 5 * 60;
+/// Below this, the session's countdown is critical (SPEC §4: "< 1 day").
+pub const CRITICAL_SECS: i64 = 86_400;
+
+/// The level of `getTokenStatus()` for a signed-in tab (SPEC §4; the first that matches wins):
+/// expired, critical (the session's last day), warning (the access token's last 5 minutes), ok.
+pub fn token_level(access_in_secs: i64, session_in_secs: i64) -> TokenLevel {
+    if access_in_secs <= 0 || session_in_secs <= 0 {
+        TokenLevel::Expired
+    } else if session_in_secs < CRITICAL_SECS {
+        TokenLevel::Critical
+    } else if access_in_secs < WARNING_SECS {
+        TokenLevel::Warning
+    } else {
+        TokenLevel::Ok
+    }
+}
+
+/// Whether a call that failed with `error` is worth sending again later, on its own: lanyard
+/// could not answer (unavailable, unreachable, unreadable) or asked the caller to slow down. A
+/// sign-out that could not be recorded is sent again for this reason, and for no other.
+pub fn worth_retrying(error: &ErrorBody) -> bool {
+    error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited)
+}
+
 #[cfg(test)]
 mod tests {
     //! One test per row of SPEC §4's rules for what may and may not end a session.
 
     use super::*;
+
+    #[test]
+    fn the_token_level_takes_the_first_that_matches() {
+        assert_eq!(token_level(0, 7 * 86_400), TokenLevel::Expired);
+        assert_eq!(token_level(3_600, 0), TokenLevel::Expired);
+        assert_eq!(token_level(60, 3_600), TokenLevel::Critical, "critical wins over warning");
+        assert_eq!(token_level(299, 7 * 86_400), TokenLevel::Warning);
+        assert_eq!(token_level(300, 86_400), TokenLevel::Ok);
+    }
+
+    #[test]
+    fn only_an_unavailable_or_throttled_answer_is_worth_retrying() {
+        let retried = |code: &str| worth_retrying(&body(&format!(r#"{{"error": "{code}", "logout_reason": null}}"#)));
+        for code in ["SERVICE_UNAVAILABLE", "INTERNAL", "UNREACHABLE", "UNREADABLE_ANSWER", "RATE_LIMITED"] {
+            assert!(retried(code), "{code}");
+        }
+        for code in ["BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "ORIGIN_MISMATCH"] {
+            assert!(!retried(code), "{code}");
+        }
+        assert!(!worth_retrying(&body(r#"{"logout_reason": "LOGOUT_ALL"}"#)));
+    }
     use CallKind::{Authenticated, Refresh};
 
     const ADA: Option<&str> = Some("u-ada");
