@@ -26,6 +26,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// When the demo account is seeded on an empty database (SPEC §7, `LANYARD_DEMO`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DemoSeed {
+    /// Only when the site address is loopback: a developer's machine, never a public server, gets
+    /// users whose password is printed.
+    Auto,
+    /// Always.
+    #[value(name = "1", alias = "true", alias = "on")]
+    Always,
+    /// Never.
+    #[value(name = "0", alias = "false", alias = "off")]
+    Never,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
     On,
@@ -223,9 +237,9 @@ pub struct Config {
     #[arg(long, env = "LANYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// Seed the demo account on an empty database (1) or not (0).
-    #[arg(long, env = "LANYARD_DEMO", default_value = "1", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
-    pub demo: bool,
+    /// Seed the demo account on an empty database: `auto` (only on a loopback address), 1 or 0.
+    #[arg(long, env = "LANYARD_DEMO", value_enum, default_value_t = DemoSeed::Auto)]
+    pub demo: DemoSeed,
 
     /// The cargo-leptos output name: the site serves /pkg/<name>.js, .wasm and .css.
     #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "lanyard")]
@@ -367,8 +381,17 @@ impl Config {
         let matches = defaults_only.get_matches_from(["server"]);
         let mut config = Cli::from_arg_matches(&matches).expect("the defaults are valid").config;
         config.database_url = database_url.to_owned();
-        config.demo = false;
+        config.demo = DemoSeed::Never;
         config
+    }
+
+    /// Whether this instance seeds the demo account on an empty database.
+    pub fn seeds_demo(&self) -> bool {
+        match self.demo {
+            DemoSeed::Auto => self.site_addr.ip().is_loopback(),
+            DemoSeed::Always => true,
+            DemoSeed::Never => false,
+        }
     }
 }
 
@@ -453,7 +476,24 @@ mod tests {
         let config = Config::for_tests("sqlite://x.db");
         unsafe { std::env::remove_var("LANYARD_ACCESS_TTL") };
         assert_eq!(config.access_ttl, 3_600);
-        assert!(!config.demo);
+        assert!(!config.seeds_demo());
+    }
+
+    /// SPEC §7: `auto`, the default, seeds only on a loopback address; 1 and 0 decide alone.
+    #[test]
+    fn the_demo_account_is_seeded_by_default_only_on_loopback() {
+        let parse = |args: &[&str]| {
+            let defaults_only = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+            let matches = defaults_only.get_matches_from(std::iter::once("server").chain(args.iter().copied()));
+            Cli::from_arg_matches(&matches).expect("valid arguments").config
+        };
+        assert_eq!(parse(&[]).demo, DemoSeed::Auto);
+        assert!(parse(&[]).seeds_demo(), "127.0.0.1:3000 by default");
+        assert!(!parse(&["--site-addr", "0.0.0.0:3000"]).seeds_demo());
+        assert!(!parse(&["--site-addr", "203.0.113.7:80"]).seeds_demo());
+        assert!(parse(&["--site-addr", "203.0.113.7:80", "--demo", "1"]).seeds_demo());
+        assert!(!parse(&["--demo", "0"]).seeds_demo());
+        assert!(!parse(&["--demo", "false"]).seeds_demo());
     }
 
     #[test]

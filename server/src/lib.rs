@@ -22,7 +22,7 @@ pub async fn engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ar
 /// The engine on the system clock, with the demo account seeded when configured.
 pub async fn start(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let engine = engine(config, Arc::new(SystemClock)).await?;
-    if config.demo && engine.seed_demo().await.context("seeding the demo account")? {
+    if config.seeds_demo() && engine.seed_demo().await.context("seeding the demo account")? {
         tracing::info!("seeded the demo account {DEMO_ACCOUNT:?}");
     }
     Ok(engine)
@@ -52,7 +52,7 @@ impl Background {
 /// The lines printed at start so a person can sign in at once.
 pub fn demo_banner(config: &Config) -> String {
     let mut lines = vec![format!("lanyard is listening on http://{}", config.site_addr)];
-    if config.demo {
+    if config.seeds_demo() {
         lines.push(format!("demo users (password {DEMO_PASSWORD:?}):"));
         lines.extend(DEMO_USERS.iter().map(|(email, role)| format!("  {email:<22} {}", role.as_str())));
     }
