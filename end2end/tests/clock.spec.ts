@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHORT, expectSignedIn, signIn, tokenStatus, watchConsole } from './fixtures';
+import { SHORT, expectSignedIn, signIn, tokenStatus, useFor, watchConsole } from './fixtures';
 
 // S9: a browser whose clock is two hours off, either way, against the `short` server (5-second
 // access tokens). Countdowns follow the server's clock (`server_time`), the token is renewed on the
@@ -48,11 +48,7 @@ for (const [label, offset] of [['two hours fast', HOURS_2], ['two hours slow', -
     expect(first.sessionExpiresInSecs!).toBeLessThanOrEqual(SESSION_SECS);
     refreshes = 0;
 
-    for (let second = 0; second < 15; second += 3) {
-      await page.mouse.move(100 + second, 200);
-      await page.waitForTimeout(3_000);
-      await expectSignedIn(page);
-    }
+    await useFor(page, 15);
 
     const later = await tokenStatus(page);
     expect(later.signedIn).toBe(true);

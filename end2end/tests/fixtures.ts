@@ -56,6 +56,15 @@ export async function expectSignedIn(page: Page, email = OWNER) {
   await expect(page.locator('.who')).toHaveText(email);
 }
 
+/** Uses the page for `seconds` as a person would (a mouse move every 3 s), signed in throughout. */
+export async function useFor(page: Page, seconds: number) {
+  for (let second = 0; second < seconds; second += 3) {
+    await page.mouse.move(100 + second, 200);
+    await page.waitForTimeout(3_000);
+    await expectSignedIn(page);
+  }
+}
+
 export async function expectDashboard(page: Page, email = OWNER) {
   await expect(page).toHaveURL(/\/$/);
   await expectSignedIn(page, email);

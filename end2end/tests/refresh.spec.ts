@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHORT, twoSignedInTabs, expectSignedIn, signIn, tokenStatus, watchConsole } from './fixtures';
+import { SHORT, twoSignedInTabs, expectSignedIn, signIn, tokenStatus, useFor, watchConsole } from './fixtures';
 
 // These run against the `short` server: access tokens live 5 seconds.
 
@@ -10,11 +10,7 @@ test('with 5-second access tokens the user stays signed in through 30 s of use',
   await expectSignedIn(page);
   const first = await tokenStatus(page);
 
-  for (let second = 0; second < 30; second += 3) {
-    await page.mouse.move(100 + second, 200);
-    await page.waitForTimeout(3_000);
-    await expectSignedIn(page);
-  }
+  await useFor(page, 30);
 
   const later = await tokenStatus(page);
   expect(later.signedIn).toBe(true);
