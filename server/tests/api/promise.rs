@@ -3,11 +3,11 @@
 //! password change, sign-ins racing at the session limit, a sign-out from a stale tab, a refresh
 //! with a query string, an Origin of another scheme.
 
-use crate::helpers::{Db, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Answer, Db, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 use app::engine::AuthError;
 use app::engine::testing::Step;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 on_both_databases!(
@@ -32,6 +32,18 @@ async fn sessions_of(app: &TestApp, user_id: &str, live: bool) -> i64 {
         .await
         .unwrap();
     count
+}
+
+/// `POST /api/auth/logout` with `body`, and the bearer and refresh cookie given.
+async fn sign_out(app: &TestApp, bearer: Option<&str>, cookie: Option<&str>, body: Value) -> Answer {
+    let mut request = app.http.post(app.url("/api/auth/logout")).json(&body);
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("lanyard_refresh={cookie}"));
+    }
+    app.send(request).await
 }
 
 async fn live_sessions(app: &TestApp, user_id: &str) -> i64 {
@@ -126,8 +138,7 @@ async fn a_sign_out_ends_the_bearers_session_even_past_its_expiry(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     app.clock.advance(3_600 + 120);
-    let request = app.http.post(app.url("/api/auth/logout")).bearer_auth(&ada.access);
-    let answer = app.send(request.json(&json!({}))).await;
+    let answer = sign_out(&app, Some(&ada.access), None, json!({})).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(live_sessions(&app, &ada.user_id).await, 0);
     let refreshed = app.refresh_with(&ada.refresh).await;
@@ -140,27 +151,16 @@ async fn a_sign_out_keeps_a_cookie_that_names_another_live_session(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     let bob = app.signed_in("bob@example.com").await;
-    let request = app
-        .http
-        .post(app.url("/api/auth/logout"))
-        .bearer_auth(&ada.access)
-        .header("cookie", format!("lanyard_refresh={}", bob.refresh));
-    let answer = app.send(request.json(&json!({}))).await;
+    let answer = sign_out(&app, Some(&ada.access), Some(&bob.refresh), json!({})).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.set_cookie(), None, "B's cookie is kept");
     assert_eq!(live_sessions(&app, &ada.user_id).await, 0);
     assert_eq!(live_sessions(&app, &bob.user_id).await, 1);
 
     // The cookie's own session, or none that lives: cleared.
-    let own = app.http.post(app.url("/api/auth/logout")).header("cookie", format!("lanyard_refresh={}", bob.refresh));
-    let cleared = app.send(own.json(&json!({}))).await;
+    let cleared = sign_out(&app, None, Some(&bob.refresh), json!({})).await;
     assert!(cleared.set_cookie().is_some_and(|cookie| cookie.contains("Max-Age=0")), "{:?}", cleared.headers);
-    let stale = app
-        .http
-        .post(app.url("/api/auth/logout"))
-        .bearer_auth(&ada.access)
-        .header("cookie", format!("lanyard_refresh={}", bob.refresh));
-    let stale = app.send(stale.json(&json!({}))).await;
+    let stale = sign_out(&app, Some(&ada.access), Some(&bob.refresh), json!({})).await;
     assert!(stale.set_cookie().is_some_and(|cookie| cookie.contains("Max-Age=0")), "a dead session's cookie");
 }
 
@@ -171,28 +171,16 @@ async fn a_tab_answered_for_another_user_ends_its_own_session_as_a_mismatch(db: 
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     let bob = app.signed_in("bob@example.com").await;
-    let sign_out = |reason: &str| {
-        let request = app
-            .http
-            .post(app.url("/api/auth/logout"))
-            .bearer_auth(&ada.access)
-            .header("cookie", format!("lanyard_refresh={}", bob.refresh));
-        app.send(request.json(&json!({ "reason": reason })))
-    };
-    let refused = sign_out("ADMIN_REVOKED").await;
+    let with_reason = |reason: &str| sign_out(&app, Some(&ada.access), Some(&bob.refresh), json!({ "reason": reason }));
+    let refused = with_reason("ADMIN_REVOKED").await;
     assert_eq!(refused.status, 400, "{:?}", refused.body);
     assert_eq!(live_sessions(&app, &ada.user_id).await, 1, "nothing ended");
-    let without_bearer = app
-        .http
-        .post(app.url("/api/auth/logout"))
-        .header("cookie", format!("lanyard_refresh={}", bob.refresh))
-        .json(&json!({ "reason": "SESSION_USER_MISMATCH" }));
-    let without_bearer = app.send(without_bearer).await;
+    let without_bearer = sign_out(&app, None, Some(&bob.refresh), json!({ "reason": "SESSION_USER_MISMATCH" })).await;
     assert_eq!(without_bearer.status, 200, "{:?}", without_bearer.body);
     assert_eq!(without_bearer.set_cookie(), None);
     assert_eq!(live_sessions(&app, &bob.user_id).await, 1, "the cookie's session is not the mismatched one");
 
-    let ended = sign_out("SESSION_USER_MISMATCH").await;
+    let ended = with_reason("SESSION_USER_MISMATCH").await;
     assert_eq!(ended.status, 200, "{:?}", ended.body);
     assert_eq!(ended.set_cookie(), None, "B's cookie is kept");
     let me = app.get_with_token("/api/auth/me", &ada.access).await;
