@@ -329,7 +329,7 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_context: Option<serde_json::Value>,
+    pub logout_context: Option<LogoutContext>,
     /// The request's id (`X-Request-Id`), as every log line of the request carries it: what a user
     /// quotes to support. Filled in by the server's edge, for every error answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,6 +349,51 @@ impl ErrorBody {
     pub fn ends_session(&self) -> bool {
         self.logout_reason.is_some_and(LogoutCode::ends_session)
     }
+}
+
+/// The ids and facts behind a 401 or 402 (`logout_context`, SPEC §2): which session, user and
+/// account the answer is about, and the fact that decided it. Never a secret. Every field is
+/// optional, and unknown fields are ignored, so a body from another version still reads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogoutContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The account the session was started in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// When an ended session ended (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// When an expired session's lifetime ran out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<i64>,
+    /// IDLE_TIMEOUT: how long the user had been idle, and the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_secs: Option<i64>,
+    /// SESSION_USER_MISMATCH: the user the access token named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_user_id: Option<String>,
+    /// ACCOUNT_MISSING because the user itself is gone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub user_missing: bool,
+    /// SESSION_ACCOUNT_MISMATCH: the account the user belongs to now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_account_id: Option<String>,
+    /// ACCOUNT_SUSPENDED / ACCOUNT_CANCELLED: the account's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_status: Option<AccountStatus>,
+    /// PLAN_*: the account's plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanStatus>,
+    /// PLAN_*: the signed-in user, whose session the refusal keeps: a page can show who is
+    /// signed in without a call that skips the plan check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
 }
 
 /// One session on the sessions page; `ended_at`/`end_reason` only for ended ones.
@@ -438,7 +483,7 @@ pub struct LogoutEvent {
     pub message: String,
     pub path: String,
     #[serde(default)]
-    pub context: serde_json::Value,
+    pub context: LogoutContext,
     pub at: i64,
     pub source: LogoutSource,
     #[serde(default)]
@@ -481,26 +526,6 @@ pub struct Diagnostics {
     pub plan_status: Option<PlanStatus>,
     pub idle_timeout_secs: u64,
     pub events: Vec<EventView>,
-}
-
-/// The answer of `/api/billing/status`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BillingStatus {
-    pub plan_status: PlanStatus,
-    pub account_name: Option<String>,
-    /// The signed-in user: the one answer that names them without a plan check.
-    pub user: UserView,
-}
-
-/// A simulated long-running job and its progress.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JobView {
-    pub id: String,
-    pub started_at: i64,
-    pub duration_secs: i64,
-    /// 0–100.
-    pub progress: u8,
-    pub done: bool,
 }
 
 /// The answer of `/api/auth/reauth`: sensitive actions need no new password check until then.

@@ -1,6 +1,7 @@
 //! The layering rules of docs/ARCHITECTURE.md, checked on the source itself: no import cycle among
-//! the files of `app/src`, the session module never reaching into `ui`, one `thread_local!` in the
-//! whole app, and no hand-written request (a `json!` body or an `"/api/` path) outside `api/`.
+//! the files of `app/src`, the session module never reaching into `ui`, the demo reachable only
+//! from the demo, one `thread_local!` in the whole app, and no hand-written request (a `json!` body
+//! or an `"/api/` path) outside the server functions.
 //!
 //! A file depends on another when it names an item of it by path (`use crate::a::b`,
 //! `super::X`, `child::Y`, in `use` lines and in code alike). Declaring a child module (`mod x;`) is
@@ -215,6 +216,18 @@ fn the_session_module_imports_nothing_from_the_ui() {
     }
 }
 
+/// lanyard is what other apps add; the demo product is one of them. So nothing outside `demo/`
+/// names anything of it: not the engine, not the API, not the pages.
+#[test]
+fn only_the_demo_reaches_the_demo() {
+    let edges = graph(&sources());
+    assert!(edges.keys().any(|file| file.starts_with("demo/")), "the demo's files are read");
+    for (file, targets) in edges.iter().filter(|(file, _)| !file.starts_with("demo/")) {
+        let into_demo: Vec<_> = targets.iter().filter(|t| t.starts_with("demo/")).collect();
+        assert!(into_demo.is_empty(), "{file} imports {into_demo:?}");
+    }
+}
+
 #[test]
 fn the_app_has_at_most_one_thread_local() {
     let statics: Vec<String> = sources()
@@ -226,7 +239,10 @@ fn the_app_has_at_most_one_thread_local() {
 
 #[test]
 fn requests_are_written_only_by_the_api_module() {
-    for source in sources().iter().filter(|s| s.file.starts_with("ui/") || s.file.starts_with("session")) {
+    let pages = |file: &str| {
+        file.starts_with("ui/") || file.starts_with("session") || (file.starts_with("demo/") && file != "demo/api.rs")
+    };
+    for source in sources().iter().filter(|s| pages(&s.file)) {
         for needle in ["json!", "\"/api/"] {
             assert!(!source.code.contains(needle), "{} writes {needle}", source.file);
         }

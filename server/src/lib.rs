@@ -5,7 +5,7 @@ mod requests;
 pub mod web;
 
 use anyhow::Context as _;
-use app::engine::{Clock, DEMO_ACCOUNT, DEMO_PASSWORD, DEMO_USERS, Engine, SystemClock};
+use app::engine::{Clock, DemoSeed, Engine, SystemClock};
 use config::Config;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -23,7 +23,7 @@ pub async fn engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ar
 pub async fn start(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let engine = engine(config, Arc::new(SystemClock)).await?;
     if config.seeds_demo() && engine.seed_demo().await.context("seeding the demo account")? {
-        tracing::info!("seeded the demo account {DEMO_ACCOUNT:?}");
+        tracing::info!("seeded the demo account {:?}", DemoSeed::ACCOUNT);
     }
     Ok(engine)
 }
@@ -53,8 +53,7 @@ impl Background {
 pub fn demo_banner(config: &Config) -> String {
     let mut lines = vec![format!("lanyard is listening on http://{}", config.site_addr)];
     if config.seeds_demo() {
-        lines.push(format!("demo users (password {DEMO_PASSWORD:?}):"));
-        lines.extend(DEMO_USERS.iter().map(|(email, role)| format!("  {email:<22} {}", role.as_str())));
+        lines.extend(DemoSeed::sign_in_lines());
     }
     lines.join("\n")
 }

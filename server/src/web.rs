@@ -4,8 +4,8 @@
 use crate::config::{Config, Switch};
 use app::api::{Me, Refresh, serve, signed_in_user};
 use app::contract::{ErrorBody, ErrorCode};
+use app::demo::{App, shell};
 use app::engine::Engine;
-use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;

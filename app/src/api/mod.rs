@@ -9,19 +9,19 @@ pub mod serve;
 
 pub use credentials::{Login, Logout, LogoutEvent, Refresh, login, logout, logout_event, refresh};
 
-use crate::contract::{
-    self, ErrorBody, ErrorCode, JobView, LogoutAllAnswer, LogoutReport, Secret, SessionsAnswer, TokenInfo, UserView,
-};
+use crate::contract::{self, ErrorBody, ErrorCode, LogoutAllAnswer, Secret, SessionsAnswer, TokenInfo, UserView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-/// The browser's client of the authenticated calls; the server never sends a call, and names the
-/// stock client only because every server function must name one.
+/// The client every server function that needs the bearer names (`client = Authenticated`): in
+/// the browser, lanyard's transport, which adds the bearer, refreshes and retries, and applies
+/// SPEC §4's rules, so the call never signs anyone out by accident. The server never sends a call
+/// and names the stock client only because every server function must name one.
 #[cfg(feature = "hydrate")]
-use crate::session::transport::Authenticated;
+pub use crate::session::transport::Authenticated;
 #[cfg(not(feature = "hydrate"))]
-use leptos::server_fn::client::browser::BrowserClient as Authenticated;
+pub use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 
 #[cfg(feature = "ssr")]
 use crate::engine::PlanCheck;
@@ -131,45 +131,6 @@ pub async fn diagnostics() -> Result<contract::Diagnostics, ErrorBody> {
     call.answer(call.engine.diagnostics(&principal).await)
 }
 
-/// The account's plan; answered even when the plan has lapsed, so the billing page can say so.
-#[server(prefix = "/api", endpoint = "billing/status", input = GetUrl, client = Authenticated)]
-pub async fn billing_status() -> Result<contract::BillingStatus, ErrorBody> {
-    let (_, principal) = serve::signed_in(PlanCheck::Skipped).await?;
-    Ok(contract::BillingStatus {
-        plan_status: principal.plan,
-        account_name: principal.user.account_name.clone(),
-        user: principal.user,
-    })
-}
-
-/// Starts a simulated job of `seconds` (default 20).
-#[server(prefix = "/api", endpoint = "jobs/start", input = Json, client = Authenticated)]
-pub async fn start_job(#[server(default)] seconds: Option<i64>) -> Result<JobView, ErrorBody> {
-    let (call, principal) = serve::signed_in(PlanCheck::Required).await?;
-    call.answer(call.engine.start_job(&principal.user.id, seconds))
-}
-
-#[server(prefix = "/api", endpoint = "jobs/status", input = GetUrl, client = Authenticated)]
-pub async fn job_status(id: String) -> Result<JobView, ErrorBody> {
-    let (call, principal) = serve::signed_in(PlanCheck::Required).await?;
-    call.answer(call.engine.job_status(&principal.user.id, &id))
-}
-
-/// The account at a glance; admins and owners only.
-#[server(prefix = "/api", endpoint = "admin/overview", input = GetUrl, client = Authenticated)]
-pub async fn admin_overview() -> Result<contract::AdminOverview, ErrorBody> {
-    let (call, admin) = serve::admin().await?;
-    call.answer(call.engine.admin_overview(&admin).await)
-}
-
-/// The account's session endings by reason and day; admins and owners only.
-#[server(prefix = "/api", endpoint = "admin/logouts", input = GetUrl, client = Authenticated)]
-pub async fn admin_logouts(#[server(default)] days: Option<i64>) -> Result<LogoutReport, ErrorBody> {
-    let (call, admin) = serve::admin().await?;
-    let account_id = admin.user.account_id.as_deref();
-    call.answer(call.engine.logout_report(account_id, days.unwrap_or(7)).await)
-}
-
 /// The account's users with their live sessions; admins and owners only.
 #[server(prefix = "/api", endpoint = "admin/users", input = GetUrl, client = Authenticated)]
 pub async fn admin_users() -> Result<contract::AccountUsers, ErrorBody> {
@@ -184,13 +145,4 @@ pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessio
     let (call, admin) = serve::admin().await?;
     let ended = call.answer(call.engine.end_user_sessions(&admin, &user_id, &call.meta).await)?;
     Ok(contract::EndedSessions { ended })
-}
-
-/// The account's refreshes by outcome, session lengths and remember-me use per day; admins and
-/// owners only.
-#[server(prefix = "/api", endpoint = "admin/session_health", input = GetUrl, client = Authenticated)]
-pub async fn admin_session_health(#[server(default)] days: Option<i64>) -> Result<contract::SessionHealth, ErrorBody> {
-    let (call, admin) = serve::admin().await?;
-    let account_id = admin.user.account_id.as_deref();
-    call.answer(call.engine.session_health(account_id, days.unwrap_or(7)).await)
 }

@@ -97,7 +97,7 @@ impl Call {
         match &result {
             Ok(principal) => self.set_session_user(&principal.user.id),
             Err(AuthError::Logout { code, context }) if !code.ends_session() => {
-                if let Some(user_id) = context["user_id"].as_str() {
+                if let Some(user_id) = &context.user_id {
                     self.set_session_user(user_id);
                 }
             }

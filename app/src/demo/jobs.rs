@@ -1,12 +1,12 @@
-//! Simulated long-running jobs: the demo of work that outlives an access token.
+//! Simulated long-running jobs: the demo of work that outlives an access token. They are kept in
+//! this process's memory, and each belongs to the user who started it.
 
-use super::error::{AuthError, AuthResult};
-use super::store::new_id;
-use crate::contract::JobView;
+use super::wire::JobView;
+use crate::engine::{AuthError, AuthResult};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
-pub const DEFAULT_JOB_SECS: i64 = 20;
+const DEFAULT_JOB_SECS: i64 = 20;
 const MAX_JOB_SECS: i64 = 3_600;
 /// Jobs kept per instance; the oldest go first.
 const MAX_JOBS: usize = 10_000;
@@ -16,6 +16,9 @@ struct Job {
     started_at: i64,
     duration_secs: i64,
 }
+
+/// This process's jobs.
+pub static JOBS: LazyLock<Jobs> = LazyLock::new(Jobs::default);
 
 #[derive(Default)]
 pub struct Jobs {
@@ -42,7 +45,7 @@ impl Jobs {
         if !(1..=MAX_JOB_SECS).contains(&duration_secs) {
             return Err(AuthError::BadRequest(format!("seconds must be between 1 and {MAX_JOB_SECS}")));
         }
-        let id = new_id();
+        let id = uuid::Uuid::new_v4().simple().to_string();
         let job = Job { user_id: user_id.to_owned(), started_at: now, duration_secs };
         let view = job.view(&id, now);
         let mut running = self.running.lock().expect("jobs lock");

@@ -14,10 +14,23 @@ use crate::credentials::{EmailAddress, NewPassword};
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
-pub const DEMO_ACCOUNT: &str = "demo";
-pub const DEMO_PASSWORD: &str = "lanyard-demo";
-pub const DEMO_USERS: [(&str, Role); 3] =
-    [("owner@example.com", Role::Owner), ("admin@example.com", Role::Admin), ("viewer@example.com", Role::Viewer)];
+
+/// The demo account of SPEC §7, seeded by `LANYARD_DEMO` on an empty database so that a person can
+/// sign in at once: one user of each role, sharing a password that is printed at start.
+pub struct DemoSeed;
+
+impl DemoSeed {
+    pub const ACCOUNT: &str = "demo";
+    pub const PASSWORD: &str = "lanyard-demo";
+    pub const USERS: [(&str, Role); 3] =
+        [("owner@example.com", Role::Owner), ("admin@example.com", Role::Admin), ("viewer@example.com", Role::Viewer)];
+
+    /// The lines that tell a person how to sign in: the password, then each user with its role.
+    pub fn sign_in_lines() -> Vec<String> {
+        let users = Self::USERS.iter().map(|(email, role)| format!("  {email:<22} {}", role.as_str()));
+        std::iter::once(format!("demo users (password {:?}):", Self::PASSWORD)).chain(users).collect()
+    }
+}
 
 impl Engine {
     /// Creates a user in `account` (created, active with an active plan, if new).
@@ -40,8 +53,8 @@ impl Engine {
         if self.store.user_count().await? > 0 {
             return Ok(false);
         }
-        for (email, role) in DEMO_USERS {
-            self.create_user(email, DEMO_PASSWORD, role, DEMO_ACCOUNT).await?;
+        for (email, role) in DemoSeed::USERS {
+            self.create_user(email, DemoSeed::PASSWORD, role, DemoSeed::ACCOUNT).await?;
         }
         Ok(true)
     }

@@ -46,7 +46,7 @@ impl Engine {
         if event.path.chars().count() > MAX_PATH_CHARS || !(is_local_path(&event.path) || event.path == "/") {
             return bad("path");
         }
-        if context.len() > MAX_CONTEXT_BYTES || !(event.context.is_object() || event.context.is_null()) {
+        if context.len() > MAX_CONTEXT_BYTES {
             return bad("context");
         }
         if event.tab_id.chars().count() > MAX_TAB_ID_CHARS || event.idle_secs < 0 {

@@ -1,14 +1,13 @@
 //! The one error type of the engine: what went wrong, in the engine's words. How each variant
 //! answers over HTTP is the API's business (`api::answer`).
 
-use crate::contract::{ErrorCode, LogoutCode};
-use serde_json::Value;
+use crate::contract::{ErrorCode, LogoutCode, LogoutContext};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The session has ended (401) or the plan refuses the call (402): answered with the code.
     #[error("session refused: {code}")]
-    Logout { code: LogoutCode, context: Value },
+    Logout { code: LogoutCode, context: Box<LogoutContext> },
     /// The access token is missing, malformed or expired while its session may live: the client
     /// refreshes and retries. The detail is for logs only.
     #[error("access token invalid: {0}")]
@@ -44,8 +43,8 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn logout(code: LogoutCode, context: Value) -> Self {
-        Self::Logout { code, context }
+    pub fn logout(code: LogoutCode, context: LogoutContext) -> Self {
+        Self::Logout { code, context: Box::new(context) }
     }
 }
 

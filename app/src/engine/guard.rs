@@ -7,8 +7,7 @@ use super::instance::Engine;
 use super::live::Entry;
 use super::policy::RequestMeta;
 use super::store::sessions::SessionState;
-use crate::contract::{AccountStatus, LogoutCode, PlanStatus, Role, UserView};
-use serde_json::{Value, json};
+use crate::contract::{AccountStatus, LogoutCode, LogoutContext, PlanStatus, Role, UserView};
 use std::sync::Arc;
 
 /// Whether the call needs an active plan (SPEC §3: `me`, jobs and admin do; self-service does not).
@@ -61,7 +60,7 @@ impl std::ops::Deref for Admin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
     pub code: LogoutCode,
-    pub context: Value,
+    pub context: Box<LogoutContext>,
     /// True when the session was still live and this refusal ends it now.
     pub ends_now: bool,
 }
@@ -82,63 +81,61 @@ pub struct Check<'a> {
 /// Decides, without side effects, whether `state` may be used (see [`Check`]).
 pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusal> {
     let Check { token_user, now, plan, idle_timeout, last_active } = check;
-    let context = json!({
-        "session_id": state.session_id,
-        "user_id": state.session_user_id,
-        "account_id": state.session_account_id,
-    });
-    let refuse = |code: LogoutCode, facts: Value| {
-        Err(Refusal { code, context: merge(context.clone(), facts), ends_now: code.ends_session() })
+    let context = LogoutContext {
+        session_id: Some(state.session_id.clone()),
+        user_id: Some(state.session_user_id.clone()),
+        account_id: state.session_account_id.clone(),
+        ..LogoutContext::default()
     };
+    let refuse =
+        |code: LogoutCode, context| Err(Refusal { code, context: Box::new(context), ends_now: code.ends_session() });
 
     if let Some(code) = state.end_reason {
-        return Err(Refusal {
-            code,
-            context: merge(context.clone(), json!({ "ended_at": state.ended_at })),
-            ends_now: false,
-        });
+        let context = Box::new(LogoutContext { ended_at: state.ended_at, ..context });
+        return Err(Refusal { code, context, ends_now: false });
     }
     if now >= state.expires_at {
-        return refuse(LogoutCode::SessionExpired, json!({ "expired_at": state.expires_at }));
+        return refuse(LogoutCode::SessionExpired, LogoutContext { expired_at: Some(state.expires_at), ..context });
     }
     if idle_timeout > 0 && now - last_active >= idle_timeout {
-        return refuse(
-            LogoutCode::IdleTimeout,
-            json!({ "idle_secs": now - last_active, "idle_timeout_secs": idle_timeout }),
-        );
+        let facts =
+            LogoutContext { idle_secs: Some(now - last_active), idle_timeout_secs: Some(idle_timeout), ..context };
+        return refuse(LogoutCode::IdleTimeout, facts);
     }
-    if token_user.is_some_and(|user| user != state.session_user_id) {
-        return refuse(LogoutCode::SessionUserMismatch, json!({ "token_user_id": token_user }));
+    if let Some(token_user) = token_user.filter(|user| *user != state.session_user_id) {
+        let facts = LogoutContext { token_user_id: Some(token_user.to_owned()), ..context };
+        return refuse(LogoutCode::SessionUserMismatch, facts);
     }
     let Some(email) = &state.email else {
-        return refuse(LogoutCode::AccountMissing, json!({ "user_missing": true }));
+        return refuse(LogoutCode::AccountMissing, LogoutContext { user_missing: true, ..context });
     };
     let Some(account_id) = &state.account_id else {
-        return refuse(LogoutCode::AccountMissing, json!({}));
+        return refuse(LogoutCode::AccountMissing, context);
     };
     if state.session_account_id.as_deref() != Some(account_id.as_str()) {
-        return refuse(LogoutCode::SessionAccountMismatch, json!({ "user_account_id": account_id }));
+        let facts = LogoutContext { user_account_id: Some(account_id.clone()), ..context };
+        return refuse(LogoutCode::SessionAccountMismatch, facts);
     }
     if let Some(code) = account_refusal(state.account_status) {
-        return refuse(code, json!({ "account_status": state.account_status }));
+        return refuse(code, LogoutContext { account_status: state.account_status, ..context });
     }
-    if plan == PlanCheck::Required {
-        match state.account_plan {
-            Some(PlanStatus::Active) => {}
-            Some(PlanStatus::Inactive) => {
-                return refuse(LogoutCode::PlanInactive, json!({ "plan": PlanStatus::Inactive }));
-            }
-            missing => return refuse(LogoutCode::PlanMissing, json!({ "plan": missing })),
-        }
+    let user = UserView {
+        id: state.session_user_id.clone(),
+        email: email.clone(),
+        account_id: Some(account_id.clone()),
+        account_name: state.account_name.clone(),
+        role: state.role.unwrap_or(Role::Viewer),
+    };
+    if plan == PlanCheck::Required && state.account_plan != Some(PlanStatus::Active) {
+        let code = match state.account_plan {
+            Some(PlanStatus::Inactive) => LogoutCode::PlanInactive,
+            _ => LogoutCode::PlanMissing,
+        };
+        let facts = LogoutContext { plan: state.account_plan, user: Some(user), ..context };
+        return refuse(code, facts);
     }
     Ok(Principal {
-        user: UserView {
-            id: state.session_user_id.clone(),
-            email: email.clone(),
-            account_id: Some(account_id.clone()),
-            account_name: state.account_name.clone(),
-            role: state.role.unwrap_or(Role::Viewer),
-        },
+        user,
         session_id: state.session_id.clone(),
         plan: state.account_plan.unwrap_or(PlanStatus::None),
         access_expires_at: 0,
@@ -152,13 +149,6 @@ pub(super) fn account_refusal(status: Option<AccountStatus>) -> Option<LogoutCod
         Some(AccountStatus::Suspended) => Some(LogoutCode::AccountSuspended),
         Some(AccountStatus::Cancelled) | None => Some(LogoutCode::AccountCancelled),
     }
-}
-
-fn merge(mut base: Value, extra: Value) -> Value {
-    if let (Value::Object(base), Value::Object(extra)) = (&mut base, extra) {
-        base.extend(extra);
-    }
-    base
 }
 
 impl Engine {
@@ -240,7 +230,7 @@ impl Engine {
                 } else {
                     code
                 };
-                Err(AuthError::logout(code, context))
+                Err(AuthError::Logout { code, context })
             }
         }
     }

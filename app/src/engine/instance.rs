@@ -5,7 +5,6 @@
 use super::clock::Clock;
 use super::error::AuthResult;
 use super::hooks::Hooks;
-use super::jobs::Jobs;
 use super::live::LiveView;
 use super::metrics::Metrics;
 use super::passwords::Passwords;
@@ -13,7 +12,7 @@ use super::policy::Policy;
 use super::store::Store;
 use super::throttle::Throttle;
 use super::tokens::{self, Keys, SigningSecrets};
-use crate::contract::{JobView, Secret};
+use crate::contract::Secret;
 use std::sync::Arc;
 
 /// Client logout events accepted per address and minute, and per address and day: the intake needs
@@ -31,7 +30,6 @@ pub struct Engine {
     pub(super) live: LiveView,
     pub(super) policy: Policy,
     pub(super) passwords: Passwords,
-    pub(super) jobs: Jobs,
     /// Failed sign-ins per email+IP and per IP; client logout events per IP.
     pub(super) login_failures: Throttle,
     pub(super) login_failures_per_ip: Throttle,
@@ -85,7 +83,6 @@ impl Engine {
             store,
             live: LiveView::default(),
             passwords: Passwords::new(hashing_threads),
-            jobs: Jobs::default(),
             login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
             login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
@@ -126,16 +123,6 @@ impl Engine {
     /// Follows other processes' changes until the process ends (see `live`).
     pub async fn follow_changes(self: Arc<Self>) {
         self.live.follow(&self.store).await;
-    }
-
-    /// Starts a simulated job for `user_id`.
-    pub fn start_job(&self, user_id: &str, seconds: Option<i64>) -> AuthResult<JobView> {
-        self.jobs.start(user_id, seconds, self.now())
-    }
-
-    /// A job's progress; another user's job is "not found".
-    pub fn job_status(&self, user_id: &str, id: &str) -> AuthResult<JobView> {
-        self.jobs.status(user_id, id, self.now())
     }
 }
 

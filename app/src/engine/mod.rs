@@ -13,7 +13,6 @@ mod guard;
 mod hooks;
 mod input;
 mod instance;
-mod jobs;
 mod live;
 mod metrics;
 mod passwords;
@@ -26,7 +25,7 @@ pub mod testing;
 mod throttle;
 mod tokens;
 
-pub use accounts::{DEFAULT_ACCOUNT, DEMO_ACCOUNT, DEMO_PASSWORD, DEMO_USERS};
+pub use accounts::{DEFAULT_ACCOUNT, DemoSeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, AuthResult};
 pub use guard::{Admin, PlanCheck, Principal};

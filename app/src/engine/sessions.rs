@@ -14,7 +14,7 @@ use super::store::audit::AuthEvent;
 use super::store::sessions::{NewRefreshToken, NewSession, Replay, SessionState};
 use super::store::{Store, TokenOrigin, Tx, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
-use crate::contract::{AuditKind, LogoutCode, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
+use crate::contract::{AuditKind, LogoutCode, LogoutContext, Secret, SessionView, SessionsAnswer, TokenInfo, UserView};
 use crate::credentials::{EMAIL_MAX_CHARS, NewPassword, email_key};
 use serde_json::json;
 
@@ -118,7 +118,11 @@ impl Engine {
             other => return Err(self.refuse_sign_in(other.as_ref(), email, now, meta).await),
         };
 
-        let context = json!({ "user_id": user.id, "account_id": user.account_id });
+        let context = LogoutContext {
+            user_id: Some(user.id.clone()),
+            account_id: user.account_id.clone(),
+            ..LogoutContext::default()
+        };
         let Some(account_id) = user.account_id.clone() else {
             return Err(AuthError::logout(LogoutCode::AccountMissing, context));
         };
@@ -313,8 +317,8 @@ impl Engine {
 
     async fn rotate(&self, cookies: &[&str], meta: &RequestMeta) -> AuthResult<(Issued, RefreshOutcome)> {
         let cookie = self.pick_refresh_cookie(cookies).await?;
-        let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, json!({})))?;
-        let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, json!({}));
+        let token = cookie.ok_or_else(|| AuthError::logout(LogoutCode::NoRefreshToken, LogoutContext::default()))?;
+        let unknown = || AuthError::logout(LogoutCode::TokenRefreshFailed, LogoutContext::default());
         let hash = hash_refresh_token(token);
         let known = match looks_like_refresh_token(token) {
             true => self.store.session_of_token(&hash).await?,
@@ -369,7 +373,11 @@ impl Engine {
                     // The ending's audit event (reason REFRESH_TOKEN_REUSED) is the record of the detection.
                     let code =
                         self.end_session(state, LogoutCode::RefreshTokenReused, Initiator::Automatic, meta).await?;
-                    let context = json!({ "session_id": state.session_id, "user_id": state.session_user_id });
+                    let context = LogoutContext {
+                        session_id: Some(state.session_id.clone()),
+                        user_id: Some(state.session_user_id.clone()),
+                        ..LogoutContext::default()
+                    };
                     return Err(AuthError::logout(code, context));
                 }
             }
@@ -463,7 +471,7 @@ impl Engine {
             Ok(None) => None,
             Err(error) => Some(error),
         };
-        judged.unwrap_or_else(|| AuthError::logout(LogoutCode::TokenRefreshFailed, json!({})))
+        judged.unwrap_or_else(|| AuthError::logout(LogoutCode::TokenRefreshFailed, LogoutContext::default()))
     }
 
     /// Signs out this device: idempotent, and content with either credential (a garbage one is a

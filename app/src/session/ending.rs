@@ -1,16 +1,15 @@
 //! A session's end as the browser records it: the reason, the words the user reads, the page it
 //! happened on, and who noticed it.
 
-use crate::contract::{ErrorBody, LogoutCode, LogoutEvent, LogoutSource};
+use crate::contract::{ErrorBody, LogoutCode, LogoutContext, LogoutEvent, LogoutSource};
 use crate::paths::logout_path;
-use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ending {
     pub code: LogoutCode,
     pub message: String,
     pub path: String,
-    pub context: Value,
+    pub context: LogoutContext,
     pub source: LogoutSource,
 }
 
@@ -26,7 +25,7 @@ impl Ending {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| code.message().into()),
             path: body.and_then(|b| b.logout_path.clone()).unwrap_or_else(|| logout_path(page)),
-            context: body.and_then(|b| b.logout_context.clone()).unwrap_or_else(|| Value::Object(Default::default())),
+            context: body.and_then(|b| b.logout_context.clone()).unwrap_or_default(),
             source,
         }
     }
@@ -90,12 +89,12 @@ mod tests {
     #[test]
     fn the_servers_words_and_page_win_over_the_local_ones() {
         let body: ErrorBody = serde_json::from_str(
-            r#"{"logout_reason":"ADMIN_REVOKED","logout_message":"Ended by Olga","logout_path":"/jobs","logout_context":{"by":"olga"}}"#,
+            r#"{"logout_reason":"ADMIN_REVOKED","logout_message":"Ended by Olga","logout_path":"/jobs","logout_context":{"session_id":"s-olga"}}"#,
         )
         .unwrap();
         let ending = Ending::new(LogoutCode::AdminRevoked, LogoutSource::Backend, Some(&body), "/billing");
         assert_eq!((ending.message.as_str(), ending.path.as_str()), ("Ended by Olga", "/jobs"));
-        assert_eq!(ending.context["by"], "olga");
+        assert_eq!(ending.context.session_id.as_deref(), Some("s-olga"));
         assert_eq!(ending.to_body().logout_reason, Some(LogoutCode::AdminRevoked));
     }
 

@@ -172,9 +172,9 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
     }
 }
 
-/// A refresh from the cookie, then the user. A lapsed plan (402) keeps the session: the user then
-/// comes from the billing status, which has no plan check. Without a hint a refusal means there is
-/// no session to keep; with one, only an ending does.
+/// A refresh from the cookie, then the user. A lapsed plan (402) keeps the session: its body names
+/// the user (`logout_context.user`). Without a hint a refusal means there is no session to keep;
+/// with one, only an ending does.
 async fn restore_once(had_session: bool) -> Restored {
     match renew::refresh().await {
         Ok(_) => {}
@@ -189,7 +189,8 @@ async fn restore_once(had_session: bool) -> Restored {
     }
     let user = match api::me().await {
         Err(error) if error.logout_reason.is_some_and(|code| !code.ends_session()) => {
-            api::billing_status().await.map(|billing| billing.user)
+            let user = error.logout_context.as_ref().and_then(|context| context.user.clone());
+            user.ok_or(error)
         }
         other => other,
     };

@@ -74,7 +74,7 @@ impl From<LogoutEvent> for BannerText {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             idle: human_duration(event.idle_secs),
-            context: event.context.to_string(),
+            context: serde_json::to_string(&event.context).unwrap_or_default(),
         }
     }
 }

@@ -1,11 +1,14 @@
-//! Pages and components. Everything here renders the same on the server and in the first client
-//! render; browser work happens only in effects and event handlers, through `crate::session`.
+//! lanyard's pages and components, for an app to place in its own routes and layout: the
+//! document ([`Document`]), lanyard's part of every page ([`Lanyard`]: the client's state, the
+//! notices, the step-up dialog, the debug panel), the protected frame ([`Protected`]) and the
+//! pages (sign-in with its banner, sessions, security, password, the account's users).
+//!
+//! Everything here renders the same on the server and in the first client render; browser work
+//! happens only in effects and event handlers, through `crate::session`.
 
 mod admin;
 mod banner;
-mod dashboard;
 mod debug_panel;
-mod jobs;
 mod notices;
 mod pages;
 mod protected;
@@ -14,11 +17,16 @@ mod security;
 mod sessions;
 mod signin;
 
+pub use admin::{AdminUsers, Table};
+pub use pages::{DataPage, Password, loading, shown};
+pub use protected::Protected;
+pub use security::Security;
+pub use sessions::Sessions;
+pub use signin::SignIn;
+
 use crate::session::{self, ClientView};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{StaticSegment, path};
+use leptos_meta::MetaTags;
 
 /// Instance-wide settings the pages need, provided by the server.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +44,11 @@ impl Default for UiSettings {
 /// The meta tag that carries [`UiSettings::debug_panel`] to the browser, so hydration renders the same.
 const DEBUG_PANEL_META: &str = "lanyard-debug-panel";
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The HTML document around an app: lanyard's head (the Content-Security-Policy with the hydration
+/// script's nonce, the debug panel's setting for the browser, the hydration scripts) and
+/// `children`, the app, as the body. An app's shell is this around its root component.
+#[component]
+pub fn Document(options: LeptosOptions, children: Children) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy(&options);
     let debug_panel = use_context::<UiSettings>().unwrap_or_default().debug_panel;
@@ -53,9 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
-            <body>
-                <App/>
-            </body>
+            <body>{children()}</body>
         </html>
     }
 }
@@ -92,35 +102,31 @@ fn reload_source(options: &LeptosOptions) -> String {
     format!(" {scheme}://*:{port}")
 }
 
+/// lanyard's part of every page, around `children` (the app's routes): it provides the client's
+/// state, starts the session after hydration, and renders the in-page notices and the step-up
+/// dialog before the routes and the debug panel (Ctrl+Shift+D) after them. Place it inside the
+/// app's `<Router>`.
 #[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
+pub fn Lanyard(
+    /// The links in the header of every protected page; without them, lanyard's own pages.
+    #[prop(optional, into)]
+    navigation: Option<ViewFn>,
+    /// What follows the billing notice's words after a 402: the app's way to its plan page.
+    #[prop(optional, into)]
+    billing_help: Option<ViewFn>,
+    children: Children,
+) -> impl IntoView {
     let view = ClientView::new(debug_panel_enabled());
     provide_context(view);
+    provide_context(protected::Navigation(navigation));
     Effect::new(move |_| session::start(view));
-
     view! {
-        <Stylesheet id="leptos" href="/pkg/lanyard.css"/>
-        <Title text="lanyard"/>
-        <Router>
-            <notices::Notices/>
-            <reauth::ReauthDialog/>
-            <Routes fallback=NotFound>
-                <Route path=StaticSegment("signin") view=signin::SignIn/>
-                <Route path=StaticSegment("") view=dashboard::Dashboard/>
-                <Route path=StaticSegment("sessions") view=sessions::Sessions/>
-                <Route path=StaticSegment("jobs") view=jobs::Jobs/>
-                <Route path=StaticSegment("admin") view=admin::Admin/>
-                <Route path=path!("/admin/logouts") view=admin::AdminLogouts/>
-                <Route path=path!("/admin/sessions") view=admin::AdminSessions/>
-                <Route path=path!("/admin/users") view=admin::AdminUsers/>
-                <Route path=StaticSegment("security") view=security::Security/>
-                <Route path=StaticSegment("billing") view=pages::Billing/>
-                <Route path=path!("/account/password") view=pages::Password/>
-            </Routes>
-            {view.debug_panel.then(|| view! { <debug_panel::DebugPanel/> })}
-        </Router>
+        <notices::Notices billing_help/>
+        <reauth::ReauthDialog/>
+        {children()}
+        {view.debug_panel.then(|| view! { <debug_panel::DebugPanel/> })}
     }
+    .into_any()
 }
 
 /// On the server, the setting; in the browser, the meta tag the server rendered from it.
@@ -134,20 +140,6 @@ fn debug_panel_enabled() -> bool {
     }
     #[cfg(not(feature = "hydrate"))]
     use_context::<UiSettings>().unwrap_or_default().debug_panel
-}
-
-#[component]
-fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <main class="page narrow">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Go to the dashboard"</a></p>
-        </main>
-    }
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -8,9 +8,11 @@ use leptos::prelude::*;
 /// The session's last hour gets a visible warning.
 const SESSION_WARNING_SECS: i64 = 3_600;
 
+/// `billing_help` follows the billing notice's words (the app's link to its plan page).
 #[component]
-pub fn Notices() -> impl IntoView {
+pub fn Notices(billing_help: Option<ViewFn>) -> impl IntoView {
     let view = expect_context::<ClientView>();
+    let billing_help = billing_help.unwrap_or_default();
     let stay_signed_in = move |_| {
         session::note_activity();
         view.idle_countdown.set(None);
@@ -28,9 +30,7 @@ pub fn Notices() -> impl IntoView {
                 <div class="notice retry" role="status">{message}</div>
             })}
             {move || view.billing_notice.get().map(|message| view! {
-                <div class="notice billing" role="status">
-                    {message}" "<a href="/billing">"Open Billing"</a>
-                </div>
+                <div class="notice billing" role="status">{message}" "{billing_help.run()}</div>
             })}
             {move || view.idle_countdown.get().map(|secs| view! {
                 <div class="notice idle" role="status">

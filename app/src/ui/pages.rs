@@ -1,9 +1,8 @@
-//! Small pages (billing, password) and what every data page shares: loading API data once the
+//! The password page, and what every data page shares: loading API data once the
 //! session is restored, with refusals shown in place.
 
 use super::protected::Protected;
-use crate::api;
-use crate::contract::{BillingStatus, ErrorBody, PlanStatus};
+use crate::contract::ErrorBody;
 use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
 use crate::session::{self, problem};
 use leptos::prelude::*;
@@ -55,24 +54,6 @@ where
             {move || data.get().map(|answer| shown(answer, render))}
         </Suspense>
     }
-}
-
-#[component]
-pub fn Billing() -> impl IntoView {
-    view! { <DataPage title="Billing" load=api::billing_status render=billing_card/> }
-}
-
-fn billing_card(billing: BillingStatus) -> AnyView {
-    view! {
-        <div class="card">
-            <p>"Account: "<strong>{billing.account_name.unwrap_or_default()}</strong></p>
-            <p>"Plan status: "<strong class="plan-status">{billing.plan_status.as_str()}</strong></p>
-            {(billing.plan_status != PlanStatus::Active).then(|| view! {
-                <p class="muted">"Features that need a plan are paused; your session is unaffected."</p>
-            })}
-        </div>
-    }
-    .into_any()
 }
 
 #[component]

@@ -1,9 +1,15 @@
 //! The frame of every protected page: a neutral "Restoring your session…" until the session is
-//! restored in the browser, then the header, the navigation and the page.
+//! restored in the browser, then the header (the app's navigation, who is signed in, "Sign out")
+//! and the page.
 
 use crate::session::{self, AuthStatus, ClientView};
 use leptos::prelude::*;
 
+/// The app's links for the protected pages' header (`Lanyard`'s `navigation`).
+#[derive(Clone)]
+pub(super) struct Navigation(pub(super) Option<ViewFn>);
+
+/// A protected page: `children` render once the session is restored in the browser.
 #[component]
 pub fn Protected(children: ChildrenFn) -> impl IntoView {
     let view = expect_context::<ClientView>();
@@ -16,21 +22,22 @@ pub fn Protected(children: ChildrenFn) -> impl IntoView {
     });
     let sign_out = move |_| leptos::task::spawn_local(session::sign_out());
 
+    let navigation = use_context::<Navigation>().and_then(|navigation| navigation.0);
     move || match view.user() {
         Some(user) => {
-            let is_admin = user.role.is_admin();
+            let links = match &navigation {
+                Some(links) => links.run(),
+                None => view! {
+                    <a href="/sessions">"Sessions"</a>
+                    <a href="/security">"Security"</a>
+                    <a href="/account/password">"Password"</a>
+                }
+                .into_any(),
+            };
             view! {
                 <header class="app-header">
                     <a class="brand" href="/">"lanyard"</a>
-                    <nav aria-label="Main">
-                        <a href="/">"Dashboard"</a>
-                        <a href="/sessions">"Sessions"</a>
-                        <a href="/security">"Security"</a>
-                        <a href="/jobs">"Jobs"</a>
-                        {is_admin.then(|| view! { <a href="/admin">"Admin"</a> })}
-                        <a href="/billing">"Billing"</a>
-                        <a href="/account/password">"Password"</a>
-                    </nav>
+                    <nav aria-label="Main">{links}</nav>
                     <span class="who">{user.email.clone()}</span>
                     <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
                 </header>

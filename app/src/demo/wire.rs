@@ -1,0 +1,24 @@
+//! The demo's own answers: the plan as the billing page shows it, and a job's progress.
+
+use crate::contract::{PlanStatus, UserView};
+use serde::{Deserialize, Serialize};
+
+/// The answer of `/api/billing/status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillingStatus {
+    pub plan_status: PlanStatus,
+    pub account_name: Option<String>,
+    /// The signed-in user.
+    pub user: UserView,
+}
+
+/// A simulated long-running job and its progress.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub started_at: i64,
+    pub duration_secs: i64,
+    /// 0–100.
+    pub progress: u8,
+    pub done: bool,
+}
