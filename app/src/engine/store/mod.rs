@@ -93,7 +93,7 @@ macro_rules! name_column {
 
 name_column!(Role, AccountStatus, PlanStatus, AuditKind, LogoutCode, EventSource);
 
-crate::contract::closed_set! {
+crate::contract::closed::closed_set! {
     /// How a refresh token came to be, which says how its successor is derived again (`Keys::rederive`).
     pub enum TokenOrigin {
         /// Random, the first of a session's chain.

@@ -1,0 +1,263 @@
+//! The session on the wire: the refresh cookie and headers, what sign-in and refresh answer, the
+//! error body of SPEC §2 with its typed context, the sessions page's answers, and the reason object
+//! the browser records for every logout.
+
+use super::codes::{AccountStatus, ErrorCode, LogoutCode, LogoutSource, PlanStatus, Role, TokenLevel};
+use serde::{Deserialize, Serialize};
+
+/// Name of the HttpOnly cookie that carries the refresh token. Scoped to [`REFRESH_COOKIE_PATH`] so
+/// no other request ever carries it.
+pub const REFRESH_COOKIE: &str = "lanyard_refresh";
+pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
+/// Request and response headers of SPEC §3.
+pub const HEADER_SESSION_USER: &str = "x-session-user";
+pub const HEADER_PAGE_PATH: &str = "x-page-path";
+pub const HEADER_USER_IDLE: &str = "x-user-idle";
+
+/// What a refusal by role says (403 `FORBIDDEN`): the server's words, and the page's for any 403 a
+/// host's own call sends (SPEC §4: lanyard's 403 shows a permission message in place).
+pub const NO_PERMISSION: &str = "You don't have permission to view this page.";
+
+/// A credential or key: on the wire and in the database it is its text, but its `Debug` names only
+/// that it is there, so no log line, panic or `dbg!` can carry it. Read it with [`Secret::expose`].
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// `window.__tokenMonitor.getTokenStatus()` (SPEC §4); instants in Unix seconds on the server's clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStatus {
+    pub signed_in: bool,
+    pub access_expires_at: Option<i64>,
+    pub access_expires_in_secs: Option<i64>,
+    pub session_expires_at: Option<i64>,
+    pub session_expires_in_secs: Option<i64>,
+    pub level: TokenLevel,
+    pub last_refresh_at: Option<i64>,
+    pub session_id: Option<String>,
+}
+
+impl TokenStatus {
+    pub fn signed_out() -> Self {
+        Self {
+            signed_in: false,
+            access_expires_at: None,
+            access_expires_in_secs: None,
+            session_expires_at: None,
+            session_expires_in_secs: None,
+            level: TokenLevel::SignedOut,
+            last_refresh_at: None,
+            session_id: None,
+        }
+    }
+}
+
+/// The signed-in user, as `login` and `me` return it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub role: Role,
+}
+
+/// What every successful login or refresh answers: the access token and the instants (Unix seconds)
+/// the client schedules its work by. `server_time` lets the client count down on the server's clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub access_token: Secret,
+    pub access_expires_at: i64,
+    pub refresh_expires_at: i64,
+    pub session_id: String,
+    pub server_time: i64,
+    pub idle_timeout_secs: u64,
+}
+
+/// The answer to `login`: the token answer plus the user it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    #[serde(flatten)]
+    pub token: TokenInfo,
+    pub user: UserView,
+}
+
+/// The body of every error answer of the API (SPEC §2).
+///
+/// A 401 or 402 carries the `logout_*` fields; `logout_reason` is non-null only when the session has
+/// ended (or, with 402, when the plan refuses the call). Other errors carry `error` and `message`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub logout_reason: Option<LogoutCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_context: Option<LogoutContext>,
+    /// The request's id (`X-Request-Id`), as every log line of the request carries it: what a user
+    /// quotes to support. Filled in by the server's edge, for every error answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// With 403 `REAUTH_REQUIRED`: where to confirm the password before retrying (SPEC §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reauth_path: Option<String>,
+}
+
+impl ErrorBody {
+    /// The body of an error that has nothing to do with the session (400, 403, 404, 429, 503 …).
+    pub fn plain(error: ErrorCode, message: &str) -> Self {
+        Self { error: Some(error), message: Some(message.to_owned()), ..Self::default() }
+    }
+
+    /// Whether this answer ends the session: only a non-null reason that is not a plan code does.
+    pub fn ends_session(&self) -> bool {
+        self.logout_reason.is_some_and(LogoutCode::ends_session)
+    }
+}
+
+/// The ids and facts behind a 401 or 402 (`logout_context`, SPEC §2): which session, user and
+/// account the answer is about, and the fact that decided it. Never a secret. Every field is
+/// optional, and unknown fields are ignored, so a body from another version still reads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogoutContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The account the session was started in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// When an ended session ended (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// When an expired session's lifetime ran out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<i64>,
+    /// IDLE_TIMEOUT: how long the user had been idle, and the limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_secs: Option<i64>,
+    /// SESSION_USER_MISMATCH: the user the access token named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_user_id: Option<String>,
+    /// ACCOUNT_MISSING because the user itself is gone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub user_missing: bool,
+    /// SESSION_ACCOUNT_MISMATCH: the account the user belongs to now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_account_id: Option<String>,
+    /// ACCOUNT_SUSPENDED / ACCOUNT_CANCELLED: the account's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_status: Option<AccountStatus>,
+    /// PLAN_*: the account's plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanStatus>,
+    /// PLAN_*: the signed-in user, whose session the refusal keeps: a page can show who is
+    /// signed in without a call that skips the plan check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+}
+
+/// One session on the sessions page; `ended_at`/`end_reason` only for ended ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub expires_at: i64,
+    pub current: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<LogoutCode>,
+}
+
+/// The answer of `/api/auth/sessions`: live sessions, and those ended in the last 30 days.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionsAnswer {
+    pub active: Vec<SessionView>,
+    pub ended: Vec<SessionView>,
+}
+
+/// The answer of `/api/auth/logout_all`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutAllAnswer {
+    /// How many sessions this call ended.
+    pub ended: u64,
+}
+
+/// The reason object the browser builds for every logout (SPEC §4), kept in storage, broadcast to
+/// other tabs and posted to `/api/auth/logout_event`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogoutEvent {
+    pub code: LogoutCode,
+    pub message: String,
+    pub path: String,
+    #[serde(default)]
+    pub context: LogoutContext,
+    pub at: i64,
+    pub source: LogoutSource,
+    #[serde(default)]
+    pub idle_secs: i64,
+    pub tab_id: String,
+    /// The session that ended and its user, as the tab held them (SPEC §4 "Endings belong to one
+    /// session"): another tab acts on the ending only if it holds that session. `None` when the tab
+    /// held no session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// The answer of `/api/auth/reauth`: sensitive actions need no new password check until then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReauthAnswer {
+    pub reauth_until: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_without_a_reason_does_not_end_the_session() {
+        let body: ErrorBody = serde_json::from_str(r#"{"logout_reason":null,"error":"ACCESS_TOKEN_INVALID"}"#).unwrap();
+        assert!(!body.ends_session());
+    }
+}
