@@ -37,7 +37,7 @@ pub fn retry_after(error: &AuthError) -> Option<u64> {
 
 /// The safe JSON body; `page_path` is the page the call came from (never a secret).
 pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
-    let logout_fields = |reason: Option<LogoutCode>, message: &str, context: LogoutContext| ErrorBody {
+    let logout_fields = |reason: Option<LogoutCode>, message: &str, context: Box<LogoutContext>| ErrorBody {
         error: None,
         message: None,
         logout_reason: reason,
@@ -48,16 +48,16 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
     };
     let plain = ErrorBody::plain;
     match error {
-        AuthError::Logout { code, context } => logout_fields(Some(*code), code.message(), (**context).clone()),
+        AuthError::Logout { code, context } => logout_fields(Some(*code), code.message(), context.clone()),
         AuthError::AccessTokenInvalid(_) => ErrorBody {
             error: Some(ErrorCode::AccessTokenInvalid),
             message: Some("The access token is missing, malformed or expired; refresh it.".into()),
-            ..logout_fields(None, "", LogoutContext::default())
+            ..logout_fields(None, "", Box::default())
         },
         AuthError::InvalidCredentials => ErrorBody {
             error: Some(ErrorCode::InvalidCredentials),
             message: Some("The email or password is incorrect.".into()),
-            ..logout_fields(None, "", LogoutContext::default())
+            ..logout_fields(None, "", Box::default())
         },
         AuthError::BadRequest(message) => plain(ErrorCode::BadRequest, message),
         AuthError::Weak(message) => plain(ErrorCode::WeakPassword, message),

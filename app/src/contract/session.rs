@@ -124,7 +124,7 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_context: Option<LogoutContext>,
+    pub logout_context: Option<Box<LogoutContext>>,
     /// The request's id (`X-Request-Id`), as every log line of the request carries it: what a user
     /// quotes to support. Filled in by the server's edge, for every error answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -25,7 +25,7 @@ impl Ending {
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| code.message().into()),
             path: body.and_then(|b| b.logout_path.clone()).unwrap_or_else(|| logout_path(page)),
-            context: body.and_then(|b| b.logout_context.clone()).unwrap_or_default(),
+            context: body.and_then(|b| b.logout_context.as_deref().cloned()).unwrap_or_default(),
             source,
         }
     }
@@ -43,7 +43,7 @@ impl Ending {
             logout_reason: Some(self.code),
             logout_message: Some(self.message.clone()),
             logout_path: Some(self.path.clone()),
-            logout_context: Some(self.context.clone()),
+            logout_context: Some(Box::new(self.context.clone())),
             ..ErrorBody::default()
         }
     }

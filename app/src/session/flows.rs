@@ -7,7 +7,7 @@ use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
 use crate::session::renew::{self, RenewError};
-use crate::session::rules::{self, CallKind, Refusal, Verdict};
+use crate::session::rules::{self, Restore};
 use crate::session::view::{AuthStatus, ClientView, ReauthPrompt, describe};
 use crate::session::{activity, monitor, storage, tabs, tracker};
 use leptos::prelude::*;
@@ -100,22 +100,6 @@ pub async fn sign_in(email: String, password: String, remember_me: bool) -> Resu
     Ok(answer.user)
 }
 
-/// How one restore attempt ended.
-enum Restored {
-    User(UserView),
-    /// lanyard refused to renew (the status), or could not be reached or was busy (`None`): try
-    /// again.
-    Retry(Option<u16>),
-    /// No session to restore; the ending, if the server named one.
-    Ended(Option<Ending>),
-    /// The transport already ended the session (a call after the refresh was answered with a
-    /// reason).
-    Left,
-}
-
-/// The longest wait between two attempts of a restore or a sign-out.
-const MAX_BACKOFF_MS: u32 = 30_000;
-
 /// Restores the session after a page load. No hint and no session: straight to sign-in, silently. A
 /// hint whose restore is answered 401: a logout with the server's reason. Anything else is not a
 /// failed restore (a 5xx, a lost network, and with a hint also a 403 or another refusal): the page
@@ -130,17 +114,17 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
         }
         storage::drop_sign_out();
     }
-    let mut delay_ms = 1_000;
+    let mut delay_ms = rules::FIRST_BACKOFF_MS;
     loop {
         let had_session = storage::hint().is_some();
         match restore_once(had_session).await {
-            Restored::User(user) => {
+            Restore::User(user) => {
                 retry_notice.set(None);
                 client().learn_user(&user.id);
                 view.auth.set(AuthStatus::SignedIn(user));
                 return;
             }
-            Restored::Retry(status) => {
+            Restore::Retry(status) => {
                 let seconds = delay_ms / 1_000;
                 retry_notice.set(Some(match status {
                     Some(status) => {
@@ -149,14 +133,14 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
                     None => format!("Can't reach lanyard right now; retrying in {seconds} s."),
                 }));
                 pause(delay_ms).await;
-                delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
+                delay_ms = rules::next_backoff(delay_ms);
             }
-            Restored::Ended(Some(ending)) if had_session => {
+            Restore::Ended(Some(ending)) if had_session => {
                 view.auth.set(AuthStatus::SignedOut);
-                tracker::logout(ending);
+                tracker::logout(*ending);
                 return;
             }
-            Restored::Ended(_) => {
+            Restore::Ended(_) => {
                 tracker::forget();
                 view.auth.set(AuthStatus::SignedOut);
                 if let Some(window) = web_sys::window() {
@@ -164,7 +148,7 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
                 }
                 return;
             }
-            Restored::Left => {
+            Restore::Left => {
                 view.auth.set(AuthStatus::SignedOut);
                 return;
             }
@@ -172,33 +156,12 @@ pub async fn restore(retry_notice: RwSignal<Option<String>>) {
     }
 }
 
-/// A refresh from the cookie, then the user. A lapsed plan (402) keeps the session: its body names
-/// the user (`logout_context.user`). Without a hint a refusal means there is no session to keep;
-/// with one, only an ending does.
-async fn restore_once(had_session: bool) -> Restored {
+/// One attempt: a refresh from the cookie, then the user, each judged by `rules`.
+async fn restore_once(had_session: bool) -> Restore {
     match renew::refresh().await {
-        Ok(_) => {}
-        Err(RenewError::Ended(ending)) => return Restored::Ended(Some(ending)),
-        Err(RenewError::Failed(answer)) => {
-            return match rules::classify(CallKind::Refresh, answer.reply(), None, 0) {
-                Verdict::Unavailable | Verdict::Kept(Refusal::Request(429)) => Restored::Retry(None),
-                _ if had_session => Restored::Retry(answer.status()),
-                _ => Restored::Ended(None),
-            };
-        }
-    }
-    let user = match api::me().await {
-        Err(error) if error.logout_reason.is_some_and(|code| !code.ends_session()) => {
-            let user = error.logout_context.as_ref().and_then(|context| context.user.clone());
-            user.ok_or(error)
-        }
-        other => other,
-    };
-    match user {
-        Ok(user) => Restored::User(user),
-        Err(error) if error.ends_session() => Restored::Left,
-        Err(error) if had_session || error.error.is_some_and(ErrorCode::is_transient) => Restored::Retry(None),
-        Err(_) => Restored::Ended(None),
+        Ok(_) => rules::restore_with_user(api::me().await, had_session),
+        Err(RenewError::Ended(ending)) => Restore::Ended(Some(Box::new(ending))),
+        Err(RenewError::Failed(answer)) => rules::restore_after_refresh(answer.reply(), had_session),
     }
 }
 
@@ -219,7 +182,7 @@ pub async fn sign_out() {
 /// while this browser still holds that session: a sign-in since (here or in another tab) drops it,
 /// and the session it made is never ended by it.
 async fn finish_sign_out(session_id: String, notice: RwSignal<Option<String>>) {
-    let mut delay_ms = 1_000;
+    let mut delay_ms = rules::FIRST_BACKOFF_MS;
     loop {
         let still_held = storage::pending_sign_out().as_ref() == Some(&session_id)
             && client().session_ids().is_none_or(|held| held.session_id == session_id);
@@ -234,7 +197,7 @@ async fn finish_sign_out(session_id: String, notice: RwSignal<Option<String>>) {
                     delay_ms / 1_000
                 )));
                 pause(delay_ms).await;
-                delay_ms = (delay_ms * 2).min(MAX_BACKOFF_MS);
+                delay_ms = rules::next_backoff(delay_ms);
             }
             _ => break,
         }

@@ -6,7 +6,8 @@
 //! lanyard could not be reached. The browser transport asks [`classify`] after every answer and does
 //! what it says.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource, TokenLevel};
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutSource, TokenLevel, UserView};
+use crate::session::ending::Ending;
 
 /// A call's answer, as far as the rules look at it.
 #[derive(Clone, Copy, Debug)]
@@ -149,6 +150,63 @@ pub fn token_level(access_in_secs: i64, session_in_secs: i64) -> TokenLevel {
 /// sign-out that could not be recorded is sent again for this reason, and for no other.
 pub fn worth_retrying(error: &ErrorBody) -> bool {
     error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited)
+}
+
+/// The first wait before a restore or a sign-out is tried again, and the longest: each wait doubles.
+pub const FIRST_BACKOFF_MS: u32 = 1_000;
+pub const MAX_BACKOFF_MS: u32 = 30_000;
+
+/// The wait after one of `delay_ms`.
+pub fn next_backoff(delay_ms: u32) -> u32 {
+    delay_ms.saturating_mul(2).min(MAX_BACKOFF_MS)
+}
+
+/// What one attempt to restore the session after a page load found: a refresh from the cookie,
+/// then the user (SPEC §4). Without a hint that this browser holds a session, a refusal means there
+/// is no session to keep; with one, only an ending does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Restore {
+    /// The session lives; the page shows it.
+    User(UserView),
+    /// Try again after a pause: lanyard refused to renew (the status), or could not be reached or
+    /// was busy (`None`). The page keeps waiting with a notice.
+    Retry(Option<u16>),
+    /// The session is over: the ending the server named is logged out with its banner; without
+    /// one there was no session, and the page goes to sign-in silently.
+    Ended(Option<Box<Ending>>),
+    /// The transport already ended the session (a call after the refresh was answered with a
+    /// reason).
+    Left,
+}
+
+/// The restore after a refresh that failed without naming an ending (`reply`).
+pub fn restore_after_refresh(reply: Reply<'_>, had_session: bool) -> Restore {
+    let status = match reply {
+        Reply::Answered { status, .. } => Some(status),
+        Reply::Lost => None,
+    };
+    match classify(CallKind::Refresh, reply, None, 0) {
+        Verdict::Unavailable | Verdict::Kept(Refusal::Request(429)) => Restore::Retry(None),
+        _ if had_session => Restore::Retry(status),
+        _ => Restore::Ended(None),
+    }
+}
+
+/// The restore after a refresh that worked, from `me`'s answer. A lapsed plan (402) keeps the
+/// session: its body names the user (`logout_context.user`).
+pub fn restore_with_user(me: Result<UserView, ErrorBody>, had_session: bool) -> Restore {
+    let me = match me {
+        Err(error) if error.logout_reason.is_some_and(|code| !code.ends_session()) => {
+            error.logout_context.as_ref().and_then(|context| context.user.clone()).ok_or(error)
+        }
+        other => other,
+    };
+    match me {
+        Ok(user) => Restore::User(user),
+        Err(error) if error.ends_session() => Restore::Left,
+        Err(error) if had_session || error.error.is_some_and(ErrorCode::is_transient) => Restore::Retry(None),
+        Err(_) => Restore::Ended(None),
+    }
 }
 
 #[cfg(test)]
@@ -360,5 +418,66 @@ mod tests {
         assert_eq!(classify(Refresh, answered(429, None), ADA, 0), Verdict::Kept(Refusal::Request(429)));
         let forbidden = body(r#"{"error": "FORBIDDEN", "logout_reason": null}"#);
         assert_eq!(classify(Refresh, answered(403, Some(&forbidden)), ADA, 0), Verdict::Kept(Refusal::Forbidden));
+    }
+
+    fn ada() -> UserView {
+        UserView {
+            id: "u-ada".into(),
+            email: "ada@example.com".into(),
+            account_id: Some("a-1".into()),
+            account_name: None,
+            role: crate::contract::Role::Viewer,
+        }
+    }
+
+    #[test]
+    fn a_restore_whose_refresh_cannot_reach_lanyard_tries_again_with_or_without_a_hint() {
+        for had_session in [true, false] {
+            assert_eq!(restore_after_refresh(Reply::Lost, had_session), Restore::Retry(None));
+            assert_eq!(restore_after_refresh(answered(503, None), had_session), Restore::Retry(None));
+            assert_eq!(restore_after_refresh(answered(429, None), had_session), Restore::Retry(None));
+            assert_eq!(restore_after_refresh(answered(401, None), had_session), Restore::Retry(None), "a gateway");
+        }
+    }
+
+    #[test]
+    fn a_refused_restore_keeps_a_hinted_session_and_leaves_no_session_silently() {
+        let forbidden = body(r#"{"error": "FORBIDDEN", "logout_reason": null}"#);
+        assert_eq!(restore_after_refresh(answered(403, Some(&forbidden)), true), Restore::Retry(Some(403)));
+        assert_eq!(restore_after_refresh(answered(403, Some(&forbidden)), false), Restore::Ended(None));
+        let invalid = body(r#"{"error": "BAD_REQUEST", "logout_reason": null}"#);
+        assert_eq!(restore_after_refresh(answered(400, Some(&invalid)), true), Restore::Retry(Some(400)));
+    }
+
+    #[test]
+    fn a_restore_on_a_lapsed_plan_keeps_the_session_with_the_user_its_402_names() {
+        let mut lapsed = body(r#"{"logout_reason": "PLAN_INACTIVE", "logout_message": "Your plan is inactive"}"#);
+        lapsed.logout_context =
+            Some(Box::new(crate::contract::LogoutContext { user: Some(ada()), ..Default::default() }));
+        for had_session in [true, false] {
+            assert_eq!(restore_with_user(Err(lapsed.clone()), had_session), Restore::User(ada()));
+        }
+        let unnamed = body(r#"{"logout_reason": "PLAN_MISSING"}"#);
+        assert_eq!(restore_with_user(Err(unnamed), true), Restore::Retry(None), "kept, though unnamed");
+    }
+
+    #[test]
+    fn a_restore_reads_the_user_or_follows_the_ending_the_transport_already_made() {
+        assert_eq!(restore_with_user(Ok(ada()), false), Restore::User(ada()));
+        let ended = body(r#"{"logout_reason": "ADMIN_REVOKED"}"#);
+        assert_eq!(restore_with_user(Err(ended), true), Restore::Left);
+        let down = body(r#"{"error": "SERVICE_UNAVAILABLE", "logout_reason": null}"#);
+        assert_eq!(restore_with_user(Err(down.clone()), false), Restore::Retry(None));
+        assert_eq!(restore_with_user(Err(down), true), Restore::Retry(None));
+        let forbidden = body(r#"{"error": "FORBIDDEN", "logout_reason": null}"#);
+        assert_eq!(restore_with_user(Err(forbidden.clone()), true), Restore::Retry(None));
+        assert_eq!(restore_with_user(Err(forbidden), false), Restore::Ended(None));
+    }
+
+    #[test]
+    fn waits_double_up_to_thirty_seconds() {
+        let waits: Vec<u32> =
+            std::iter::successors(Some(FIRST_BACKOFF_MS), |&d| Some(next_backoff(d))).take(7).collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
     }
 }

@@ -77,6 +77,8 @@ async fn a_lapsed_plan_answers_402_and_keeps_the_session(db: Db) {
         let me = app.get_with_token("/api/auth/me", &ada.access).await;
         assert_eq!(me.status, 402);
         assert_eq!(me.header("x-session-user"), Some(ada.user_id.as_str()), "a 402 passed authentication");
+        let named = &me.body["logout_context"]["user"];
+        assert_eq!((&named["id"], &named["email"]), (&json!(ada.user_id), &json!("ada@example.com")), "{named}");
         let billing = app.get_with_token("/api/billing/status", &ada.access).await;
         assert_eq!(billing.status, 200, "billing status has no plan check");
         assert_eq!(billing.body["plan_status"], plan);
