@@ -1,12 +1,9 @@
 //! How an engine error answers over HTTP (SPEC §2): its status, its `Retry-After` and its safe body.
 //! The engine names what went wrong; only this file knows the numbers.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutContext};
+use crate::contract::{ErrorBody, ErrorCode, LogoutCode, LogoutContext, REAUTH_PATH};
 use crate::engine::AuthError;
 use axum::http::StatusCode;
-
-/// Where a client confirms the password after 403 `REAUTH_REQUIRED` (SPEC §2).
-const REAUTH_PATH: &str = "/api/auth/reauth";
 
 /// How long a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;

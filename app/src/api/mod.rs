@@ -146,3 +146,14 @@ pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessio
     let ended = call.answer(call.engine.end_user_sessions(&admin, &user_id, &call.meta).await)?;
     Ok(contract::EndedSessions { ended })
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use leptos::server_fn::ServerFn;
+
+    #[test]
+    fn a_reauth_required_answer_names_the_reauth_functions_path() {
+        assert_eq!(Reauth::PATH, contract::REAUTH_PATH);
+    }
+}

@@ -25,6 +25,6 @@ pub use codes::{
 };
 pub use session::{
     ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, LogoutAllAnswer, LogoutContext,
-    LogoutEvent, NO_PERMISSION, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret, SessionView, SessionsAnswer,
-    TokenInfo, TokenStatus, UserView,
+    LogoutEvent, NO_PERMISSION, REAUTH_PATH, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret, SessionView,
+    SessionsAnswer, TokenInfo, TokenStatus, UserView,
 };

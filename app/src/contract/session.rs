@@ -15,6 +15,10 @@ pub const HEADER_SESSION_USER: &str = "x-session-user";
 pub const HEADER_PAGE_PATH: &str = "x-page-path";
 pub const HEADER_USER_IDLE: &str = "x-user-idle";
 
+/// Where a client confirms the password after 403 `REAUTH_REQUIRED` (SPEC §2): the path of the
+/// reauth server function, which `api`'s tests hold to this.
+pub const REAUTH_PATH: &str = "/api/auth/reauth";
+
 /// What a refusal by role says (403 `FORBIDDEN`): the server's words, and the page's for any 403 a
 /// host's own call sends (SPEC §4: lanyard's 403 shows a permission message in place).
 pub const NO_PERMISSION: &str = "You don't have permission to view this page.";

@@ -1,15 +1,14 @@
 //! Accounts and users: creation (operator CLI) and the demo seed.
 
 use super::ending::Initiator;
-use super::error::{AuthError, AuthResult};
-use super::guard::Admin;
+use super::error::OperatorError;
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::policy::RequestMeta;
 use super::store::Store;
-use super::store::accounts::{AccountChange, AccountCounts};
-use crate::contract::{AdminOverview, LogoutCode, Role};
+use super::store::accounts::AccountChange;
+use crate::contract::{LogoutCode, Role};
 use crate::credentials::{EmailAddress, NewPassword};
 
 /// The account a user joins when the operator names none.
@@ -34,22 +33,30 @@ impl DemoSeed {
 
 impl Engine {
     /// Creates a user in `account` (created, active with an active plan, if new).
-    pub async fn create_user(&self, email: &str, password: &str, role: Role, account: &str) -> AuthResult<String> {
-        plain_text("email address", email)?;
-        plain_text("account name", account)?;
-        let email = EmailAddress::parse(email).map_err(AuthError::BadRequest)?;
-        let password = NewPassword::parse(password, email.as_str()).map_err(AuthError::BadRequest)?;
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+        account: &str,
+    ) -> Result<String, OperatorError> {
+        for (field, text) in [("email address", email), ("account name", account)] {
+            plain_text(field, text)
+                .map_err(|_| OperatorError::Invalid(format!("the {field} has control characters")))?;
+        }
+        let email = EmailAddress::parse(email).map_err(OperatorError::Invalid)?;
+        let password = NewPassword::parse(password, email.as_str()).map_err(OperatorError::Invalid)?;
         let now = self.now();
         let account_id = self.store.ensure_account(account, now).await?;
         let hash = self.passwords.hash(password.expose()).await?;
         self.store
             .insert_user(email.as_str(), &hash, role, Some(&account_id), now)
             .await?
-            .ok_or_else(|| AuthError::BadRequest(format!("a user with the email {} exists already", email.as_str())))
+            .ok_or_else(|| OperatorError::UserExists(email.as_str().to_owned()))
     }
 
     /// Seeds the demo account on an empty database; returns whether it did.
-    pub async fn seed_demo(&self) -> AuthResult<bool> {
+    pub async fn seed_demo(&self) -> Result<bool, OperatorError> {
         if self.store.user_count().await? > 0 {
             return Ok(false);
         }
@@ -63,14 +70,14 @@ impl Engine {
 impl Engine {
     /// Sets the status or plan of the account of the user `email`. Sessions are not touched here: the
     /// next call of each is judged against the new state, on every instance.
-    pub async fn change_account(&self, email: &str, change: AccountChange) -> AuthResult<String> {
+    pub async fn change_account(&self, email: &str, change: AccountChange) -> Result<String, OperatorError> {
         let account_id = self
             .store
             .user_by_email(email)
             .await?
-            .ok_or_else(|| AuthError::BadRequest(format!("no user has the email {email}")))?
+            .ok_or_else(|| OperatorError::NoSuchUser(email.to_owned()))?
             .account_id
-            .ok_or_else(|| AuthError::BadRequest(format!("{email} has no account")))?;
+            .ok_or_else(|| OperatorError::NoAccount(email.to_owned()))?;
         let now = self.now();
         let mut tx = self.store.write_tx().await?;
         Store::change_account(&mut tx, &account_id, change).await?;
@@ -82,12 +89,8 @@ impl Engine {
     }
 
     /// Ends every live session of the user `email` with ADMIN_REVOKED; returns their ids.
-    pub async fn revoke_user_sessions(&self, email: &str) -> AuthResult<Vec<String>> {
-        let user = self
-            .store
-            .user_by_email(email)
-            .await?
-            .ok_or_else(|| AuthError::BadRequest(format!("no user has the email {email}")))?;
+    pub async fn revoke_user_sessions(&self, email: &str) -> Result<Vec<String>, OperatorError> {
+        let user = self.store.user_by_email(email).await?.ok_or_else(|| OperatorError::NoSuchUser(email.to_owned()))?;
         let meta = RequestMeta::background();
         let mut revoked = Vec::new();
         for state in self.store.live_sessions_of_user(&user.id).await? {
@@ -95,12 +98,5 @@ impl Engine {
             revoked.push(state.session_id);
         }
         Ok(revoked)
-    }
-
-    /// The account at a glance, for the admin page.
-    pub async fn admin_overview(&self, admin: &Admin) -> AuthResult<AdminOverview> {
-        let account_id = admin.user.account_id.clone().ok_or(AuthError::NotFound)?;
-        let AccountCounts { active_sessions, users } = self.store.account_counts(&account_id, self.now()).await?;
-        Ok(AdminOverview { account_id, account_name: admin.user.account_name.clone(), users, active_sessions })
     }
 }

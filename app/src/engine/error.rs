@@ -1,5 +1,6 @@
-//! The one error type of the engine: what went wrong, in the engine's words. How each variant
-//! answers over HTTP is the API's business (`api::answer`).
+//! The engine's errors, one type per boundary, each in the engine's words: [`AuthError`] for a
+//! call's answer (how each variant answers over HTTP is the API's business, `api::answer`),
+//! [`StartError`] for start-up, [`OperatorError`] for the operator's commands (SPEC §8).
 
 use crate::contract::{ErrorCode, LogoutCode, LogoutContext};
 
@@ -40,6 +41,39 @@ pub enum AuthError {
     Overloaded,
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why the engine could not start: its database could not be reached, created or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("DATABASE_URL must name a SQLite file, e.g. sqlite://data/lanyard.db")]
+    NoSqliteFile,
+    #[error("creating {path}: {source}")]
+    File { path: String, source: std::io::Error },
+    #[error("connecting: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("migrating: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A statement at start (the journal mode, the instance secret) failed.
+    #[error("preparing the database: {0}")]
+    Database(AuthError),
+}
+
+/// What an operator's command (SPEC §8) could not do, in the operator's words.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("no user has the email {0}")]
+    NoSuchUser(String),
+    #[error("{0} has no account")]
+    NoAccount(String),
+    #[error("a user with the email {0} exists already")]
+    UserExists(String),
+    /// An email address, password or account name that breaks its rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed under the command.
+    #[error(transparent)]
+    Database(#[from] AuthError),
 }
 
 impl AuthError {

@@ -3,7 +3,7 @@
 //! `audit`), and this file holds what they all share.
 
 use super::clock::Clock;
-use super::error::AuthResult;
+use super::error::{AuthResult, StartError};
 use super::hooks::Hooks;
 use super::live::LiveView;
 use super::metrics::Metrics;
@@ -66,8 +66,8 @@ impl Engine {
         clock: Arc<dyn Clock>,
         policy: Policy,
         secrets: SigningSecrets,
-    ) -> AuthResult<Self> {
-        Self::new(Store::connect(url).await?, clock, policy, secrets).await
+    ) -> Result<Self, StartError> {
+        Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Database)
     }
 
     /// Builds the engine on a migrated store. Without a configured secret, the instance secret is

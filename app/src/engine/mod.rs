@@ -5,6 +5,7 @@
 //! re-exported below, and the HTTP tests' extra reach lives in `testing` behind `test-hooks`.
 
 mod accounts;
+mod admin;
 mod audit;
 mod clock;
 mod ending;
@@ -27,7 +28,7 @@ mod tokens;
 
 pub use accounts::{DEFAULT_ACCOUNT, DemoSeed};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{AuthError, AuthResult};
+pub use error::{AuthError, AuthResult, OperatorError, StartError};
 pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use policy::{Policy, RequestMeta};

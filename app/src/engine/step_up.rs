@@ -2,16 +2,14 @@
 //! from the session's last one (its sign-in, a reauth or a password change), never from its
 //! creation. Without one the action is refused with 403 `REAUTH_REQUIRED` and the session is kept;
 //! a wrong password is 403 `WRONG_PASSWORD`, throttled like sign-in. The first sensitive action is
-//! an admin ending another user's sessions.
+//! an admin ending another user's sessions (`admin`).
 
-use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
-use super::guard::{Admin, Principal};
-use super::input::plain_text;
+use super::guard::Principal;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::store::Store;
-use crate::contract::{AccountUsers, AuditKind, ErrorCode, LogoutCode};
+use crate::contract::{AuditKind, ErrorCode};
 
 impl Engine {
     /// Checks the caller's password again; returns until when sensitive actions need no new check.
@@ -37,31 +35,5 @@ impl Engine {
             return Err(AuthError::ReauthRequired);
         }
         Ok(())
-    }
-
-    /// The users of the caller's account with their live sessions (`/admin/users`).
-    pub async fn account_users(&self, admin: &Admin) -> AuthResult<AccountUsers> {
-        let account_id = admin.user.account_id.as_deref().ok_or(AuthError::NotFound)?;
-        Ok(AccountUsers { users: self.store.account_users(account_id, self.now()).await? })
-    }
-
-    /// Ends every live session of a user of the caller's account with ADMIN_REVOKED, after the
-    /// step-up check; a user of another account is "not found". Returns how many ended.
-    pub async fn end_user_sessions(&self, admin: &Admin, user_id: &str, meta: &RequestMeta) -> AuthResult<u64> {
-        plain_text("user_id", user_id)?;
-        self.require_recent_password(admin).await?;
-        let same_account = self.store.account_of_user(user_id).await?;
-        if same_account.is_none() || same_account != admin.user.account_id {
-            return Err(AuthError::NotFound);
-        }
-        let mut ended = 0;
-        for state in self.store.live_sessions_of_user(user_id).await? {
-            if self.end_session(&state, LogoutCode::AdminRevoked, Initiator::Automatic, meta).await?
-                == LogoutCode::AdminRevoked
-            {
-                ended += 1;
-            }
-        }
-        Ok(ended)
     }
 }

@@ -216,14 +216,13 @@ pub async fn sign_out_all(keep_current: bool) -> Result<LogoutAllAnswer, ErrorBo
     Ok(answer)
 }
 
-/// Changes the password; this session carries on with the new token, the others end. The error is
-/// in words for the user.
+/// Changes the password; this session carries on with the new token, the others end.
 /// The call takes the cross-tab refresh lock: it replaces the refresh cookie, so a refresh in another
 /// tab must not race it (a refresh the call itself needs runs at once, under the same hold). A call
 /// that failed without a refusal may have changed the password with its answer lost: the tab then
 /// refreshes at once, still under the lock, and so holds the new chain if the change happened (the
 /// server answers the token of before the change with the new chain's first).
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), String> {
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), ErrorBody> {
     let changed = renew::replacing_cookie(async move {
         let changed = api::change_password(current_password.into(), new_password.into()).await;
         match &changed {
@@ -242,10 +241,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         changed
     })
     .await;
-    match changed {
-        Ok(_) => Ok(()),
-        Err(error) => Err(describe(&error)),
-    }
+    changed.map(|_| ())
 }
 
 /// What a field holds now, typed or filled in by a password manager before the page was ready

@@ -24,8 +24,8 @@ pub async fn sign_out_all(_keep_current: bool) -> Result<LogoutAllAnswer, ErrorB
     Err(not_in_the_browser())
 }
 
-pub async fn change_password(_current_password: String, _new_password: String) -> Result<(), String> {
-    Err("Session calls are made from the browser.".into())
+pub async fn change_password(_current_password: String, _new_password: String) -> Result<(), ErrorBody> {
+    Err(not_in_the_browser())
 }
 
 pub fn note_activity() {}

@@ -74,7 +74,7 @@ pub fn Password() -> impl IntoView {
                     new.set(String::new());
                     (true, "Password changed. Your other sessions were signed out.".into())
                 }
-                Err(message) => (false, message),
+                Err(error) => (false, session::describe(&error)),
             }));
         });
     };

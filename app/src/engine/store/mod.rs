@@ -17,7 +17,7 @@ mod prune;
 pub mod reports;
 pub mod sessions;
 
-use super::error::AuthResult;
+use super::error::{AuthResult, StartError};
 use crate::contract::{AccountStatus, AuditKind, EventSource, LogoutCode, PlanStatus, Role};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
@@ -109,7 +109,7 @@ name_column!(TokenOrigin);
 
 impl Store {
     /// Connects, creating the SQLite file and its folder if needed, and applies the migrations.
-    pub async fn connect(url: &str) -> AuthResult<Self> {
+    pub async fn connect(url: &str) -> Result<Self, StartError> {
         install_default_drivers();
         let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Dialect::Postgres
@@ -149,16 +149,17 @@ impl Store {
         Ok(store)
     }
 
-    async fn migrate(&self) -> AuthResult<()> {
+    async fn migrate(&self) -> Result<(), StartError> {
         let migrator = match self.dialect {
             Dialect::Sqlite => {
                 // WAL lets readers run beside the one writer; the setting persists in the file.
-                sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await?;
+                let wal = sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await;
+                wal.map_err(|error| StartError::Database(error.into()))?;
                 sqlx::migrate!("../migrations/sqlite")
             }
             Dialect::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator.run(&self.pool).await.map_err(|e| super::error::AuthError::Internal(format!("migrations: {e}")))
+        Ok(migrator.run(&self.pool).await?)
     }
 
     /// A write transaction (on SQLite, a turn of the group commit: see [`batch`]).
@@ -206,27 +207,25 @@ pub fn new_id() -> String {
 
 /// Creates the database file readable and writable by its owner only (it holds the generated signing
 /// secret and every session); SQLite gives its WAL and shared-memory files the same mode.
-fn create_private_file(file: &str) -> AuthResult<()> {
+fn create_private_file(file: &str) -> Result<(), StartError> {
     use std::os::unix::fs::OpenOptionsExt as _;
     match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file) {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => Err(super::error::AuthError::Internal(format!("creating {file}: {error}"))),
+        Err(source) => Err(StartError::File { path: file.to_owned(), source }),
     }
 }
 
 /// Makes a `sqlite:` URL create its file (and folder) when missing.
-fn prepare_sqlite_url(url: &str) -> AuthResult<String> {
+fn prepare_sqlite_url(url: &str) -> Result<String, StartError> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
     if file.is_empty() || file == ":memory:" {
-        return Err(super::error::AuthError::BadRequest(
-            "DATABASE_URL must name a SQLite file, e.g. sqlite://data/lanyard.db".into(),
-        ));
+        return Err(StartError::NoSqliteFile);
     }
     if let Some(parent) = std::path::Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
-            .map_err(|e| super::error::AuthError::Internal(format!("creating {}: {e}", parent.display())))?;
+            .map_err(|source| StartError::File { path: parent.display().to_string(), source })?;
     }
     create_private_file(file)?;
     Ok(if path.contains("mode=") {
