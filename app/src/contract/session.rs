@@ -144,6 +144,12 @@ impl ErrorBody {
         Self { error: Some(error), message: Some(message.to_owned()), ..Self::default() }
     }
 
+    /// Whether the call failed because lanyard could not answer it (unavailable, unreachable,
+    /// unreadable): worth trying again, and never a reason to end anything.
+    pub fn is_transient(&self) -> bool {
+        self.error.is_some_and(ErrorCode::is_transient)
+    }
+
     /// Whether this answer ends the session: only a non-null reason that is not a plan code does.
     pub fn ends_session(&self) -> bool {
         self.logout_reason.is_some_and(LogoutCode::ends_session)

@@ -81,7 +81,7 @@ async fn run_job(job: RwSignal<Option<JobView>>, problem: RwSignal<Option<String
     let started = match api::start_job(None).await {
         Ok(started) => started,
         Err(error) if error.ends_session() => return,
-        Err(error) if error.error.is_some_and(|code| code.is_transient()) => {
+        Err(error) if error.is_transient() => {
             return problem.set(Some("The job could not be started; try again.".into()));
         }
         Err(error) => return problem.set(Some(describe(&error))),

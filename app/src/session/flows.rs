@@ -2,7 +2,7 @@
 //! page load, sign out, change the password, and the few browser facts the pages show.
 
 use crate::api;
-use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
+use crate::contract::{ErrorBody, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
 use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
@@ -227,7 +227,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         let changed = api::change_password(current_password.into(), new_password.into()).await;
         match &changed {
             Ok(token) => renew::keep(token.clone(), client().signed_in_user().unwrap_or_default()),
-            Err(error) if error.error.is_some_and(ErrorCode::is_transient) => match renew::refresh().await {
+            Err(error) if error.is_transient() => match renew::refresh().await {
                 Ok(_) => {
                     if let Some(view) = client().view() {
                         view.retry_notice.set(None);

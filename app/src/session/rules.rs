@@ -149,7 +149,7 @@ pub fn token_level(access_in_secs: i64, session_in_secs: i64) -> TokenLevel {
 /// could not answer (unavailable, unreachable, unreadable) or asked the caller to slow down. A
 /// sign-out that could not be recorded is sent again for this reason, and for no other.
 pub fn worth_retrying(error: &ErrorBody) -> bool {
-    error.error.is_some_and(|code| code.is_transient() || code == ErrorCode::RateLimited)
+    error.is_transient() || error.error == Some(ErrorCode::RateLimited)
 }
 
 /// The first wait before a restore or a sign-out is tried again, and the longest: each wait doubles.
@@ -204,7 +204,7 @@ pub fn restore_with_user(me: Result<UserView, ErrorBody>, had_session: bool) -> 
     match me {
         Ok(user) => Restore::User(user),
         Err(error) if error.ends_session() => Restore::Left,
-        Err(error) if had_session || error.error.is_some_and(ErrorCode::is_transient) => Restore::Retry(None),
+        Err(error) if had_session || error.is_transient() => Restore::Retry(None),
         Err(_) => Restore::Ended(None),
     }
 }
