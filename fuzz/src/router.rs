@@ -114,7 +114,7 @@ impl Harness {
         let (engine, password_hash) = runtime.block_on(async {
             let engine = server::engine(&config, Arc::new(clock.clone())).await.expect("the engine starts");
             engine.create_user(EMAIL, PASSWORD, Role::Owner, "fuzz").await.expect("the user is created");
-            let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?")
+            let hash: String = sqlx::query_scalar("SELECT password_hash FROM lanyard_users WHERE email = ?")
                 .bind(EMAIL)
                 .fetch_one(engine.database())
                 .await
@@ -140,7 +140,7 @@ impl Harness {
             None => match self.engine.login(EMAIL, PASSWORD, false, None, &meta).await {
                 Ok((issued, _)) => issued,
                 Err(_) => {
-                    sqlx::query("UPDATE users SET password_hash = ? WHERE email = ?")
+                    sqlx::query("UPDATE lanyard_users SET password_hash = ? WHERE email = ?")
                         .bind(&self.password_hash)
                         .bind(EMAIL)
                         .execute(self.engine.database())

@@ -50,13 +50,16 @@ pub enum StartError {
     NoSqliteFile,
     #[error("creating {path}: {source}")]
     File { path: String, source: std::io::Error },
-    #[error("connecting: {0}")]
-    Connect(#[from] sqlx::Error),
-    #[error("migrating: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A statement at start (the journal mode, the instance secret) failed.
-    #[error("preparing the database: {0}")]
-    Database(AuthError),
+    /// Connecting, or a statement of the migrations, failed.
+    #[error("{0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database has lanyard's migration {0}, which this build does not know: a newer lanyard made it")]
+    NewerDatabase(i64),
+    #[error("lanyard's migration {0} is not the one this database applied")]
+    ChangedMigration(i64),
+    /// Reading or creating the instance's settings (its secret) failed.
+    #[error("reading the instance's settings: {0}")]
+    Settings(AuthError),
 }
 
 /// What an operator's command (SPEC §8) could not do, in the operator's words.

@@ -67,7 +67,7 @@ impl Engine {
         policy: Policy,
         secrets: SigningSecrets,
     ) -> Result<Self, StartError> {
-        Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Database)
+        Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Settings)
     }
 
     /// Builds the engine on a migrated store. Without a configured secret, the instance secret is

@@ -33,7 +33,7 @@ async fn every_lifecycle_step_leaves_one_event(db: Db) {
     assert_eq!(app.post_with_token("/api/auth/logout", &bob.access, json!({})).await.status, 200);
 
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT at, kind, user_id, session_id, reason, ip, user_agent FROM auth_events
+        "SELECT at, kind, user_id, session_id, reason, ip, user_agent FROM lanyard_auth_events
          WHERE kind IN ('login', 'refresh', 'session_ended') ORDER BY id",
     )
     .fetch_all(app.engine.database())

@@ -203,7 +203,7 @@ async fn a_user_without_an_account_is_signed_out(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
 
-    app.sql(&format!("UPDATE users SET account_id = NULL WHERE id = '{}'", ada.user_id)).await;
+    app.sql(&format!("UPDATE lanyard_users SET account_id = NULL WHERE id = '{}'", ada.user_id)).await;
 
     let me = app.get_with_token("/api/auth/me", &ada.access).await;
     assert_eq!(me.body["logout_reason"], "ACCOUNT_MISSING");
@@ -214,10 +214,10 @@ async fn a_session_moved_to_another_account_is_contaminated(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     app.sql(
-        "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ('other', 'other', 'active', 'active', 0)",
+        "INSERT INTO lanyard_accounts (id, name, status, plan, created_at) VALUES ('other', 'other', 'active', 'active', 0)",
     )
     .await;
-    app.sql(&format!("UPDATE users SET account_id = 'other' WHERE id = '{}'", ada.user_id)).await;
+    app.sql(&format!("UPDATE lanyard_users SET account_id = 'other' WHERE id = '{}'", ada.user_id)).await;
 
     let me = app.get_with_token("/api/auth/me", &ada.access).await;
     assert_eq!(me.body["logout_reason"], "SESSION_ACCOUNT_MISMATCH");

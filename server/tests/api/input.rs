@@ -72,7 +72,7 @@ async fn a_password_typed_into_the_email_field_is_not_kept(db: Db) {
     assert_eq!((typo.status, wrong.status), (401, 401));
 
     let details: Vec<(Option<String>,)> =
-        sqlx::query_as("SELECT detail FROM auth_events WHERE kind = 'login_failed' ORDER BY id")
+        sqlx::query_as("SELECT detail FROM lanyard_auth_events WHERE kind = 'login_failed' ORDER BY id")
             .fetch_all(app.engine.database())
             .await
             .unwrap();
@@ -80,6 +80,6 @@ async fn a_password_typed_into_the_email_field_is_not_kept(db: Db) {
     assert_eq!(details[0].0, None, "an email that names no one is not kept");
     assert!(details[1].0.as_deref().is_some_and(|d| d.contains("ada@example.com")));
     let all: Vec<(Option<String>,)> =
-        sqlx::query_as("SELECT detail FROM auth_events").fetch_all(app.engine.database()).await.unwrap();
+        sqlx::query_as("SELECT detail FROM lanyard_auth_events").fetch_all(app.engine.database()).await.unwrap();
     assert!(all.iter().all(|(d,)| !d.as_deref().unwrap_or_default().contains("hunter2")));
 }

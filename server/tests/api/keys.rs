@@ -55,7 +55,7 @@ async fn a_rolling_restart_onto_a_new_secret_ends_no_session(db: Db) {
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         assert_eq!(app.get_with_token("/api/auth/me", &answer.access_token()).await.status, 200);
     }
-    let (ended,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE ended_at IS NOT NULL")
+    let (ended,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_sessions WHERE ended_at IS NOT NULL")
         .fetch_one(first.engine.database())
         .await
         .unwrap();

@@ -136,7 +136,7 @@ async fn logout_events_are_stored_validated_and_rate_limited(db: Db) {
         .await;
     assert_eq!(as_beacon.status, 204, "sendBeacon posts text/plain: {:?}", as_beacon.body);
 
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_events WHERE kind = 'client_logout' AND reason = 'OTHER_TAB_LOGOUT' AND path = '/jobs' AND idle_secs = 12")
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_auth_events WHERE kind = 'client_logout' AND reason = 'OTHER_TAB_LOGOUT' AND path = '/jobs' AND idle_secs = 12")
         .fetch_one(app.engine.database())
         .await
         .unwrap();

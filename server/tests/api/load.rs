@@ -110,14 +110,14 @@ async fn ten_thousand_ended_sessions_are_pruned_and_stay_ended(db: Db) {
     let ended_at = app.clock_now();
     app.sql(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-         INSERT INTO sessions (id, user_id, created_at, last_active_at, expires_at, ended_at, end_reason)
+         INSERT INTO lanyard_sessions (id, user_id, created_at, last_active_at, expires_at, ended_at, end_reason)
          SELECT 'ended' || i, '{user}', {ended_at}, {ended_at}, {ended_at} + 604800, {ended_at}, 'MANUAL_LOGOUT' FROM n",
         user = old.user_id
     ))
     .await;
     app.sql(&format!(
-        "INSERT INTO refresh_tokens (hash, session_id, issued_at, used_at)
-         SELECT 'used' || id, id, {ended_at}, {ended_at} FROM sessions WHERE id LIKE 'ended%'"
+        "INSERT INTO lanyard_refresh_tokens (hash, session_id, issued_at, used_at)
+         SELECT 'used' || id, id, {ended_at}, {ended_at} FROM lanyard_sessions WHERE id LIKE 'ended%'"
     ))
     .await;
 
@@ -136,9 +136,9 @@ async fn ten_thousand_ended_sessions_are_pruned_and_stay_ended(db: Db) {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(database).await.unwrap();
         n
     };
-    assert_eq!(count("SELECT COUNT(*) FROM sessions WHERE id LIKE 'ended%'").await, 0);
-    assert_eq!(count("SELECT COUNT(*) FROM refresh_tokens WHERE hash LIKE 'used%'").await, 0);
-    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 2, "the 31-day-old ending and the live one");
+    assert_eq!(count("SELECT COUNT(*) FROM lanyard_sessions WHERE id LIKE 'ended%'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM lanyard_refresh_tokens WHERE hash LIKE 'used%'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM lanyard_sessions").await, 2, "the 31-day-old ending and the live one");
     app.engine.forget_cache();
 
     for (what, token) in [("the pruned session's live token", &old.refresh), ("its used one", &old_used)] {

@@ -14,6 +14,7 @@ mod keys;
 mod limit;
 mod limits;
 mod load;
+mod migrations;
 mod model;
 mod operations;
 mod outage;

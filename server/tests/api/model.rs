@@ -439,7 +439,7 @@ impl World {
     async fn check(&self, before: &[Option<LogoutCode>]) {
         for (index, device) in self.model.devices.iter().enumerate() {
             let (ended_at, reason): (Option<i64>, Option<String>) =
-                sqlx::query_as("SELECT ended_at, end_reason FROM sessions WHERE id = $1")
+                sqlx::query_as("SELECT ended_at, end_reason FROM lanyard_sessions WHERE id = $1")
                     .bind(&device.session_id)
                     .fetch_one(self.first.engine.database())
                     .await
@@ -453,7 +453,7 @@ impl World {
                 None => assert_eq!(ended_at, None, "P1: session {index} ended with {reason:?}"),
             }
             let (unused,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
+                sqlx::query_as("SELECT COUNT(*) FROM lanyard_refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
                     .bind(&device.session_id)
                     .fetch_one(self.first.engine.database())
                     .await

@@ -26,7 +26,7 @@ on_both_databases!(
 /// The user's sessions, or with `live`, those not ended.
 async fn sessions_of(app: &TestApp, user_id: &str, live: bool) -> i64 {
     let which = if live { " AND ended_at IS NULL" } else { "" };
-    let (count,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM sessions WHERE user_id = $1{which}"))
+    let (count,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM lanyard_sessions WHERE user_id = $1{which}"))
         .bind(user_id)
         .fetch_one(app.engine.database())
         .await

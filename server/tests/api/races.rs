@@ -31,7 +31,7 @@ async fn change_password(app: &TestApp, signed: &Signed) -> Answer {
 /// Unused refresh tokens of a session: P4 says at most one.
 async fn live_tokens(app: &TestApp, session_id: &str) -> i64 {
     let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
+        sqlx::query_as("SELECT COUNT(*) FROM lanyard_refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
             .bind(session_id)
             .fetch_one(app.engine.database())
             .await
@@ -132,7 +132,7 @@ async fn a_cached_session_is_read_again_after_its_ttl(db: Db) {
     let app = spawn_app(db).await;
     let ada = app.signed_in("ada@example.com").await;
     assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200);
-    sqlx::query("UPDATE sessions SET ended_at = 1, end_reason = 'ADMIN_REVOKED' WHERE id = $1")
+    sqlx::query("UPDATE lanyard_sessions SET ended_at = 1, end_reason = 'ADMIN_REVOKED' WHERE id = $1")
         .bind(&ada.session_id)
         .execute(app.engine.database())
         .await
@@ -152,12 +152,12 @@ async fn an_ending_published_without_a_notification_reaches_the_other_instance(d
     assert_eq!(second.get_with_token("/api/auth/me", &ada.access).await.status, 200, "cached on the second");
 
     let pool = first.engine.database();
-    sqlx::query("UPDATE sessions SET ended_at = 1, end_reason = 'ADMIN_REVOKED' WHERE id = $1")
+    sqlx::query("UPDATE lanyard_sessions SET ended_at = 1, end_reason = 'ADMIN_REVOKED' WHERE id = $1")
         .bind(&ada.session_id)
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO changes (at, kind, subject) VALUES (1, 'session', $1)")
+    sqlx::query("INSERT INTO lanyard_changes (at, kind, subject) VALUES (1, 'session', $1)")
         .bind(&ada.session_id)
         .execute(pool)
         .await

@@ -24,7 +24,7 @@ async fn the_database_keeps_hashes_and_the_chain_never_a_raw_token(db: Db) {
         |token: &str| sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
 
     let rows: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT hash, parent_hash, used_at FROM refresh_tokens WHERE session_id = $1 ORDER BY issued_at, used_at DESC",
+        "SELECT hash, parent_hash, used_at FROM lanyard_refresh_tokens WHERE session_id = $1 ORDER BY issued_at, used_at DESC",
     )
     .bind(&ada.session_id)
     .fetch_all(app.engine.database())
@@ -37,9 +37,9 @@ async fn the_database_keeps_hashes_and_the_chain_never_a_raw_token(db: Db) {
     assert_eq!(second.2, None);
 
     let texts = [
-        "SELECT hash || COALESCE(parent_hash, '') FROM refresh_tokens",
-        "SELECT COALESCE(detail, '') FROM auth_events",
-        "SELECT value FROM settings",
+        "SELECT hash || COALESCE(parent_hash, '') FROM lanyard_refresh_tokens",
+        "SELECT COALESCE(detail, '') FROM lanyard_auth_events",
+        "SELECT value FROM lanyard_settings",
     ];
     for sql in texts {
         let stored: Vec<(String,)> = sqlx::query_as(sql).fetch_all(app.engine.database()).await.unwrap();
@@ -145,7 +145,7 @@ async fn replays_let_through_and_unknown_tokens_leave_a_rate_limited_trace(db: D
     app.refresh_with("garbage").await;
 
     let traces: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT kind, detail, ip FROM auth_events WHERE kind IN ('refresh_replayed', 'refresh_unknown') ORDER BY id",
+        "SELECT kind, detail, ip FROM lanyard_auth_events WHERE kind IN ('refresh_replayed', 'refresh_unknown') ORDER BY id",
     )
     .fetch_all(app.engine.database())
     .await

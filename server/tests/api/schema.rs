@@ -82,10 +82,10 @@ async fn every_member_of_a_stored_closed_set_fits_its_check_list(db: Db) {
         sqlx::query(statement).bind(name).execute(app.engine.database()).await.is_ok()
     }
     let columns: [(&str, Vec<&str>); 4] = [
-        ("UPDATE accounts SET status = $1", AccountStatus::ALL.iter().map(|s| s.as_str()).collect()),
-        ("UPDATE accounts SET plan = $1", PlanStatus::ALL.iter().map(|p| p.as_str()).collect()),
-        ("UPDATE users SET role = $1", Role::ALL.iter().map(|r| r.as_str()).collect()),
-        ("UPDATE refresh_tokens SET origin = $1", TokenOrigin::ALL.iter().map(|o| o.as_str()).collect()),
+        ("UPDATE lanyard_accounts SET status = $1", AccountStatus::ALL.iter().map(|s| s.as_str()).collect()),
+        ("UPDATE lanyard_accounts SET plan = $1", PlanStatus::ALL.iter().map(|p| p.as_str()).collect()),
+        ("UPDATE lanyard_users SET role = $1", Role::ALL.iter().map(|r| r.as_str()).collect()),
+        ("UPDATE lanyard_refresh_tokens SET origin = $1", TokenOrigin::ALL.iter().map(|o| o.as_str()).collect()),
     ];
     for (statement, members) in columns {
         for name in members {

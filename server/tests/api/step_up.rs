@@ -162,12 +162,13 @@ async fn a_wrong_reauth_password_is_throttled_like_sign_in(db: Db) {
     assert_eq!(throttled.status, 429, "{:?}", throttled.body);
     assert!(throttled.header("retry-after").is_some());
     assert_eq!(app.get_with_token("/api/auth/me", &owner.access).await.status, 200, "never a sign-out");
-    let failures: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM auth_events WHERE kind = 'password_check_failed' AND session_id = $1")
-            .bind(&owner.session_id)
-            .fetch_one(app.engine.database())
-            .await
-            .unwrap();
+    let failures: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM lanyard_auth_events WHERE kind = 'password_check_failed' AND session_id = $1",
+    )
+    .bind(&owner.session_id)
+    .fetch_one(app.engine.database())
+    .await
+    .unwrap();
     assert_eq!(failures.0, 5, "each wrong password is in the audit trail");
 }
 

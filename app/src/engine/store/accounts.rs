@@ -36,7 +36,7 @@ pub enum AccountChange {
 
 impl Store {
     pub async fn account_id_by_name(&self, name: &str) -> AuthResult<Option<String>> {
-        Ok(sqlx::query_as::<_, (String,)>("SELECT id FROM accounts WHERE name = $1")
+        Ok(sqlx::query_as::<_, (String,)>("SELECT id FROM lanyard_accounts WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?
@@ -46,7 +46,7 @@ impl Store {
     /// Creates the account if it does not exist and returns its id.
     pub async fn ensure_account(&self, name: &str, now: i64) -> AuthResult<String> {
         sqlx::query(
-            "INSERT INTO accounts (id, name, status, plan, created_at) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO lanyard_accounts (id, name, status, plan, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(new_id())
@@ -60,7 +60,7 @@ impl Store {
     }
 
     pub async fn user_count(&self) -> AuthResult<i64> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_users").fetch_one(&self.pool).await?;
         Ok(count)
     }
 
@@ -75,7 +75,7 @@ impl Store {
     ) -> AuthResult<Option<String>> {
         let id = new_id();
         let inserted = sqlx::query(
-            "INSERT INTO users (id, email, email_key, password_hash, role, account_id, created_at)
+            "INSERT INTO lanyard_users (id, email, email_key, password_hash, role, account_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING",
         )
         .bind(&id)
@@ -95,7 +95,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT u.id, u.email, u.password_hash, u.role, a.id AS account_id, a.name AS account_name,
                     a.status AS account_status
-             FROM users u LEFT JOIN accounts a ON a.id = u.account_id
+             FROM lanyard_users u LEFT JOIN lanyard_accounts a ON a.id = u.account_id
              WHERE u.email_key = $1",
         )
         .bind(email_key(email))
@@ -106,13 +106,13 @@ impl Store {
     /// Live sessions and users of an account, for the admin overview.
     pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<AccountCounts> {
         let (sessions,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2",
+            "SELECT COUNT(*) FROM lanyard_sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2",
         )
         .bind(account_id)
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE account_id = $1")
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_users WHERE account_id = $1")
             .bind(account_id)
             .fetch_one(&self.pool)
             .await?;
@@ -127,7 +127,7 @@ impl Store {
     /// the user's sessions stays true until it commits. Every transaction that holds a user's row
     /// and a session's takes the user's first.
     pub async fn swap_password_hash(tx: &mut Tx, user_id: &str, checked: &str, new: &str) -> AuthResult<bool> {
-        let swapped = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+        let swapped = sqlx::query("UPDATE lanyard_users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
             .bind(new)
             .bind(user_id)
             .bind(checked)
@@ -140,8 +140,8 @@ impl Store {
     /// Sets the status or the plan of an account.
     pub async fn change_account(tx: &mut Tx, account_id: &str, change: AccountChange) -> AuthResult<()> {
         let (sql, value) = match change {
-            AccountChange::Status(status) => ("UPDATE accounts SET status = $1 WHERE id = $2", status.as_str()),
-            AccountChange::Plan(plan) => ("UPDATE accounts SET plan = $1 WHERE id = $2", plan.as_str()),
+            AccountChange::Status(status) => ("UPDATE lanyard_accounts SET status = $1 WHERE id = $2", status.as_str()),
+            AccountChange::Plan(plan) => ("UPDATE lanyard_accounts SET plan = $1 WHERE id = $2", plan.as_str()),
         };
         sqlx::query(sql).bind(value).bind(account_id).execute(tx.conn()).await?;
         Ok(())
@@ -149,7 +149,7 @@ impl Store {
 
     /// The account of the user `user_id`; `None` when there is no such user or it has no account.
     pub async fn account_of_user(&self, user_id: &str) -> AuthResult<Option<String>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM lanyard_users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -160,9 +160,9 @@ impl Store {
     pub async fn account_users(&self, account_id: &str, now: i64) -> AuthResult<Vec<AccountUser>> {
         let rows: Vec<(String, String, Role, i64)> = sqlx::query_as(
             "SELECT u.id, u.email, u.role,
-                    (SELECT COUNT(*) FROM sessions s
+                    (SELECT COUNT(*) FROM lanyard_sessions s
                      WHERE s.user_id = u.id AND s.ended_at IS NULL AND s.expires_at > $2) AS live_sessions
-             FROM users u WHERE u.account_id = $1 ORDER BY u.email_key",
+             FROM lanyard_users u WHERE u.account_id = $1 ORDER BY u.email_key",
         )
         .bind(account_id)
         .bind(now)

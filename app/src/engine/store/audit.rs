@@ -40,7 +40,7 @@ pub struct AuthEvent<'a> {
 impl Store {
     pub async fn record_event(tx: &mut Tx, event: &AuthEvent<'_>) -> AuthResult<()> {
         sqlx::query(
-            "INSERT INTO auth_events (at, kind, user_id, account_id, session_id, reason, source, path,
+            "INSERT INTO lanyard_auth_events (at, kind, user_id, account_id, session_id, reason, source, path,
                                       idle_secs, ip, user_agent, detail)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
@@ -66,7 +66,7 @@ impl Store {
         type Row =
             (i64, AuditKind, Option<LogoutCode>, Option<EventSource>, Option<String>, Option<i64>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT at, kind, reason, source, path, idle_secs, ip FROM auth_events
+            "SELECT at, kind, reason, source, path, idle_secs, ip FROM lanyard_auth_events
              WHERE session_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(session_id)
@@ -94,7 +94,7 @@ impl Store {
             "SELECT e.at, e.kind, e.reason, e.session_id, s.device_id,
                     COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
                     COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
-             FROM auth_events e LEFT JOIN sessions s ON s.id = e.session_id
+             FROM lanyard_auth_events e LEFT JOIN lanyard_sessions s ON s.id = e.session_id
              WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6)
              ORDER BY e.at DESC, e.id DESC LIMIT $7",
         )

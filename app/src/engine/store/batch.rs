@@ -195,7 +195,7 @@ fn queue_commit(group: &GroupCommit, number: u64) {
 /// write lock (the operator CLI on the same file) for the busy timeout; a caller that leaves
 /// meanwhile must not hand the connection back to the pool, where the transaction would open once
 /// the lock frees and then hold SQLite's write lock with no one to end it. It is closed instead.
-async fn begin_immediate(pool: &AnyPool) -> Result<PoolConnection<Any>, sqlx::Error> {
+pub(super) async fn begin_immediate(pool: &AnyPool) -> Result<PoolConnection<Any>, sqlx::Error> {
     struct Beginning(Option<PoolConnection<Any>>);
     impl Drop for Beginning {
         fn drop(&mut self) {
@@ -228,7 +228,11 @@ mod tests {
     }
 
     async fn put(tx: &mut Tx, key: &str) {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, 'x')").bind(key).execute(tx.conn()).await.unwrap();
+        sqlx::query("INSERT INTO lanyard_settings (key, value) VALUES ($1, 'x')")
+            .bind(key)
+            .execute(tx.conn())
+            .await
+            .unwrap();
     }
 
     /// A turn that writes `key` and is committing, on its own task, once the writer is free.
@@ -242,7 +246,7 @@ mod tests {
     async fn committed(store: &Store, keys: &[&str]) -> Vec<String> {
         let mut seen = Vec::new();
         for key in keys {
-            let row: Option<(String,)> = sqlx::query_as("SELECT key FROM settings WHERE key = $1")
+            let row: Option<(String,)> = sqlx::query_as("SELECT key FROM lanyard_settings WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&store.pool)
                 .await
@@ -372,10 +376,12 @@ mod tests {
         let mut second = store.write_tx().await.unwrap();
         // A foreign key checked only at COMMIT: the commit itself fails.
         sqlx::query("PRAGMA defer_foreign_keys = ON").execute(second.conn()).await.unwrap();
-        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES ('h', 'no such session', 0)")
-            .execute(second.conn())
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO lanyard_refresh_tokens (hash, session_id, issued_at) VALUES ('h', 'no such session', 0)",
+        )
+        .execute(second.conn())
+        .await
+        .unwrap();
         let second = second.commit().await;
         let first = first.await.unwrap();
         assert!(matches!(second, Err(crate::engine::AuthError::Unavailable(_))), "{second:?}");

@@ -92,7 +92,7 @@ impl Cursor {
 impl Store {
     /// Records a change in `tx`; other processes learn of it once `tx` commits.
     pub async fn publish_change(&self, tx: &mut Tx, kind: &str, subject: &str, now: i64) -> AuthResult<()> {
-        sqlx::query("INSERT INTO changes (at, kind, subject) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO lanyard_changes (at, kind, subject) VALUES ($1, $2, $3)")
             .bind(now)
             .bind(kind)
             .bind(subject)
@@ -181,12 +181,12 @@ impl Store {
     }
 
     async fn latest_change_id(&self) -> AuthResult<i64> {
-        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM changes").fetch_one(&self.pool).await?;
+        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM lanyard_changes").fetch_one(&self.pool).await?;
         Ok(id.unwrap_or(0))
     }
 
     async fn changes_after(&self, id: i64) -> AuthResult<Vec<(i64, String, String)>> {
-        Ok(sqlx::query_as("SELECT id, kind, subject FROM changes WHERE id > $1 ORDER BY id")
+        Ok(sqlx::query_as("SELECT id, kind, subject FROM lanyard_changes WHERE id > $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.pool)
             .await?)

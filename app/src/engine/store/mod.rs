@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 mod batch;
 pub mod feed;
+mod migrate;
 mod prune;
 pub mod reports;
 pub mod sessions;
@@ -149,19 +150,6 @@ impl Store {
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<(), StartError> {
-        let migrator = match self.dialect {
-            Dialect::Sqlite => {
-                // WAL lets readers run beside the one writer; the setting persists in the file.
-                let wal = sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await;
-                wal.map_err(|error| StartError::Database(error.into()))?;
-                sqlx::migrate!("../migrations/sqlite")
-            }
-            Dialect::Postgres => sqlx::migrate!("../migrations/postgres"),
-        };
-        Ok(migrator.run(&self.pool).await?)
-    }
-
     /// A write transaction (on SQLite, a turn of the group commit: see [`batch`]).
     pub async fn write_tx(&self) -> AuthResult<Tx> {
         Ok(match self.dialect {
@@ -172,13 +160,13 @@ impl Store {
 
     /// The value of `key`, setting it to `default` first if absent (first writer wins across instances).
     pub async fn setting_or_insert(&self, key: &str, default: &str) -> AuthResult<String> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        sqlx::query("INSERT INTO lanyard_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(default)
             .execute(&self.pool)
             .await?;
         let (value,): (String,) =
-            sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT value FROM lanyard_settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?;
         Ok(value)
     }
 
@@ -259,15 +247,19 @@ mod tests {
         let store = Store::connect(&format!("sqlite://{}/prune.db", dir.display())).await.unwrap();
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
-             INSERT INTO auth_events (at, kind) SELECT 100, 'login' FROM n",
+             INSERT INTO lanyard_auth_events (at, kind) SELECT 100, 'login' FROM n",
         )
         .execute(&store.pool)
         .await
         .unwrap();
-        sqlx::query("INSERT INTO auth_events (at, kind) VALUES (5000, 'login')").execute(&store.pool).await.unwrap();
+        sqlx::query("INSERT INTO lanyard_auth_events (at, kind) VALUES (5000, 'login')")
+            .execute(&store.pool)
+            .await
+            .unwrap();
 
         assert_eq!(store.prune(1_000, 1_000).await.unwrap(), 2_500, "three batches");
-        let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_events").fetch_one(&store.pool).await.unwrap();
+        let (left,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM lanyard_auth_events").fetch_one(&store.pool).await.unwrap();
         assert_eq!(left, 1);
         drop(store);
         std::fs::remove_dir_all(dir).ok();

@@ -14,12 +14,18 @@ impl Store {
     pub async fn prune(&self, history_before: i64, changes_before: i64) -> AuthResult<u64> {
         const BATCHES: [(&str, bool); 4] = [
             (
-                "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens WHERE used_at < $1 LIMIT $2)",
+                "DELETE FROM lanyard_refresh_tokens WHERE hash IN (SELECT hash FROM lanyard_refresh_tokens WHERE used_at < $1 LIMIT $2)",
                 true,
             ),
-            ("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at < $1 LIMIT $2)", true),
-            ("DELETE FROM auth_events WHERE id IN (SELECT id FROM auth_events WHERE at < $1 LIMIT $2)", true),
-            ("DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE at < $1 LIMIT $2)", false),
+            (
+                "DELETE FROM lanyard_sessions WHERE id IN (SELECT id FROM lanyard_sessions WHERE ended_at < $1 LIMIT $2)",
+                true,
+            ),
+            (
+                "DELETE FROM lanyard_auth_events WHERE id IN (SELECT id FROM lanyard_auth_events WHERE at < $1 LIMIT $2)",
+                true,
+            ),
+            ("DELETE FROM lanyard_changes WHERE id IN (SELECT id FROM lanyard_changes WHERE at < $1 LIMIT $2)", false),
         ];
         let mut removed = 0;
         for (sql, is_history) in BATCHES {

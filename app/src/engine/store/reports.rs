@@ -22,7 +22,7 @@ impl Store {
     pub async fn endings_by_day(&self, account_id: Option<&str>, since: i64) -> AuthResult<Vec<LogoutCount>> {
         let day = utc_day("at");
         let select = format!(
-            "SELECT {day} AS day, reason, COUNT(*) AS endings FROM auth_events
+            "SELECT {day} AS day, reason, COUNT(*) AS endings FROM lanyard_auth_events
              WHERE kind = $1 AND reason IS NOT NULL AND at >= $2"
         );
         let group = format!("GROUP BY {day}, reason ORDER BY day, reason");
@@ -48,7 +48,7 @@ impl Store {
                     SUM(CASE WHEN kind = $3 THEN 1 ELSE 0 END) AS rotated,
                     SUM(CASE WHEN kind = $4 THEN 1 ELSE 0 END) AS replayed,
                     SUM(CASE WHEN kind = $5 THEN 1 ELSE 0 END) AS refused
-             FROM auth_events
+             FROM lanyard_auth_events
              WHERE account_id = $1 AND at >= $2
                AND (kind IN ($3, $4) OR (kind = $5 AND reason = $6))
              GROUP BY {day} ORDER BY day"
@@ -76,7 +76,7 @@ impl Store {
             .map(|(i, bound)| format!("WHEN ended_at - created_at < {bound} THEN {i} "))
             .collect();
         let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
-            "SELECT CAST(CASE {band}ELSE {open} END AS BIGINT) AS band, COUNT(*) FROM sessions
+            "SELECT CAST(CASE {band}ELSE {open} END AS BIGINT) AS band, COUNT(*) FROM lanyard_sessions
              WHERE account_id = $1 AND ended_at >= $2 GROUP BY 1",
             open = bounds.len()
         ))
@@ -98,7 +98,7 @@ impl Store {
             "SELECT {day} AS day,
                     SUM(CASE WHEN remember_me <> 0 THEN 1 ELSE 0 END) AS remembered,
                     SUM(CASE WHEN remember_me = 0 THEN 1 ELSE 0 END) AS not_remembered
-             FROM sessions WHERE account_id = $1 AND created_at >= $2
+             FROM lanyard_sessions WHERE account_id = $1 AND created_at >= $2
              GROUP BY {day} ORDER BY day"
         ))
         .bind(account_id)

@@ -33,9 +33,9 @@ const SESSION_STATE_SELECT: &str = "
            s.created_at, s.expires_at, s.last_active_at, s.refresh_count, s.ended_at, s.end_reason,
            u.email, u.role,
            a.id AS account_id, a.name AS account_name, a.status AS account_status, a.plan AS account_plan
-    FROM sessions s
-    LEFT JOIN users u ON u.id = s.user_id
-    LEFT JOIN accounts a ON a.id = u.account_id";
+    FROM lanyard_sessions s
+    LEFT JOIN lanyard_users u ON u.id = s.user_id
+    LEFT JOIN lanyard_accounts a ON a.id = u.account_id";
 
 /// Which of [`SESSION_STATE_SELECT`]'s rows are a user's live sessions.
 const LIVE_SESSIONS_OF_USER: &str = " WHERE s.user_id = $1 AND s.ended_at IS NULL";
@@ -94,7 +94,7 @@ pub struct NewSession<'a> {
 impl Store {
     pub async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> AuthResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, account_id, device_id, user_agent, ip, remember_me, new_device,
+            "INSERT INTO lanyard_sessions (id, user_id, account_id, device_id, user_agent, ip, remember_me, new_device,
                                    created_at, last_active_at, password_checked_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10)",
         )
@@ -122,14 +122,15 @@ impl Store {
 
     /// Ends a live session; returns false if it had already ended (the first ending stands).
     pub async fn end_session(tx: &mut Tx, session_id: &str, code: LogoutCode, now: i64) -> AuthResult<bool> {
-        let ended =
-            sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
-                .bind(now)
-                .bind(code.as_str())
-                .bind(session_id)
-                .execute(tx.conn())
-                .await?
-                .rows_affected();
+        let ended = sqlx::query(
+            "UPDATE lanyard_sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(code.as_str())
+        .bind(session_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
         Ok(ended == 1)
     }
 
@@ -139,7 +140,7 @@ impl Store {
     /// second waits and then sees the first's commit) and a refresh can never follow an ending.
     pub async fn hold_live_session(tx: &mut Tx, session_id: &str, now: i64, rotated: bool) -> AuthResult<bool> {
         let held = sqlx::query(
-            "UPDATE sessions SET refresh_count = refresh_count + $1
+            "UPDATE lanyard_sessions SET refresh_count = refresh_count + $1
              WHERE id = $2 AND ended_at IS NULL AND expires_at > $3",
         )
         .bind(i64::from(rotated))
@@ -153,7 +154,7 @@ impl Store {
 
     pub async fn insert_refresh_token(tx: &mut Tx, token: &NewRefreshToken<'_>, now: i64) -> AuthResult<()> {
         sqlx::query(
-            "INSERT INTO refresh_tokens (hash, session_id, parent_hash, issued_at, origin, key_id)
+            "INSERT INTO lanyard_refresh_tokens (hash, session_id, parent_hash, issued_at, origin, key_id)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token.hash)
@@ -170,7 +171,7 @@ impl Store {
     /// Whether a token is unused and its session lives at `now`.
     pub async fn token_is_live(&self, hash: &str, now: i64) -> AuthResult<bool> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+            "SELECT 1 FROM lanyard_refresh_tokens t JOIN lanyard_sessions s ON s.id = t.session_id
              WHERE t.hash = $1 AND t.used_at IS NULL AND s.ended_at IS NULL AND s.expires_at > $2",
         )
         .bind(hash)
@@ -185,7 +186,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT p.used_at, c.hash AS successor_hash, c.used_at AS successor_used_at,
                     c.origin AS successor_origin, c.key_id AS successor_key_id
-             FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent_hash = p.hash
+             FROM lanyard_refresh_tokens p LEFT JOIN lanyard_refresh_tokens c ON c.parent_hash = p.hash
              WHERE p.hash = $1",
         )
         .bind(hash)
@@ -195,7 +196,7 @@ impl Store {
 
     /// The session a refresh token belongs to, used or not.
     pub async fn session_of_token(&self, hash: &str) -> AuthResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT session_id FROM refresh_tokens WHERE hash = $1")
+        let row: Option<(String,)> = sqlx::query_as("SELECT session_id FROM lanyard_refresh_tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -204,12 +205,13 @@ impl Store {
 
     /// Marks the token used if it was unused, atomically: true for exactly one caller.
     pub async fn consume_refresh_token(tx: &mut Tx, hash: &str, now: i64) -> AuthResult<bool> {
-        let consumed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(hash)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
+        let consumed =
+            sqlx::query("UPDATE lanyard_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(hash)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
         Ok(consumed == 1)
     }
 
@@ -217,7 +219,7 @@ impl Store {
     /// waiting on the database lock beside it.
     pub async fn set_last_active(&self, session_id: &str, at: i64) -> AuthResult<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1")
+        sqlx::query("UPDATE lanyard_sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1")
             .bind(at)
             .bind(session_id)
             .execute(tx.conn())
@@ -229,7 +231,7 @@ impl Store {
     pub async fn sessions_of_user(&self, user_id: &str, ended_since: i64) -> AuthResult<Vec<SessionRow>> {
         Ok(sqlx::query_as(
             "SELECT id, device_id, user_agent, ip, created_at, last_active_at, expires_at, ended_at, end_reason
-             FROM sessions WHERE user_id = $1 AND (ended_at IS NULL OR ended_at >= $2)
+             FROM lanyard_sessions WHERE user_id = $1 AND (ended_at IS NULL OR ended_at >= $2)
              ORDER BY created_at DESC",
         )
         .bind(user_id)
@@ -268,7 +270,7 @@ impl Store {
     /// gauge; `sessions_expiring` indexes exactly these rows).
     pub async fn count_live_sessions(&self, now: i64) -> AuthResult<i64> {
         let (live,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL AND expires_at > $1")
+            sqlx::query_as("SELECT COUNT(*) FROM lanyard_sessions WHERE ended_at IS NULL AND expires_at > $1")
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await?;
@@ -279,7 +281,7 @@ impl Store {
     /// token that was live when a password change restarts the chain.
     pub async fn retire_live_tokens(tx: &mut Tx, session_id: &str, now: i64) -> AuthResult<Vec<String>> {
         let mut retired: Vec<(String, i64)> = sqlx::query_as(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL
+            "UPDATE lanyard_refresh_tokens SET used_at = $1 WHERE session_id = $2 AND used_at IS NULL
              RETURNING hash, issued_at",
         )
         .bind(now)
@@ -293,7 +295,7 @@ impl Store {
     /// Whether `user_id` has signed in with `device_id` before (within the kept history).
     pub async fn knows_device(&self, user_id: &str, device_id: &str) -> AuthResult<bool> {
         let known: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM sessions WHERE user_id = $1 AND device_id = $2 LIMIT 1")
+            sqlx::query_as("SELECT 1 FROM lanyard_sessions WHERE user_id = $1 AND device_id = $2 LIMIT 1")
                 .bind(user_id)
                 .bind(device_id)
                 .fetch_optional(&self.pool)
@@ -303,7 +305,7 @@ impl Store {
 
     /// When the session's password was last checked (sign-in, reauth, password change).
     pub async fn password_checked_at(&self, session_id: &str) -> AuthResult<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT password_checked_at FROM sessions WHERE id = $1")
+        let row: Option<(i64,)> = sqlx::query_as("SELECT password_checked_at FROM lanyard_sessions WHERE id = $1")
             .bind(session_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -311,7 +313,7 @@ impl Store {
     }
 
     pub async fn set_password_checked(tx: &mut Tx, session_id: &str, now: i64) -> AuthResult<()> {
-        sqlx::query("UPDATE sessions SET password_checked_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE lanyard_sessions SET password_checked_at = $1 WHERE id = $2")
             .bind(now)
             .bind(session_id)
             .execute(tx.conn())

@@ -10,9 +10,9 @@ use sqlx::AnyPool;
 /// would have been long since for history this old.
 pub async fn grow(pool: &AnyPool, sqlite: bool, rows: i64) {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, account_id, created_at, last_active_at, expires_at, ended_at, end_reason)
+        "INSERT INTO lanyard_sessions (id, user_id, account_id, created_at, last_active_at, expires_at, ended_at, end_reason)
          SELECT 'bench-history', user_id, account_id, created_at, created_at, created_at, created_at, 'USER_LOGOUT'
-         FROM sessions WHERE id <> 'bench-history' ORDER BY created_at LIMIT 1
+         FROM lanyard_sessions WHERE id <> 'bench-history' ORDER BY created_at LIMIT 1
          ON CONFLICT (id) DO NOTHING",
     )
     .execute(pool)
@@ -20,13 +20,13 @@ pub async fn grow(pool: &AnyPool, sqlite: bool, rows: i64) {
     .expect("the history's session");
     for (table, insert) in [
         (
-            "refresh_tokens",
-            "INSERT INTO refresh_tokens (hash, session_id, issued_at, used_at, origin)
+            "lanyard_refresh_tokens",
+            "INSERT INTO lanyard_refresh_tokens (hash, session_id, issued_at, used_at, origin)
              SELECT 'history-' || ($1 + i), 'bench-history', 0, 0, 'rotation' FROM n",
         ),
         (
-            "auth_events",
-            "INSERT INTO auth_events (at, kind, user_id, session_id) SELECT $2, 'refresh', NULL, 'bench-history' FROM n",
+            "lanyard_auth_events",
+            "INSERT INTO lanyard_auth_events (at, kind, user_id, session_id) SELECT $2, 'refresh', NULL, 'bench-history' FROM n",
         ),
     ] {
         let (have,): (i64,) =
@@ -55,16 +55,16 @@ pub async fn grow(pool: &AnyPool, sqlite: bool, rows: i64) {
 pub async fn live_sessions(pool: &AnyPool, base: &str, secret: &str, count: i64) -> Vec<Worker> {
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-         INSERT INTO sessions (id, user_id, account_id, created_at, last_active_at, expires_at)
+         INSERT INTO lanyard_sessions (id, user_id, account_id, created_at, last_active_at, expires_at)
          SELECT 'bench-live-' || i, s.user_id, s.account_id, s.created_at, s.last_active_at, s.expires_at
-         FROM n, (SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY created_at LIMIT 1) s",
+         FROM n, (SELECT * FROM lanyard_sessions WHERE ended_at IS NULL ORDER BY created_at LIMIT 1) s",
     )
     .bind(count)
     .execute(pool)
     .await
     .expect("live sessions");
     let rows: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT id, user_id, expires_at FROM sessions WHERE id LIKE 'bench-live-%'")
+        sqlx::query_as("SELECT id, user_id, expires_at FROM lanyard_sessions WHERE id LIKE 'bench-live-%'")
             .fetch_all(pool)
             .await
             .expect("the live sessions");

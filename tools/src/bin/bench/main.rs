@@ -231,7 +231,7 @@ async fn prune_figure(label: &str, url: &str, pool: &sqlx::AnyPool) {
     let old = engine.now() - 100 * 86_400;
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-         INSERT INTO auth_events (at, kind) SELECT $2, 'login' FROM n",
+         INSERT INTO lanyard_auth_events (at, kind) SELECT $2, 'login' FROM n",
     )
     .bind(EVENTS)
     .bind(old)
