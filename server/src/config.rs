@@ -96,8 +96,12 @@ pub enum UserCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// The password; `--password-stdin` keeps it out of the shell's history instead.
+        #[arg(long, required_unless_present = "password_stdin", conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input (its first line).
         #[arg(long)]
-        password: String,
+        password_stdin: bool,
         #[arg(long, default_value = "viewer", value_parser = member_of(Role::ALL, Role::as_str))]
         role: Role,
         /// The account to join; the shared "default" account when omitted.
@@ -228,6 +232,11 @@ pub struct Config {
     /// `on` serves `GET /metrics` (Prometheus text); `off` answers it 404.
     #[arg(long, env = "LANYARD_METRICS", value_enum, default_value_t = Switch::Off)]
     pub metrics: Switch,
+
+    /// An address of its own for `GET /metrics` (a scraper's private network): set, the metrics are
+    /// served there, whatever `LANYARD_METRICS` says, and never on the site's address.
+    #[arg(long, env = "LANYARD_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Whether the refresh cookie is Secure; defaults to true unless the site address is loopback.
     #[arg(long, env = "LANYARD_COOKIE_SECURE")]
@@ -383,6 +392,11 @@ impl Config {
         config.database_url = database_url.to_owned();
         config.demo = DemoSeed::Never;
         config
+    }
+
+    /// Whether the site's own address serves `/metrics`.
+    pub fn metrics_on_site(&self) -> bool {
+        self.metrics == Switch::On && self.metrics_addr.is_none()
     }
 
     /// Whether this instance seeds the demo account on an empty database.

@@ -5,7 +5,7 @@ mod requests;
 pub mod web;
 
 use anyhow::Context as _;
-use app::engine::{Clock, DemoSeed, Engine, SystemClock};
+use app::engine::{Clock, DemoAccount, Engine, SystemClock};
 use config::Config;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -23,7 +23,7 @@ pub async fn engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ar
 pub async fn start(config: &Config) -> anyhow::Result<Arc<Engine>> {
     let engine = engine(config, Arc::new(SystemClock)).await?;
     if config.seeds_demo() && engine.seed_demo().await.context("seeding the demo account")? {
-        tracing::info!("seeded the demo account {:?}", DemoSeed::ACCOUNT);
+        tracing::info!("seeded the demo account {:?}", DemoAccount::ACCOUNT);
     }
     Ok(engine)
 }
@@ -53,7 +53,7 @@ impl Background {
 pub fn demo_banner(config: &Config) -> String {
     let mut lines = vec![format!("lanyard is listening on http://{}", config.site_addr)];
     if config.seeds_demo() {
-        lines.extend(DemoSeed::sign_in_lines());
+        lines.extend(DemoAccount::sign_in_lines());
     }
     lines.join("\n")
 }

@@ -57,7 +57,11 @@ fn init_logging(format: LogFormat) {
 async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let engine = server::engine(config, std::sync::Arc::new(SystemClock)).await?;
     match command {
-        AdminCommand::User { command: UserCommand::Create { email, password, role, account } } => {
+        AdminCommand::User { command: UserCommand::Create { email, password, password_stdin, role, account } } => {
+            let password = match password {
+                Some(password) if !password_stdin => password,
+                _ => password_from_stdin()?,
+            };
             let account = account.as_deref().unwrap_or(DEFAULT_ACCOUNT);
             engine.create_user(&email, &password, role, account).await.context("creating the user")?;
             println!("created {email} ({role}) in the account {account:?}");
@@ -91,6 +95,16 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The first line of standard input, without its line ending: a password piped in or typed, so
+/// that it is not in the shell's history or the process list.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    anyhow::ensure!(!password.is_empty(), "standard input holds no password");
+    Ok(password.to_owned())
+}
+
 /// YYYY-MM-DD of a Unix instant, in UTC.
 fn utc_date(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).map_or_else(|_| unix.to_string(), |t| t.date().to_string())
@@ -103,6 +117,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .with_context(|| format!("listening on {}", config.site_addr))?;
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening for metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     println!("{}", server::demo_banner(&config));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -112,6 +132,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let signalled = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopping.wait_for(|stop| *stop).await;
     };
+    if let Some(listener) = metrics_listener {
+        let metrics = server::web::metrics_router(engine.clone());
+        let stopped = signalled(stopping.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, metrics).with_graceful_shutdown(stopped).await {
+                tracing::error!("serving the metrics: {error}");
+            }
+        });
+    }
     let drain = std::time::Duration::from_secs(config.drain_secs);
     let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(signalled(stopping.clone()));

@@ -29,7 +29,7 @@ pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
     let (options, ui) = (config.leptos_options(), config.ui());
     // `me` is served by its own route below, not by server-function dispatch.
     let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));
-    let operations = operations(engine.clone(), config.metrics == Switch::On);
+    let operations = operations(engine.clone(), config.metrics_on_site());
     let engine_for_gate = engine.clone();
     let me_engine = engine.clone();
     // A service, not a handler: a handler would get a copy of the router's state on every call.
@@ -93,6 +93,12 @@ pub fn named_paths() -> Vec<String> {
     paths.sort();
     paths.dedup();
     paths
+}
+
+/// `/metrics` alone, for `LANYARD_METRICS_ADDR`'s listener.
+pub fn metrics_router(engine: Arc<Engine>) -> Router {
+    let router = Router::new().route("/metrics", axum::routing::get(metrics_text));
+    router.layer(axum::Extension(Operations { engine, metrics: true }))
 }
 
 /// The routes outside the API (SPEC §3): liveness, readiness and metrics. They take no credentials,

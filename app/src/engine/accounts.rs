@@ -16,9 +16,9 @@ pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The demo account of SPEC §7, seeded by `LANYARD_DEMO` on an empty database so that a person can
 /// sign in at once: one user of each role, sharing a password that is printed at start.
-pub struct DemoSeed;
+pub struct DemoAccount;
 
-impl DemoSeed {
+impl DemoAccount {
     pub const ACCOUNT: &str = "demo";
     pub const PASSWORD: &str = "lanyard-demo";
     pub const USERS: [(&str, Role); 3] =
@@ -60,8 +60,8 @@ impl Engine {
         if self.store.user_count().await? > 0 {
             return Ok(false);
         }
-        for (email, role) in DemoSeed::USERS {
-            self.create_user(email, DemoSeed::PASSWORD, role, DemoSeed::ACCOUNT).await?;
+        for (email, role) in DemoAccount::USERS {
+            self.create_user(email, DemoAccount::PASSWORD, role, DemoAccount::ACCOUNT).await?;
         }
         Ok(true)
     }

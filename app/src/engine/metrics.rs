@@ -19,17 +19,18 @@ const LIVE_SESSIONS: &str = "lanyard_live_sessions";
 /// Histogram buckets of a refresh, in seconds: from a cached rotation to a database that stalls.
 const REFRESH_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-/// How a sign-in ended. SPEC names the first four; `unavailable` (the database) and `refused` (a
-/// bad request, a closed account) are the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginOutcome {
-    Ok,
-    Invalid,
-    Throttled,
-    /// Beyond the hashing queue: refused with 503 before any work.
-    Shed,
-    Unavailable,
-    Refused,
+crate::contract::closed::closed_set! {
+    /// How a sign-in ended. SPEC names the first four; `unavailable` (the database) and `refused` (a
+    /// bad request, a closed account) are the rest.
+    pub enum LoginOutcome {
+        Ok = "ok",
+        Invalid = "invalid",
+        Throttled = "throttled",
+        /// Beyond the hashing queue: refused with 503 before any work.
+        Shed = "shed",
+        Unavailable = "unavailable",
+        Refused = "refused",
+    }
 }
 
 impl LoginOutcome {
@@ -43,32 +44,22 @@ impl LoginOutcome {
             Err(_) => Self::Refused,
         }
     }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Invalid => "invalid",
-            Self::Throttled => "throttled",
-            Self::Shed => "shed",
-            Self::Unavailable => "unavailable",
-            Self::Refused => "refused",
-        }
-    }
 }
 
-/// How a refresh ended. SPEC names the first four; `ended` (the session had ended, or ends now, for
-/// another reason), `unavailable` and `failed` (a bug: a 500) are the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RefreshOutcome {
-    Rotated,
-    /// A used token answered again with its successor (SPEC §1's idempotent rule).
-    Replayed,
-    /// A used token outside the rule: the session ended with REFRESH_TOKEN_REUSED.
-    Reused,
-    Unknown,
-    Ended,
-    Unavailable,
-    Failed,
+crate::contract::closed::closed_set! {
+    /// How a refresh ended. SPEC names the first four; `ended` (the session had ended, or ends now,
+    /// for another reason), `unavailable` and `failed` (a bug: a 500) are the rest.
+    pub enum RefreshOutcome {
+        Rotated = "rotated",
+        /// A used token answered again with its successor (SPEC §1's idempotent rule).
+        Replayed = "replayed",
+        /// A used token outside the rule: the session ended with REFRESH_TOKEN_REUSED.
+        Reused = "reused",
+        Unknown = "unknown",
+        Ended = "ended",
+        Unavailable = "unavailable",
+        Failed = "failed",
+    }
 }
 
 impl RefreshOutcome {
@@ -84,18 +75,6 @@ impl RefreshOutcome {
             _ => Self::Failed,
         }
     }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Rotated => "rotated",
-            Self::Replayed => "replayed",
-            Self::Reused => "reused",
-            Self::Unknown => "unknown",
-            Self::Ended => "ended",
-            Self::Unavailable => "unavailable",
-            Self::Failed => "failed",
-        }
-    }
 }
 
 pub struct Metrics {
@@ -104,22 +83,43 @@ pub struct Metrics {
 }
 
 impl Default for Metrics {
+    /// A recorder with every series of SPEC §3 present from the start, at zero for every member of
+    /// its label's closed set: an alert on a series that is absent (`absent()`) or on its rate
+    /// then works before the first sign-in, refresh or ending.
     fn default() -> Self {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(REFRESH_DURATION.into()), REFRESH_BUCKETS)
             .expect("the buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
-        Self { recorder, handle }
+        let metrics = Self { recorder, handle };
+        for outcome in LoginOutcome::ALL {
+            metrics.counter(LOGINS, "outcome", outcome.as_str()).increment(0);
+        }
+        for outcome in RefreshOutcome::ALL {
+            metrics.counter(REFRESHES, "outcome", outcome.as_str()).increment(0);
+        }
+        for code in LogoutCode::ALL {
+            metrics.counter(ENDINGS, "reason", code.as_str()).increment(0);
+            metrics.counter(CLIENT_LOGOUTS, "code", code.as_str()).increment(0);
+        }
+        // Registered with no sample: rendered with a count of 0.
+        drop(metrics.recorder.register_histogram(&Key::from_static_name(REFRESH_DURATION), &METADATA));
+        metrics
     }
 }
 
 static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
 impl Metrics {
-    fn count(&self, name: &'static str, label: &'static str, value: &'static str) {
+    /// The counter `name{label="value"}`, registered (at zero) if it was not.
+    fn counter(&self, name: &'static str, label: &'static str, value: &'static str) -> metrics::Counter {
         let key = Key::from_parts(name, vec![Label::from_static_parts(label, value)]);
-        self.recorder.register_counter(&key, &METADATA).increment(1);
+        self.recorder.register_counter(&key, &METADATA)
+    }
+
+    fn count(&self, name: &'static str, label: &'static str, value: &'static str) {
+        self.counter(name, label, value).increment(1);
     }
 
     pub fn login(&self, outcome: LoginOutcome) {
@@ -172,6 +172,24 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} is missing from:\n{text}");
         }
-        assert!(!other.render(0).contains("lanyard_logins_total"), "another engine's recorder is its own");
+        assert!(other.render(0).contains(r#"lanyard_logins_total{outcome="ok"} 0"#), "another engine's is its own");
+    }
+
+    #[test]
+    fn every_series_is_there_from_the_start_at_zero() {
+        let text = Metrics::default().render(0);
+        let has = |line: String| assert!(text.lines().any(|l| l == line), "{line} is missing from:\n{text}");
+        for outcome in LoginOutcome::ALL {
+            has(format!(r#"lanyard_logins_total{{outcome="{outcome}"}} 0"#));
+        }
+        for outcome in RefreshOutcome::ALL {
+            has(format!(r#"lanyard_refreshes_total{{outcome="{outcome}"}} 0"#));
+        }
+        for code in LogoutCode::ALL {
+            has(format!(r#"lanyard_session_endings_total{{reason="{code}"}} 0"#));
+            has(format!(r#"lanyard_client_logout_events_total{{code="{code}"}} 0"#));
+        }
+        has("lanyard_refresh_duration_seconds_count 0".into());
+        has(r#"lanyard_refresh_duration_seconds_bucket{le="+Inf"} 0"#.into());
     }
 }

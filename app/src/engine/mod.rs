@@ -26,7 +26,7 @@ pub mod testing;
 mod throttle;
 mod tokens;
 
-pub use accounts::{DEFAULT_ACCOUNT, DemoSeed};
+pub use accounts::{DEFAULT_ACCOUNT, DemoAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, AuthResult, OperatorError, StartError};
 pub use guard::{Admin, PlanCheck, Principal};

@@ -11,6 +11,7 @@ on_both_databases!(
     the_logout_report_counts_endings_by_reason,
     session_health_counts_refreshes_lengths_and_remember_me,
     the_operator_creates_users_and_reports,
+    the_operator_gives_a_password_on_standard_input,
     the_hourly_sweep_records_expired_sessions,
 );
 
@@ -160,6 +161,33 @@ async fn the_operator_creates_users_and_reports(db: Db) {
     app.cli(&["admin", "sessions", "revoke", "--email", "new@example.com"]);
     let report = app.cli(&["admin", "report", "logouts", "--days", "7"]);
     assert!(report.contains("ADMIN_REVOKED"), "{report}");
+}
+
+/// `--password-stdin` reads the password from standard input, so it is in neither the shell's
+/// history nor the process list; with `--password` as well, or with nothing piped in, it refuses.
+async fn the_operator_gives_a_password_on_standard_input(db: Db) {
+    let app = spawn_app(db).await;
+    let create = |args: &[&str], stdin: &str| {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["admin", "user", "create", "--email", "piped@example.com"])
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("LANYARD_DEMO", "0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server binary runs");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap().status.success()
+    };
+    assert!(!create(&["--password-stdin", "--password", "a long password"], ""), "one or the other");
+    assert!(!create(&["--password-stdin"], ""), "nothing piped in");
+    assert!(create(&["--password-stdin"], "a piped long password\n"), "the first line, without its ending");
+    let login =
+        app.post("/api/auth/login", json!({ "email": "piped@example.com", "password": "a piped long password" })).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
 }
 
 async fn the_hourly_sweep_records_expired_sessions(db: Db) {

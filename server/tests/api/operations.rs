@@ -1,6 +1,7 @@
 //! What an operator reads (SPEC §3, "Outside the API"): liveness, readiness and the metrics, whose
 //! counters follow what users do.
 
+use crate::binary::Binary;
 use crate::helpers::{Db, TestApp, eventually, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 use serde_json::json;
@@ -11,6 +12,7 @@ on_both_databases!(
     health_and_readiness_answer_without_credentials,
     the_metrics_count_what_users_do,
     metrics_are_off_by_default,
+    metrics_on_an_address_of_their_own_are_not_on_the_sites,
     every_answer_has_a_request_id_and_every_error_body_names_it,
 );
 
@@ -50,6 +52,31 @@ async fn health_and_readiness_answer_without_credentials(db: Db) {
     assert!(ready, "ready once the change feed has been read");
     let readiness = app.send(app.http.get(app.url("/readyz"))).await;
     assert_eq!(readiness.body, json!({ "database": true, "following_changes": true }));
+}
+
+/// `LANYARD_METRICS_ADDR`: the real binary serves `/metrics` there, and answers 404 for it on the
+/// site's address; every series is there before anything happened, at zero.
+async fn metrics_on_an_address_of_their_own_are_not_on_the_sites(db: Db) {
+    let test_db = crate::helpers::TestDb::create(db).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let mut binary = Binary::start(&test_db, &[("LANYARD_METRICS_ADDR", &metrics_addr)]).await;
+    let http = reqwest::Client::new();
+    let on_site = http.get(format!("{}/metrics", binary.base)).send().await.unwrap();
+    assert_eq!(on_site.status(), 404);
+    let own = http.get(format!("http://{metrics_addr}/metrics")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let text = own.text().await.unwrap();
+    for line in [
+        r#"lanyard_logins_total{outcome="throttled"} 0"#,
+        r#"lanyard_refreshes_total{outcome="reused"} 0"#,
+        r#"lanyard_session_endings_total{reason="IDLE_TIMEOUT"} 0"#,
+        "lanyard_refresh_duration_seconds_count 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} is missing from:\n{text}");
+    }
+    let (status, _, _) = binary.terminate().await;
+    assert!(status.success());
 }
 
 async fn metrics_are_off_by_default(db: Db) {
