@@ -1,16 +1,18 @@
-//! lanyard: sessions that never end by accident, and that say why when they end.
+//! The Leptos side of lanyard and the demo product built on it.
 //!
-//! Compiled twice: with `ssr` inside the server (engine + API bodies + SSR) and with `hydrate` as
-//! WASM (the session client + hydration). `contract`, `credentials` and `paths` are shared
-//! unchanged by both. `demo` is the demo product built on the rest; nothing else names it.
+//! Compiled twice: with `ssr` inside the server (the server functions' bodies and SSR, over the
+//! engine) and with `hydrate` as WASM (the session client + hydration). `demo` is the demo product
+//! built on the rest; nothing else names it.
+//!
+//! The wire contract (`contract`, `credentials`, `paths`) and the engine are crates of their own,
+//! `lanyard-contract` and `lanyard-engine`; they are re-exported here under their module names.
 
 pub mod api;
-pub mod contract;
-pub mod credentials;
 pub mod demo;
-pub mod paths;
 pub mod session;
 pub mod ui;
 
+pub use lanyard_contract as contract;
+pub use lanyard_contract::{credentials, paths};
 #[cfg(feature = "ssr")]
-pub mod engine;
+pub use lanyard_engine as engine;

@@ -17,14 +17,26 @@ struct Source {
     code: String,
 }
 
+/// The files of this crate.
 fn sources() -> Vec<Source> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    sources_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+/// The source folders of this crate and of lanyard's library crates, each its own graph.
+fn every_crate() -> Vec<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let libraries =
+        ["lanyard-contract", "lanyard-engine"].map(|name| manifest.join("../crates").join(name).join("src"));
+    std::iter::once(manifest.join("src")).chain(libraries).collect()
+}
+
+fn sources_in(root: &Path) -> Vec<Source> {
     let mut files = Vec::new();
-    collect(&root, &mut files);
+    collect(root, &mut files);
     files
         .into_iter()
         .map(|path| {
-            let relative = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
             let mut module: Vec<String> = relative.trim_end_matches(".rs").split('/').map(str::to_owned).collect();
             if matches!(module.last().map(String::as_str), Some("mod" | "lib")) {
                 module.pop();
@@ -59,7 +71,8 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let starts_word = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == ':');
+        // `$crate::…` in a macro's body is resolved where the macro is used, not an import here.
+        let starts_word = i == 0 || !(chars[i - 1].is_alphanumeric() || matches!(chars[i - 1], '_' | ':' | '$'));
         if starts_word && (chars[i].is_alphabetic() || chars[i] == '_') {
             let (paths, next) = parse_path(&chars, i);
             found.extend(paths.into_iter().filter(|p| p.len() > 1));
@@ -133,7 +146,14 @@ fn declared_children(code: &str) -> BTreeSet<String> {
 
 /// The file-level dependency graph: file → files it names items of.
 fn graph(sources: &[Source]) -> BTreeMap<String, BTreeSet<String>> {
-    let modules: BTreeMap<Vec<String>, String> = sources.iter().map(|s| (s.module.clone(), s.file.clone())).collect();
+    let mut modules: BTreeMap<Vec<String>, String> =
+        sources.iter().map(|s| (s.module.clone(), s.file.clone())).collect();
+    // A `#[macro_export]` macro is named at the crate's root (`crate::name`) but lives in its file.
+    for source in sources {
+        for name in exported_macros(&source.code) {
+            modules.insert(vec![name], source.file.clone());
+        }
+    }
     let mut edges = BTreeMap::new();
     for source in sources {
         let children = declared_children(&source.code);
@@ -169,6 +189,16 @@ fn graph(sources: &[Source]) -> BTreeMap<String, BTreeSet<String>> {
     edges
 }
 
+/// The macros `code` exports with `#[macro_export]`.
+fn exported_macros(code: &str) -> Vec<String> {
+    code.split("#[macro_export]")
+        .skip(1)
+        .filter_map(|after| after.trim_start().strip_prefix("macro_rules!"))
+        .filter_map(|rest| rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).find(|w| !w.is_empty()))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A cycle in the graph, if there is one, as the files along it.
 fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
@@ -200,10 +230,13 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 }
 
 #[test]
-fn the_files_of_the_app_import_each_other_without_a_cycle() {
-    let edges = graph(&sources());
-    if let Some(cycle) = find_cycle(&edges) {
-        panic!("import cycle: {}", cycle.join(" → "));
+fn the_files_of_each_crate_import_each_other_without_a_cycle() {
+    for root in every_crate() {
+        let sources = sources_in(&root);
+        assert!(sources.len() > 3, "{} was read", root.display());
+        if let Some(cycle) = find_cycle(&graph(&sources)) {
+            panic!("import cycle in {}: {}", root.display(), cycle.join(" → "));
+        }
     }
 }
 

@@ -26,6 +26,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Everything lanyard serves: the pages, the API, and the operator's `/healthz`, `/readyz` and
 /// (with `LANYARD_METRICS=on`) `/metrics`.
 pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
+    app::contract::on_framework_error(serve::set_status_for_framework_error);
     let (options, ui) = (config.leptos_options(), config.ui());
     // `me` is served by its own route below, not by server-function dispatch.
     let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));

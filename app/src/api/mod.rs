@@ -9,10 +9,9 @@ pub mod serve;
 
 pub use credentials::{Login, Logout, LogoutEvent, Refresh, login, logout, logout_event, refresh};
 
-use crate::contract::{self, ErrorBody, ErrorCode, LogoutAllAnswer, Secret, SessionsAnswer, TokenInfo, UserView};
+use crate::contract::{self, ErrorBody, LogoutAllAnswer, Secret, SessionsAnswer, TokenInfo, UserView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::{GetUrl, Json, JsonEncoding};
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::{GetUrl, Json};
 
 /// The client every server function that needs the bearer names (`client = Authenticated`): in
 /// the browser, lanyard's transport, which adds the bearer, refreshes and retries, and applies
@@ -25,35 +24,6 @@ pub use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 
 #[cfg(feature = "ssr")]
 use crate::engine::PlanCheck;
-
-/// Every server function answers errors with the body of SPEC §2.
-impl FromServerFnError for ErrorBody {
-    type Encoder = JsonEncoding;
-
-    /// On the server, arguments that do not decode are the caller's mistake: 400, never 500. In the
-    /// browser, a call that could not be sent or whose answer did not decode names that instead.
-    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
-        #[cfg(not(feature = "ssr"))]
-        return match error {
-            ServerFnErrorErr::Request(detail) => ErrorBody::plain(ErrorCode::Unreachable, &detail),
-            other => ErrorBody::plain(ErrorCode::UnreadableAnswer, &other.to_string()),
-        };
-        #[cfg(feature = "ssr")]
-        {
-            let bad_input = matches!(
-                error,
-                ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
-            );
-            serve::set_status_for_framework_error(bad_input, &error);
-            if bad_input {
-                // A fixed message: the decoder's own would echo parts of the input back.
-                ErrorBody::plain(ErrorCode::BadRequest, "The request body is not valid for this call.")
-            } else {
-                ErrorBody::plain(ErrorCode::Internal, "Something went wrong on our side.")
-            }
-        }
-    }
-}
 
 /// The signed-in user. Every page load and session check asks it, so the server answers it
 /// outside server-function dispatch ([`serve::direct`]), with the same [`signed_in_user`].

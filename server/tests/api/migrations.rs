@@ -18,8 +18,8 @@ on_both_databases!(
 /// lanyard's migrations as sqlx embeds them.
 fn lanyard_migrations(db: Db) -> Migrator {
     match db {
-        Db::Sqlite => sqlx::migrate!("../migrations/sqlite"),
-        Db::Postgres => sqlx::migrate!("../migrations/postgres"),
+        Db::Sqlite => sqlx::migrate!("../crates/lanyard-engine/migrations/sqlite"),
+        Db::Postgres => sqlx::migrate!("../crates/lanyard-engine/migrations/postgres"),
     }
 }
 

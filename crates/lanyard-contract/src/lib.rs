@@ -1,0 +1,37 @@
+//! lanyard's wire contract, which its server and its browser client share: reason codes, token
+//! answers, users, error bodies, reports; and the rules both sides apply to what a user types or
+//! is sent back to (`credentials`, `paths`). Only serde lives here, so both builds compile it
+//! unchanged and can never disagree on a name.
+//!
+//! One file a part of the wire: `codes` (the closed sets), `session` (cookie, headers, token
+//! answers, the error body), `audit` (diagnostics and security activity), `admin` (the account's
+//! users and reports); `closed` declares closed sets ([`closed_set!`]). Every wire name is
+//! re-exported here.
+
+mod admin;
+mod audit;
+mod closed;
+mod codes;
+pub mod credentials;
+pub mod paths;
+#[cfg(feature = "server-fn")]
+mod server_fn;
+mod session;
+
+pub use admin::{
+    AccountUser, AccountUsers, AdminOverview, EndedSessions, LengthBand, LogoutCount, LogoutReport, RefreshDay,
+    SESSION_LENGTH_BANDS, SessionHealth, SignInDay,
+};
+pub use audit::{ActivityAnswer, ActivityEvent, Diagnostics, EventView};
+pub use closed::UnknownName;
+pub use codes::{
+    AccountStatus, ActivityKind, AuditKind, ErrorCode, EventSource, LogoutCode, LogoutSource, PlanStatus, Role,
+    TokenLevel,
+};
+#[cfg(all(feature = "server-fn", feature = "ssr"))]
+pub use server_fn::{FrameworkErrorHook, on_framework_error};
+pub use session::{
+    ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, LogoutAllAnswer, LogoutContext,
+    LogoutEvent, NO_PERMISSION, REAUTH_PATH, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret, SessionView,
+    SessionsAnswer, TokenInfo, TokenStatus, UserView,
+};

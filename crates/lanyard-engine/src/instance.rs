@@ -1,0 +1,157 @@
+//! The engine itself: the one object the API talks to. It owns the store, the clock, the policy and
+//! the keys; its methods live beside the rules they serve (`sessions`, `guard`, `ending`, `accounts`,
+//! `audit`), and this file holds what they all share.
+
+use super::clock::Clock;
+use super::error::{AuthResult, StartError};
+use super::hooks::Hooks;
+use super::live::LiveView;
+use super::metrics::Metrics;
+use super::passwords::Passwords;
+use super::policy::Policy;
+use super::store::Store;
+use super::throttle::Throttle;
+use super::tokens::{self, Keys, SigningSecrets};
+use lanyard_contract::Secret;
+use std::sync::Arc;
+
+/// Client logout events accepted per address and minute, and per address and day: the intake needs
+/// no authentication, so what one address can make lanyard store is bounded (a browser sends one
+/// per logout).
+const CLIENT_EVENTS_PER_MINUTE: usize = 60;
+const CLIENT_EVENTS_PER_DAY: usize = 500;
+
+/// Traces of refreshes that rotated nothing, per session (or address) and minute.
+const REFRESH_TRACES_PER_MINUTE: usize = 10;
+
+pub struct Engine {
+    pub(super) store: Store,
+    /// Session, user and account state kept in memory (see `live`).
+    pub(super) live: LiveView,
+    pub(super) policy: Policy,
+    pub(super) passwords: Passwords,
+    /// Failed sign-ins per email+IP and per IP; client logout events per IP.
+    pub(super) login_failures: Throttle,
+    pub(super) login_failures_per_ip: Throttle,
+    pub(super) client_events: Throttle,
+    pub(super) client_events_per_day: Throttle,
+    /// Traces of refreshes that rotated nothing, per session or address.
+    pub(super) refresh_traces: Throttle,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) keys: Keys,
+    /// Steps a test can hold or fail (no-ops without `test-hooks`).
+    pub(super) hooks: Hooks,
+    pub(super) metrics: Metrics,
+}
+
+/// What `GET /readyz` reports: whether this instance can serve sign-ins and refreshes, and whether
+/// it follows the endings other instances record (without that, a revoked session could pass here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    pub database: bool,
+    pub following_changes: bool,
+}
+
+impl Readiness {
+    pub fn ready(self) -> bool {
+        self.database && self.following_changes
+    }
+}
+
+impl Engine {
+    /// Connects to the database at `url` (creating a SQLite file, migrating either) and builds the
+    /// engine on it.
+    pub async fn connect(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        secrets: SigningSecrets,
+    ) -> Result<Self, StartError> {
+        Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Settings)
+    }
+
+    /// Builds the engine on a migrated store. Without a configured secret, the instance secret is
+    /// read from `settings` (created on first start), so instances and restarts share it.
+    async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secrets: SigningSecrets) -> AuthResult<Self> {
+        let secret: Secret = match secrets.current {
+            Some(secret) => secret,
+            None => store.setting_or_insert("secret", &tokens::new_secret()).await?.into(),
+        };
+        let previous: Vec<&str> = secrets.previous.iter().map(Secret::expose).collect();
+        let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            store,
+            live: LiveView::default(),
+            passwords: Passwords::new(hashing_threads),
+            login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
+            login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
+            client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
+            client_events_per_day: Throttle::new(CLIENT_EVENTS_PER_DAY, 86_400),
+            refresh_traces: Throttle::new(REFRESH_TRACES_PER_MINUTE, 60),
+            clock,
+            keys: Keys::with_previous(secret.expose(), &previous),
+            hooks: Hooks::default(),
+            metrics: Metrics::default(),
+            policy,
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Closes the database at shutdown, after the last request (see `Store::close`).
+    pub async fn close(&self) -> AuthResult<()> {
+        self.store.close().await
+    }
+
+    /// Whether the database answers now and the change feed was read lately.
+    pub async fn readiness(&self) -> Readiness {
+        Readiness { database: self.store.ping().await.is_ok(), following_changes: self.live.is_following() }
+    }
+
+    /// The operator's metrics in the Prometheus text format, with the live sessions counted now.
+    pub async fn metrics_text(&self) -> AuthResult<String> {
+        let live = self.store.count_live_sessions(self.now()).await?;
+        Ok(self.metrics.render(live))
+    }
+
+    /// Follows other processes' changes until the process ends (see `live`).
+    pub async fn follow_changes(self: Arc<Self>) {
+        self.live.follow(&self.store).await;
+    }
+}
+
+/// How long history (ended sessions, used tokens, audit events) is kept.
+const KEPT_DAYS: i64 = 90;
+
+impl Engine {
+    /// Every hour: record the endings of sessions whose lifetime ran out, and prune old history.
+    pub async fn keep_house(self: Arc<Self>) {
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(3_600);
+        loop {
+            match self.sweep_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("recorded {n} expired sessions"),
+                Err(error) => tracing::warn!("sweeping expired sessions: {error}"),
+            }
+            match self.prune_history().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("pruned {n} rows of old history"),
+                Err(error) => tracing::warn!("pruning history: {error}"),
+            }
+            tokio::time::sleep(HOUR).await;
+        }
+    }
+
+    /// Removes history older than 90 days and the change sequence older than a day; returns the
+    /// rows removed.
+    pub async fn prune_history(&self) -> AuthResult<u64> {
+        let now = self.now();
+        self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await
+    }
+}

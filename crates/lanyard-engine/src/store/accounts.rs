@@ -1,0 +1,176 @@
+//! Accounts and their users: sign-in's lookup, the operator's changes, the admin pages' lists.
+
+use super::new_id;
+use super::{Store, Tx};
+use crate::error::AuthResult;
+use lanyard_contract::credentials::email_key;
+use lanyard_contract::{AccountStatus, AccountUser, PlanStatus, Role, Secret};
+use sqlx::FromRow;
+
+/// A user found by email at sign-in, with their account.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub password_hash: Secret,
+    pub role: Role,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub account_status: Option<AccountStatus>,
+}
+
+/// An account's live sessions and users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountCounts {
+    pub active_sessions: i64,
+    pub users: i64,
+}
+
+/// What the operator sets on an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    Status(AccountStatus),
+    Plan(PlanStatus),
+}
+
+impl Store {
+    pub async fn account_id_by_name(&self, name: &str) -> AuthResult<Option<String>> {
+        Ok(sqlx::query_as::<_, (String,)>("SELECT id FROM lanyard_accounts WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|(id,)| id))
+    }
+
+    /// Creates the account if it does not exist and returns its id.
+    pub async fn ensure_account(&self, name: &str, now: i64) -> AuthResult<String> {
+        sqlx::query(
+            "INSERT INTO lanyard_accounts (id, name, status, plan, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(name)
+        .bind(AccountStatus::Active.as_str())
+        .bind(PlanStatus::Active.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(self.account_id_by_name(name).await?.expect("the account was just ensured"))
+    }
+
+    pub async fn user_count(&self) -> AuthResult<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_users").fetch_one(&self.pool).await?;
+        Ok(count)
+    }
+
+    /// Inserts a user; returns `None` if the email is taken.
+    pub async fn insert_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        account_id: Option<&str>,
+        now: i64,
+    ) -> AuthResult<Option<String>> {
+        let id = new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO lanyard_users (id, email, email_key, password_hash, role, account_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(email.trim())
+        .bind(email_key(email))
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(account_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((inserted == 1).then_some(id))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> AuthResult<Option<UserRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.email, u.password_hash, u.role, a.id AS account_id, a.name AS account_name,
+                    a.status AS account_status
+             FROM lanyard_users u LEFT JOIN lanyard_accounts a ON a.id = u.account_id
+             WHERE u.email_key = $1",
+        )
+        .bind(email_key(email))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Live sessions and users of an account, for the admin overview.
+    pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<AccountCounts> {
+        let (sessions,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM lanyard_sessions WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM lanyard_users WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(AccountCounts { active_sessions: sessions, users })
+    }
+
+    /// Sets the user's password hash to `new` if it is still `checked` (the hash a password was
+    /// just verified against); false when it changed meanwhile. Either way the user's row is held
+    /// for the rest of `tx` (on PostgreSQL a second writer waits, then sees this one's commit), so a
+    /// sign-in (`new` = `checked`) and a password change of one user take turns: a sign-in that
+    /// checked the old password while the change committed finds it gone, and what either reads of
+    /// the user's sessions stays true until it commits. Every transaction that holds a user's row
+    /// and a session's takes the user's first.
+    pub async fn swap_password_hash(tx: &mut Tx, user_id: &str, checked: &str, new: &str) -> AuthResult<bool> {
+        let swapped = sqlx::query("UPDATE lanyard_users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
+            .bind(user_id)
+            .bind(checked)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+        Ok(swapped == 1)
+    }
+
+    /// Sets the status or the plan of an account.
+    pub async fn change_account(tx: &mut Tx, account_id: &str, change: AccountChange) -> AuthResult<()> {
+        let (sql, value) = match change {
+            AccountChange::Status(status) => ("UPDATE lanyard_accounts SET status = $1 WHERE id = $2", status.as_str()),
+            AccountChange::Plan(plan) => ("UPDATE lanyard_accounts SET plan = $1 WHERE id = $2", plan.as_str()),
+        };
+        sqlx::query(sql).bind(value).bind(account_id).execute(tx.conn()).await?;
+        Ok(())
+    }
+
+    /// The account of the user `user_id`; `None` when there is no such user or it has no account.
+    pub async fn account_of_user(&self, user_id: &str) -> AuthResult<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM lanyard_users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|(account_id,)| account_id))
+    }
+
+    /// The account's users with their live sessions, by email.
+    pub async fn account_users(&self, account_id: &str, now: i64) -> AuthResult<Vec<AccountUser>> {
+        let rows: Vec<(String, String, Role, i64)> = sqlx::query_as(
+            "SELECT u.id, u.email, u.role,
+                    (SELECT COUNT(*) FROM lanyard_sessions s
+                     WHERE s.user_id = u.id AND s.ended_at IS NULL AND s.expires_at > $2) AS live_sessions
+             FROM lanyard_users u WHERE u.account_id = $1 ORDER BY u.email_key",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, email, role, live_sessions)| AccountUser { id, email, role, live_sessions })
+            .collect())
+    }
+}
