@@ -9,12 +9,12 @@ mod router;
 
 pub use router::router;
 
-use app::api::serve::{bearer_token, refresh_cookie_values};
-use app::engine::testing::{Forgery, Keys, hash_refresh_token, looks_like_refresh_token};
-use app::paths::{SIGNIN_PATH, is_local_path, logout_path, next_from_query, signin_url};
 use arbitrary::{Arbitrary, Unstructured};
 use axum::http::{HeaderMap, HeaderValue, header};
 use json::{Json, Key};
+use lanyard::api::serve::{bearer_token, refresh_cookie_values};
+use lanyard::engine::testing::{Forgery, Keys, hash_refresh_token, looks_like_refresh_token};
+use lanyard::paths::{SIGNIN_PATH, is_local_path, logout_path, next_from_query, signin_url};
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
 
@@ -134,7 +134,7 @@ pub fn cookie_header(data: &[u8]) {
     }
     let found = refresh_cookie_values(&headers);
     let carried: Vec<&str> = values.iter().filter_map(|value| value.to_str().ok()).collect();
-    let named = carried.iter().map(|text| text.matches(app::contract::REFRESH_COOKIE).count()).sum::<usize>();
+    let named = carried.iter().map(|text| text.matches(lanyard::contract::REFRESH_COOKIE).count()).sum::<usize>();
     assert!(found.len() <= named, "{found:?} from {carried:?}");
     for value in &found {
         assert!(carried.iter().any(|text| text.contains(value.as_str())), "{value:?} is not in {carried:?}");

@@ -3,13 +3,13 @@
 //! may use. Whatever arrives, the answer is never a 5xx and never carries the live tokens back.
 
 use crate::json::{Json, Key, object};
-use app::contract::Role;
-use app::engine::{Engine, ManualClock, RequestMeta};
 use arbitrary::{Arbitrary, Unstructured};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use lanyard::contract::Role;
+use lanyard::engine::{Engine, ManualClock, RequestMeta};
 use server::config::Config;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -190,7 +190,7 @@ fn request(call: &Call, live: &Live, routes: &[String]) -> Option<Request<Body>>
         builder = builder.header(header::CONTENT_TYPE, "application/json");
     }
     for value in credential_values(&call.cookie, &live.refresh) {
-        builder = builder.header(header::COOKIE, format!("{}={value}", app::contract::REFRESH_COOKIE));
+        builder = builder.header(header::COOKIE, format!("{}={value}", lanyard::contract::REFRESH_COOKIE));
     }
     for value in credential_values(&call.bearer, &live.access) {
         builder = builder.header(header::AUTHORIZATION, format!("Bearer {value}"));
@@ -200,8 +200,8 @@ fn request(call: &Call, live: &Live, routes: &[String]) -> Option<Request<Body>>
             Named::ContentType => header::CONTENT_TYPE,
             Named::Origin => header::ORIGIN,
             Named::Referer => header::REFERER,
-            Named::PagePath => HeaderName::from_static(app::contract::HEADER_PAGE_PATH),
-            Named::UserIdle => HeaderName::from_static(app::contract::HEADER_USER_IDLE),
+            Named::PagePath => HeaderName::from_static(lanyard::contract::HEADER_PAGE_PATH),
+            Named::UserIdle => HeaderName::from_static(lanyard::contract::HEADER_USER_IDLE),
             Named::ForwardedFor => HeaderName::from_static("x-forwarded-for"),
             Named::ForwardedProto => HeaderName::from_static("x-forwarded-proto"),
             Named::UserAgent => header::USER_AGENT,

@@ -1,10 +1,10 @@
 //! Configuration: every setting from the environment (SPEC §7) or the command line, checked at start.
 
 use anyhow::Context as _;
-use app::contract::{AccountStatus, PlanStatus, Role, Secret};
-use app::engine::Policy;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use lanyard::contract::{AccountStatus, PlanStatus, Role, Secret};
+use lanyard::engine::Policy;
 use std::net::SocketAddr;
 
 /// The shortest signing secret accepted (SPEC §9): HS256 wants a key of at least 256 bits.
@@ -282,7 +282,7 @@ pub enum ReloadProtocol {
 }
 
 impl Config {
-    pub fn policy(&self) -> anyhow::Result<app::engine::Policy> {
+    pub fn policy(&self) -> anyhow::Result<lanyard::engine::Policy> {
         let trusted_proxies = self
             .trusted_proxies
             .iter()
@@ -308,13 +308,13 @@ impl Config {
             max_sessions: self.max_sessions as usize,
             login_window: self.login_window,
             trusted_proxies,
-            leeway: app::engine::Policy::default().leeway,
+            leeway: lanyard::engine::Policy::default().leeway,
         })
     }
 
     /// The signing secrets (SPEC §1, §9): each at least [`MIN_SECRET_BYTES`], at most
     /// `MAX_PREVIOUS_SECRETS` earlier ones, and those only beside a current one.
-    pub fn signing_secrets(&self) -> anyhow::Result<app::engine::SigningSecrets> {
+    pub fn signing_secrets(&self) -> anyhow::Result<lanyard::engine::SigningSecrets> {
         let current = match (&self.secret, &self.secret_file) {
             (Some(_), Some(_)) => anyhow::bail!("set LANYARD_SECRET or LANYARD_SECRET_FILE, not both"),
             (Some(secret), None) => Some(secret.clone()),
@@ -327,9 +327,9 @@ impl Config {
         };
         let previous: Vec<Secret> = self.secret_previous.iter().filter(|s| !s.expose().is_empty()).cloned().collect();
         anyhow::ensure!(
-            previous.len() <= app::engine::MAX_PREVIOUS_SECRETS,
+            previous.len() <= lanyard::engine::MAX_PREVIOUS_SECRETS,
             "LANYARD_SECRET_PREVIOUS: at most {} earlier secrets are kept, {} were given",
-            app::engine::MAX_PREVIOUS_SECRETS,
+            lanyard::engine::MAX_PREVIOUS_SECRETS,
             previous.len()
         );
         anyhow::ensure!(
@@ -347,11 +347,11 @@ impl Config {
                 "{name}: a signing secret needs at least {MIN_SECRET_BYTES} bytes, this one has {bytes}"
             );
         }
-        Ok(app::engine::SigningSecrets { current, previous })
+        Ok(lanyard::engine::SigningSecrets { current, previous })
     }
 
-    pub fn ui(&self) -> app::ui::UiSettings {
-        app::ui::UiSettings { debug_panel: self.debug_panel == Switch::On }
+    pub fn ui(&self) -> lanyard::ui::UiSettings {
+        lanyard::ui::UiSettings { debug_panel: self.debug_panel == Switch::On }
     }
 
     pub fn leptos_options(&self) -> leptos::config::LeptosOptions {

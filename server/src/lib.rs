@@ -5,8 +5,8 @@ mod requests;
 pub mod web;
 
 use anyhow::Context as _;
-use app::engine::{Clock, DemoAccount, Engine, SystemClock};
 use config::Config;
+use lanyard::engine::{Clock, DemoAccount, Engine, SystemClock};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
@@ -61,7 +61,7 @@ pub fn demo_banner(config: &Config) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::engine::ManualClock;
+    use lanyard::engine::ManualClock;
 
     /// Shutting the background down lets go of the engine: no task keeps polling a stopped instance.
     #[tokio::test]

@@ -1,7 +1,7 @@
 use anyhow::Context as _;
-use app::contract::LogoutCode;
-use app::engine::{AccountChange, DEFAULT_ACCOUNT, SystemClock};
 use clap::Parser;
+use lanyard::contract::LogoutCode;
+use lanyard::engine::{AccountChange, DEFAULT_ACCOUNT, SystemClock};
 use server::Background;
 use server::config::{
     AccountCommand, AdminCommand, Cli, Command, Config, LogFormat, ReportCommand, SessionsCommand, UserCommand,

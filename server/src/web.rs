@@ -2,16 +2,16 @@
 //! through (body cap, Origin check, JSON answers for unknown API paths, security headers).
 
 use crate::config::{Config, Switch};
-use app::api::{Me, Refresh, serve, signed_in_user};
-use app::contract::{ErrorBody, ErrorCode};
-use app::demo::{App, shell};
-use app::engine::Engine;
+use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use lanyard::api::{Me, Refresh, serve, signed_in_user};
+use lanyard::contract::{ErrorBody, ErrorCode};
+use lanyard::engine::Engine;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_axum::{LeptosRoutes, generate_route_list, generate_route_list_with_exclusions};
@@ -26,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Everything lanyard serves: the pages, the API, and the operator's `/healthz`, `/readyz` and
 /// (with `LANYARD_METRICS=on`) `/metrics`.
 pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
-    app::contract::on_framework_error(serve::set_status_for_framework_error);
+    lanyard::contract::on_framework_error(serve::set_status_for_framework_error);
     let (options, ui) = (config.leptos_options(), config.ui());
     // `me` is served by its own route below, not by server-function dispatch.
     let pages = generate_route_list_with_exclusions(App, Some(vec![Me::PATH.to_owned()]));

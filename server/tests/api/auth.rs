@@ -26,7 +26,7 @@ async fn passwords_are_bounded_in_length_and_never_truncated(db: Db) {
         app.post("/api/auth/login", json!({ "email": email, "password": password }))
     };
     let long: String = "correct-horse-battery-staple-".repeat(3).chars().take(64).collect();
-    app.engine.create_user("ada@example.com", &long, app::contract::Role::Owner, "acme").await.unwrap();
+    app.engine.create_user("ada@example.com", &long, lanyard::contract::Role::Owner, "acme").await.unwrap();
     assert_eq!(sign_in("ada@example.com", long.clone()).await.status, 200, "64 characters round-trip");
     let truncated = sign_in("ada@example.com", long[..63].to_owned()).await;
     assert_eq!(truncated.status, 401, "every character counts: {:?}", truncated.body);

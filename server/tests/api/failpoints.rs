@@ -3,8 +3,8 @@
 
 use crate::helpers::{Db, spawn_app};
 use crate::on_both_databases;
-use app::engine::AuthError;
-use app::engine::testing::Step;
+use lanyard::engine::AuthError;
+use lanyard::engine::testing::Step;
 
 on_both_databases!(
     a_crash_between_consume_and_commit_keeps_nothing_and_the_token_still_refreshes,

@@ -2,8 +2,8 @@
 
 use crate::helpers::{Db, eventually, spawn_app, spawn_app_with};
 use crate::on_both_databases;
-use app::contract::Role;
-use app::engine::testing::{Claims, Keys};
+use lanyard::contract::Role;
+use lanyard::engine::testing::{Claims, Keys};
 use serde_json::json;
 use std::time::Duration;
 

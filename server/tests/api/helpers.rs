@@ -1,9 +1,9 @@
 //! `spawn_app`: the real server on port 0 over a fresh SQLite file or PostgreSQL database, with a
 //! clock the test controls and a plain HTTP client (cookies are handled by hand, as assertions).
 
-use app::engine::Engine;
-use app::engine::ManualClock;
-use app::engine::testing::{Gate, Step};
+use lanyard::engine::Engine;
+use lanyard::engine::ManualClock;
+use lanyard::engine::testing::{Gate, Step};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -203,7 +203,7 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, email: &str) -> String {
-        self.engine.create_user(email, PASSWORD, app::contract::Role::Owner, "acme").await.expect("user created")
+        self.engine.create_user(email, PASSWORD, lanyard::contract::Role::Owner, "acme").await.expect("user created")
     }
 
     pub async fn login(&self, email: &str) -> Answer {
@@ -232,7 +232,7 @@ macro_rules! on_both_databases {
 
 impl TestApp {
     pub fn clock_now(&self) -> i64 {
-        use app::engine::Clock;
+        use lanyard::engine::Clock;
         self.clock.now()
     }
 }
@@ -269,7 +269,7 @@ impl TestApp {
     }
 
     /// Signs in a user created in `account` with `role`.
-    pub async fn signed_in_as(&self, email: &str, role: app::contract::Role, account: &str) -> Signed {
+    pub async fn signed_in_as(&self, email: &str, role: lanyard::contract::Role, account: &str) -> Signed {
         self.engine.create_user(email, PASSWORD, role, account).await.expect("user created");
         self.sign_in(email).await
     }

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Db, spawn_app_with};
 use crate::on_both_databases;
-use app::engine::testing::{Forgery, Keys};
+use lanyard::engine::testing::{Forgery, Keys};
 use serde_json::{Value, json};
 
 on_both_databases!(

@@ -14,8 +14,8 @@
 //! `LANYARD_MODEL_CASES` sets the number of cases per database (default 32).
 
 use crate::helpers::{Answer, Db, PASSWORD, TestApp, TestDb, eventually, spawn_on};
-use app::contract::{AccountStatus, LogoutCode, PlanStatus};
-use app::engine::{AccountChange, Policy};
+use lanyard::contract::{AccountStatus, LogoutCode, PlanStatus};
+use lanyard::engine::{AccountChange, Policy};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::json;
@@ -173,7 +173,7 @@ impl World {
         let first = following(spawn_on(db.clone(), |_| {}).await).await;
         let second = following(spawn_on(db.clone(), |_| {}).await).await;
         first.create_user(EMAIL).await;
-        let other = first.engine.create_user(OTHER_EMAIL, PASSWORD, app::contract::Role::Owner, "elsewhere").await;
+        let other = first.engine.create_user(OTHER_EMAIL, PASSWORD, lanyard::contract::Role::Owner, "elsewhere").await;
         other.expect("the other user is created");
         let now = first.clock_now();
         let model = Model { now, password: PASSWORD, suspended: false, plan_active: true, devices: Vec::new() };

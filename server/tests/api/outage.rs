@@ -3,7 +3,7 @@
 //! PostgreSQL itself is never stopped.
 
 use crate::helpers::{Db, TestDb, refresh_held_at, spawn_on};
-use app::engine::testing::Step;
+use lanyard::engine::testing::Step;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -5,8 +5,8 @@
 
 use crate::helpers::{Answer, Db, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_databases;
-use app::engine::AuthError;
-use app::engine::testing::Step;
+use lanyard::engine::AuthError;
+use lanyard::engine::testing::Step;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Answer, Db, Signed, TestApp, eventually, refresh_held_at, spawn_app, spawn_on};
 use crate::on_both_databases;
-use app::engine::testing::Step;
+use lanyard::engine::testing::Step;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;

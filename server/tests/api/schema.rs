@@ -3,8 +3,8 @@
 
 use crate::helpers::{Db, TestApp, spawn_app};
 use crate::on_both_databases;
-use app::contract::{AccountStatus, PlanStatus, Role};
-use app::engine::testing::TokenOrigin;
+use lanyard::contract::{AccountStatus, PlanStatus, Role};
+use lanyard::engine::testing::TokenOrigin;
 use std::collections::BTreeSet;
 
 on_both_databases!(every_member_of_a_stored_closed_set_fits_its_check_list);

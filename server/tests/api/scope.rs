@@ -3,7 +3,7 @@
 
 use crate::helpers::{Db, spawn_app};
 use crate::on_both_databases;
-use app::contract::Role;
+use lanyard::contract::Role;
 use serde_json::json;
 
 on_both_databases!(

@@ -5,7 +5,7 @@
 use crate::binary::Binary;
 use crate::helpers::{Db, PASSWORD, Signed, TestApp, TestDb, exchange, spawn_app};
 use crate::on_both_databases;
-use app::contract::Role;
+use lanyard::contract::Role;
 use serde_json::{Value, json};
 
 on_both_databases!(

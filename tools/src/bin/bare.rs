@@ -1,7 +1,7 @@
 //! The floor of the benchmark: a bare axum handler answering `GET /api/auth/me` with the same JSON
 //! shape as lanyard's, serialized per request, with no authentication. `bare 127.0.0.1:PORT`.
 
-use app::contract::{Role, UserView};
+use lanyard::contract::{Role, UserView};
 
 #[tokio::main]
 async fn main() {

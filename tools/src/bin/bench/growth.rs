@@ -2,7 +2,7 @@
 //! them), and sessions made live in the server's view by a `me` call each.
 
 use crate::load::{Figures, Worker};
-use app::engine::Keys;
+use lanyard::engine::Keys;
 use sqlx::AnyPool;
 
 /// Adds rows to `refresh_tokens` (used tokens of one ended session) and `auth_events` until each

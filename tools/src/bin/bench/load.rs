@@ -1,6 +1,6 @@
 //! The load generator: closed-loop workers, one request in flight each, over HTTP/1.1 keep-alive.
 
-use app::contract::REFRESH_COOKIE;
+use lanyard::contract::REFRESH_COOKIE;
 use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "bench password 1";

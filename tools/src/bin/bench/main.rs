@@ -227,7 +227,7 @@ async fn enumeration_timing(label: &str, base: &str) {
 async fn prune_figure(label: &str, url: &str, pool: &sqlx::AnyPool) {
     const EVENTS: i64 = 100_000;
     let config = server::config::Config::for_tests(url);
-    let engine = server::engine(&config, std::sync::Arc::new(app::engine::SystemClock)).await.expect("the engine");
+    let engine = server::engine(&config, std::sync::Arc::new(lanyard::engine::SystemClock)).await.expect("the engine");
     let old = engine.now() - 100 * 86_400;
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)

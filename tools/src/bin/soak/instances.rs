@@ -5,7 +5,7 @@
 
 use crate::{ACCESS_TTL, DEADLINE, SECRETS};
 use anyhow::Context as _;
-use app::engine::SystemClock;
+use lanyard::engine::SystemClock;
 use server::Background;
 use server::config::Config;
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@
 
 use crate::DISTURBANCE;
 use crate::proxy::Proxy;
-use app::contract::LogoutCode;
+use lanyard::contract::LogoutCode;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@
 //! 403, 402, 500 or 503, drops connections, delays answers, and cuts answers after the server
 //! committed them. Simulated browsers (several tabs sharing one cookie, one refresh at a time under
 //! a lock with a deadline, the token shared between tabs, the pure client rules of
-//! `app::session::rules`) use 10-second access tokens; an instance restarts every few minutes, the
+//! `lanyard::session::rules`) use 10-second access tokens; an instance restarts every few minutes, the
 //! signing secret is rotated once by a rolling restart, and an operator suspends, revokes and
 //! changes plans at recorded times. Every ending a browser meets is checked against that ledger.
 //! With `--browser-tabs N`, N real Chromium tabs (Playwright, `end2end/soak`) browse through the
@@ -24,9 +24,9 @@ mod real_tabs;
 mod simulated;
 
 use anyhow::Context as _;
-use app::session::rules;
 use clap::Parser;
 use instances::admin_sql;
+use lanyard::session::rules;
 use ledger::World;
 use phase::Phase;
 use proxy::Fault;

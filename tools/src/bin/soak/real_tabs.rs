@@ -6,8 +6,8 @@
 use crate::PASSWORD;
 use crate::ledger::{Ledger, World};
 use anyhow::Context as _;
-use app::contract::{LogoutCode, Role};
-use app::engine::Engine;
+use lanyard::contract::{LogoutCode, Role};
+use lanyard::engine::Engine;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -1,13 +1,13 @@
 //! The simulated browsers: several tabs sharing one cookie and, by broadcast, one access token,
 //! one refresh at a time under a lock with a deadline. They decide with the pure client rules of
-//! `app::session::rules`, so that they end a session exactly when the real client would, and many
+//! `lanyard::session::rules`, so that they end a session exactly when the real client would, and many
 //! of them cost little. Every ending a browser meets goes to the ledger, which judges it.
 
 use crate::ledger::World;
 use crate::proxy::SOAK_CALL;
 use crate::{ACCESS_TTL, DEADLINE, PASSWORD};
-use app::contract::{ErrorBody, HEADER_SESSION_USER, LogoutCode, REFRESH_COOKIE, TokenInfo};
-use app::session::rules::{self, CallKind, Reply, Verdict};
+use lanyard::contract::{ErrorBody, HEADER_SESSION_USER, LogoutCode, REFRESH_COOKIE, TokenInfo};
+use lanyard::session::rules::{self, CallKind, Reply, Verdict};
 use rand::Rng;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -182,7 +182,8 @@ impl Browser {
             if let Ok(response) = request.json(&body).send().await {
                 let cookie = refresh_cookie(&response);
                 if response.status() == 200
-                    && let (Some(cookie), Ok(answer)) = (cookie, response.json::<app::contract::LoginAnswer>().await)
+                    && let (Some(cookie), Ok(answer)) =
+                        (cookie, response.json::<lanyard::contract::LoginAnswer>().await)
                 {
                     *self.held.lock().unwrap() = Held {
                         cookie: Some(cookie),

@@ -3,8 +3,8 @@
 //! drawn here (no chart library), each with a table of the same figures beside it.
 
 use super::api;
-use crate::contract::{AdminOverview, LogoutCode, LogoutReport, SessionHealth};
-use crate::ui::{DataPage, Table};
+use lanyard::contract::{AdminOverview, LogoutCode, LogoutReport, SessionHealth};
+use lanyard::ui::{DataPage, Table};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 

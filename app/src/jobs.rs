@@ -2,7 +2,7 @@
 //! this process's memory, and each belongs to the user who started it.
 
 use super::wire::JobView;
-use crate::engine::{AuthError, AuthResult};
+use lanyard::engine::{AuthError, AuthResult};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 

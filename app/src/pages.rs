@@ -3,9 +3,9 @@
 
 use super::api;
 use super::wire::{BillingStatus, JobView};
-use crate::contract::PlanStatus;
-use crate::session::{self, ClientView, describe};
-use crate::ui::{DataPage, Protected};
+use lanyard::contract::PlanStatus;
+use lanyard::session::{self, ClientView, describe};
+use lanyard::ui::{DataPage, Protected};
 use leptos::prelude::*;
 
 /// `/`: who is signed in, and in which account.

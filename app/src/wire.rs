@@ -1,6 +1,6 @@
 //! The demo's own answers: the plan as the billing page shows it, and a job's progress.
 
-use crate::contract::{PlanStatus, UserView};
+use lanyard::contract::{PlanStatus, UserView};
 use serde::{Deserialize, Serialize};
 
 /// The answer of `/api/billing/status`.

@@ -3,15 +3,15 @@
 //! and the same guard helpers (`serve`), at SPEC §3's paths.
 
 use super::wire::{self, JobView};
-use crate::api::Authenticated;
-use crate::contract::{self, ErrorBody, LogoutReport, SessionHealth};
+use lanyard::api::Authenticated;
+use lanyard::contract::{self, ErrorBody, LogoutReport, SessionHealth};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 #[cfg(feature = "ssr")]
 use super::jobs::JOBS;
 #[cfg(feature = "ssr")]
-use crate::{api::serve, engine::PlanCheck};
+use lanyard::{api::serve, engine::PlanCheck};
 
 /// The account's plan; answered even when the plan has lapsed, so the billing page can say so.
 #[server(prefix = "/api", endpoint = "billing/status", input = GetUrl, client = Authenticated)]
