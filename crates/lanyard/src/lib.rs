@@ -11,6 +11,8 @@
 //! `engine`.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod session;
 pub mod ui;
 

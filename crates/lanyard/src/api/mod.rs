@@ -29,6 +29,23 @@ use crate::engine::PlanCheck;
 /// outside server-function dispatch ([`serve::direct`]), with the same [`signed_in_user`].
 #[server(prefix = "/api", endpoint = "auth/me", input = GetUrl, client = Authenticated)]
 pub async fn me() -> Result<UserView, ErrorBody> {
+    user().await
+}
+
+/// The signed-in user of the server function being served, for an app's own server functions:
+/// the bearer judged in SPEC §2's guard order, the plan checked, and the answer marked with
+/// `X-Session-User`. A refusal is lanyard's body (401, 402), which its transport understands.
+///
+/// ```no_run
+/// # use leptos::prelude::*;
+/// # use lanyard::contract::ErrorBody;
+/// #[server(prefix = "/api", endpoint = "hello", client = lanyard::api::Authenticated)]
+/// pub async fn hello() -> Result<String, ErrorBody> {
+///     Ok(format!("Hello, {}", lanyard::api::user().await?.email))
+/// }
+/// ```
+#[cfg(feature = "ssr")]
+pub async fn user() -> Result<UserView, ErrorBody> {
     signed_in_user(serve::Call::current()?).await
 }
 
