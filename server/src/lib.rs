@@ -1,52 +1,17 @@
-//! The lanyard server: configuration, the HTTP router around the Leptos app, and start-up.
+//! The demo product's server: its configuration and operator CLI, its router (the demo app inside
+//! lanyard's), and start-up.
 
 pub mod config;
-mod requests;
 pub mod web;
 
-use anyhow::Context as _;
 use config::Config;
-use lanyard::engine::{Clock, DemoAccount, Engine, SystemClock};
+use lanyard::engine::{Clock, DemoAccount, Engine};
+pub use lanyard::server::Background;
 use std::sync::Arc;
-use tokio::task::JoinSet;
 
 /// Connects to the database (migrating it) and builds the engine on `clock`.
 pub async fn engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Engine>> {
-    let policy = config.policy()?;
-    let engine = Engine::connect(&config.database_url, clock, policy, config.signing_secrets()?)
-        .await
-        .with_context(|| format!("opening the database {}", config.redacted_database_url()))?;
-    Ok(Arc::new(engine))
-}
-
-/// The engine on the system clock, with the demo account seeded when configured.
-pub async fn start(config: &Config) -> anyhow::Result<Arc<Engine>> {
-    let engine = engine(config, Arc::new(SystemClock)).await?;
-    if config.seeds_demo() && engine.seed_demo().await.context("seeding the demo account")? {
-        tracing::info!("seeded the demo account {:?}", DemoAccount::ACCOUNT);
-    }
-    Ok(engine)
-}
-
-/// What a serving engine does besides answering requests: following other processes' changes, and
-/// the hourly sweep. The tasks stop when this is shut down or dropped, so a stopped (or restarted)
-/// instance leaves nothing running behind it.
-pub struct Background {
-    tasks: JoinSet<()>,
-}
-
-impl Background {
-    pub fn start(engine: &Arc<Engine>) -> Self {
-        let mut tasks = JoinSet::new();
-        tasks.spawn(engine.clone().follow_changes());
-        tasks.spawn(engine.clone().keep_house());
-        Self { tasks }
-    }
-
-    /// Stops the tasks and waits until they are gone.
-    pub async fn shutdown(mut self) {
-        self.tasks.shutdown().await;
-    }
+    Ok(lanyard::server::engine(&config.lanyard, clock).await?)
 }
 
 /// The lines printed at start so a person can sign in at once.

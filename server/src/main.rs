@@ -2,7 +2,6 @@ use anyhow::Context as _;
 use clap::Parser;
 use lanyard::contract::LogoutCode;
 use lanyard::engine::{AccountChange, DEFAULT_ACCOUNT, SystemClock};
-use server::Background;
 use server::config::{
     AccountCommand, AdminCommand, Cli, Command, Config, LogFormat, ReportCommand, SessionsCommand, UserCommand,
 };
@@ -111,18 +110,11 @@ fn utc_date(unix: i64) -> String {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let engine = server::start(&config).await?;
-    let background = Background::start(&engine);
-    let app = server::web::router(engine.clone(), &config);
+    let lanyard = lanyard::server::Server::start(config.lanyard.clone()).await?;
+    let app = server::web::router(lanyard.engine().clone(), &config);
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .with_context(|| format!("listening on {}", config.site_addr))?;
-    let metrics_listener = match config.metrics_addr {
-        Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening for metrics on {addr}"))?,
-        ),
-        None => None,
-    };
     println!("{}", server::demo_banner(&config));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -132,15 +124,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let signalled = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopping.wait_for(|stop| *stop).await;
     };
-    if let Some(listener) = metrics_listener {
-        let metrics = server::web::metrics_router(engine.clone());
-        let stopped = signalled(stopping.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, metrics).with_graceful_shutdown(stopped).await {
-                tracing::error!("serving the metrics: {error}");
-            }
-        });
-    }
     let drain = std::time::Duration::from_secs(config.drain_secs);
     let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(signalled(stopping.clone()));
@@ -154,8 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         served = serving => served.context("serving")?,
         () = deadline => tracing::warn!("requests still in flight after {} s; stopping anyway", drain.as_secs()),
     }
-    background.shutdown().await;
-    engine.close().await.context("closing the database")?;
+    lanyard.shutdown().await;
     Ok(())
 }
 
