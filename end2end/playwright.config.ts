@@ -4,16 +4,18 @@ import { defineConfig } from '@playwright/test';
 // Chromium: no browser is ever downloaded. Four instances run, each on a fresh SQLite file:
 // `standard` with the default lifetimes, `short` with 5-second access tokens and a 5-second reauth
 // window so that expiry, refresh and step-up happen while a test watches, `idle` with a 65-second
-// idle timeout, and `limited` with one session per user.
+// idle timeout, and `limited` with one session per user. `host` is examples/host, another app built
+// on lanyard's crates, serving its own site (`scripts/example-host --build` builds it).
 export const servers = {
   standard: { port: 3100, db: 'target/e2e-standard/lanyard.db', env: {} },
   short: { port: 3101, db: 'target/e2e-short/lanyard.db', env: { LANYARD_ACCESS_TTL: '5', LANYARD_REAUTH_WINDOW: '5' } },
   idle: { port: 3102, db: 'target/e2e-idle/lanyard.db', env: { LANYARD_IDLE_TIMEOUT: '65' } },
   limited: { port: 3103, db: 'target/e2e-limited/lanyard.db', env: { LANYARD_MAX_SESSIONS: '1' } },
+  host: { port: 3104, db: 'target/e2e-host/lanyard.db', env: { LEPTOS_SITE_ROOT: 'target/host-site' }, binary: 'host' },
 } as const;
 
-const webServer = Object.values(servers).map(({ port, db, env }) => ({
-  command: `rm -rf ${db.replace(/\/[^/]*$/, '')} && ./target/debug/server`,
+const webServer = Object.values(servers).map(({ port, db, env, ...server }) => ({
+  command: `rm -rf ${db.replace(/\/[^/]*$/, '')} && ./target/debug/${'binary' in server ? server.binary : 'server'}`,
   cwd: '..',
   url: `http://127.0.0.1:${port}/signin`,
   reuseExistingServer: false,
