@@ -25,6 +25,8 @@ macro_rules! closed_set {
                 }
             }
 
+            /// The member whose wire name is `name`; `None` for any other name, never a default,
+            /// so a name from outside the set cannot pass for a member.
             pub fn parse(name: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|member| member.as_str() == name)
             }
@@ -50,7 +52,9 @@ macro_rules! closed_set {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{name:?} is not a {set}")]
 pub struct UnknownName {
+    /// The closed set's type name (`LogoutCode`, `Role` …), so the message says what was expected.
     pub set: &'static str,
+    /// The name that was given, as given.
     pub name: String,
 }
 

@@ -38,6 +38,7 @@ impl EmailAddress {
         Ok(Self(address.to_owned()))
     }
 
+    /// The address, trimmed, as it is stored and shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,6 +70,8 @@ impl<'a> NewPassword<'a> {
         Ok(Self(password))
     }
 
+    /// The password's text, for hashing. Named like [`Secret::expose`](crate::Secret::expose) so
+    /// that every read of it stands out where it is written.
     pub fn expose(&self) -> &'a str {
         self.0
     }

@@ -8,6 +8,8 @@
 //! users and reports); `closed` declares closed sets ([`closed_set!`]). Every wire name is
 //! re-exported here.
 
+#![deny(missing_docs)]
+
 mod admin;
 mod audit;
 mod closed;

@@ -19,8 +19,11 @@ pub const DEFAULT_ACCOUNT: &str = "default";
 pub struct DemoAccount;
 
 impl DemoAccount {
+    /// The name of the account the demo users belong to.
     pub const ACCOUNT: &str = "demo";
+    /// The password every demo user shares, printed at start so a person can sign in at once.
     pub const PASSWORD: &str = "lanyard-demo";
+    /// The demo users, by email: one of each role, so every page can be tried.
     pub const USERS: [(&str, Role); 3] =
         [("owner@example.com", Role::Owner), ("admin@example.com", Role::Admin), ("viewer@example.com", Role::Viewer)];
 

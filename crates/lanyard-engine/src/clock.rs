@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+/// Where the engine reads the time: [`SystemClock`] in service, [`ManualClock`] in tests, so
+/// expiries and idle time are tested by moving time instead of waiting.
 pub trait Clock: Send + Sync + 'static {
     /// Now, in Unix seconds.
     fn now(&self) -> i64;
@@ -24,10 +26,12 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<AtomicI64>);
 
 impl ManualClock {
+    /// A clock that reads `now` (Unix seconds) until it is advanced.
     pub fn starting_at(now: i64) -> Self {
         Self(Arc::new(AtomicI64::new(now)))
     }
 
+    /// Moves this clock, and every clone of it, `secs` seconds on.
     pub fn advance(&self, secs: i64) {
         self.0.fetch_add(secs, Ordering::SeqCst);
     }

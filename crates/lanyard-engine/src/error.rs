@@ -4,11 +4,19 @@
 
 use lanyard_contract::{ErrorCode, LogoutCode, LogoutContext};
 
+/// Why an engine call did not succeed, in the engine's words. The API turns each variant into a
+/// status and an error body of SPEC §2 (`api::answer`); nothing here knows HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The session has ended (401) or the plan refuses the call (402): answered with the code.
     #[error("session refused: {code}")]
-    Logout { code: LogoutCode, context: Box<LogoutContext> },
+    Logout {
+        /// The code from SPEC §2's table: the ending, or the plan's refusal.
+        code: LogoutCode,
+        /// The ids and facts behind it, for the answer's `logout_context`; boxed, so every
+        /// `AuthResult` stays small.
+        context: Box<LogoutContext>,
+    },
     /// The access token is missing, malformed or expired while its session may live: the client
     /// refreshes and retries. The detail is for logs only.
     #[error("access token invalid: {0}")]
@@ -16,6 +24,8 @@ pub enum AuthError {
     /// Wrong password or unknown email: one answer for both, so accounts cannot be enumerated.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The request breaks an input rule (400). The message is sent to the caller as it is: it names
+    /// the rule, never the input.
     #[error("bad request: {0}")]
     BadRequest(String),
     /// A new password that the policy refuses; the message says why.
@@ -23,15 +33,26 @@ pub enum AuthError {
     Weak(String),
     /// A well-formed request the caller may not make; never ends a session.
     #[error("forbidden: {code}")]
-    Forbidden { code: ErrorCode, message: &'static str },
+    Forbidden {
+        /// The answer's code: `FORBIDDEN` for a role, `WRONG_PASSWORD` for a failed password check.
+        code: ErrorCode,
+        /// The answer's message: fixed text, never built from the request.
+        message: &'static str,
+    },
     /// A sensitive action with no password check within the reauth window (step-up): 403, the
     /// session kept; the client confirms the password and retries.
     #[error("a fresh password check is required")]
     ReauthRequired,
+    /// Nothing to answer with (404); also what another account's user or another user's session is,
+    /// so that its existence is not revealed.
     #[error("not found")]
     NotFound,
+    /// Too many attempts from this caller (429): wrong passwords, or browser logout reports.
     #[error("rate limited for {retry_after} s")]
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        /// Seconds until the throttle lets the caller try again, for `Retry-After`.
+        retry_after: u64,
+    },
     /// The database cannot be reached: the call may be retried and the session is kept.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -39,6 +60,8 @@ pub enum AuthError {
     /// answered like `Unavailable` (503, retry).
     #[error("too many passwords are being checked")]
     Overloaded,
+    /// A fault that is not the caller's (500): a bug, or a database error that is no outage. The
+    /// detail is for the log, never for the answer.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -46,15 +69,27 @@ pub enum AuthError {
 /// Why the engine could not start: its database could not be reached, created or migrated.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// `DATABASE_URL` names no SQLite file (it is empty or `:memory:`): sessions live in the
+    /// database, so it must outlive the process.
     #[error("DATABASE_URL must name a SQLite file, e.g. sqlite://data/lanyard.db")]
     NoSqliteFile,
+    /// The SQLite file, or its folder, could not be created.
     #[error("creating {path}: {source}")]
-    File { path: String, source: std::io::Error },
+    File {
+        /// The file or folder that could not be created.
+        path: String,
+        /// Why, as the system said it.
+        source: std::io::Error,
+    },
     /// Connecting, or a statement of the migrations, failed.
     #[error("{0}")]
     Database(#[from] sqlx::Error),
+    /// The database has a lanyard migration (this version) that this build does not know: a newer
+    /// lanyard applied it, and this build does not run on a schema it cannot read.
     #[error("the database has lanyard's migration {0}, which this build does not know: a newer lanyard made it")]
     NewerDatabase(i64),
+    /// The migration of this version is not the one the database applied (the checksums differ), so
+    /// the schema is not the one this build expects.
     #[error("lanyard's migration {0} is not the one this database applied")]
     ChangedMigration(i64),
     /// Reading or creating the instance's settings (its secret) failed.
@@ -65,10 +100,13 @@ pub enum StartError {
 /// What an operator's command (SPEC §8) could not do, in the operator's words.
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorError {
+    /// No user has the email given.
     #[error("no user has the email {0}")]
     NoSuchUser(String),
+    /// The user with the email given belongs to no account, so there is none to change.
     #[error("{0} has no account")]
     NoAccount(String),
+    /// A user with the email given exists already; emails are compared case-insensitively.
     #[error("a user with the email {0} exists already")]
     UserExists(String),
     /// An email address, password or account name that breaks its rule; the message says which.
@@ -80,6 +118,7 @@ pub enum OperatorError {
 }
 
 impl AuthError {
+    /// An [`AuthError::Logout`] for `code`, with `context` boxed.
     pub fn logout(code: LogoutCode, context: LogoutContext) -> Self {
         Self::Logout { code, context: Box::new(context) }
     }
@@ -113,6 +152,7 @@ fn is_sqlite_busy(error: &dyn sqlx::error::DatabaseError) -> bool {
             .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
+/// What an engine call returns: its value, or the [`AuthError`] the API answers with.
 pub type AuthResult<T> = Result<T, AuthError>;
 
 #[cfg(test)]

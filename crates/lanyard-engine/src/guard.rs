@@ -13,14 +13,19 @@ use std::sync::Arc;
 /// Whether the call needs an active plan (SPEC §3: `me`, jobs and admin do; self-service does not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlanCheck {
+    /// The call needs an active plan; without one it is refused with 402 and the session kept.
     Required,
+    /// The call works whatever the plan (self-service), so a user whose plan lapsed can still
+    /// manage their sessions and password.
     Skipped,
 }
 
 /// The caller of an authenticated request.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The signed-in user, as the guard found them on this call.
     pub user: UserView,
+    /// The session that authenticated the call.
     pub session_id: String,
     /// The account's plan: `active`, `inactive` or `none`.
     pub plan: PlanStatus,

@@ -96,6 +96,8 @@ mod armed {
             self.armed.lock().expect("hooks lock").insert(step, action);
         }
 
+        /// Called by the engine at `step`: does what a test armed there (holds the call until its
+        /// gate is released, or fails it), and nothing when the step is not armed.
         pub async fn reach(&self, step: Step) -> AuthResult<()> {
             let action = self.armed.lock().expect("hooks lock").remove(&step);
             match action {

@@ -24,6 +24,8 @@ const CLIENT_EVENTS_PER_DAY: usize = 500;
 /// Traces of refreshes that rotated nothing, per session (or address) and minute.
 const REFRESH_TRACES_PER_MINUTE: usize = 10;
 
+/// The session engine: the one object the API talks to, shared behind an `Arc` by every request and
+/// by the background work ([`Engine::follow_changes`], [`Engine::keep_house`]).
 pub struct Engine {
     pub(super) store: Store,
     /// Session, user and account state kept in memory (see `live`).
@@ -48,11 +50,15 @@ pub struct Engine {
 /// it follows the endings other instances record (without that, a revoked session could pass here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Readiness {
+    /// Whether the database answered just now.
     pub database: bool,
+    /// Whether the change feed was read lately: without it, an ending recorded by another instance
+    /// could go unseen here.
     pub following_changes: bool,
 }
 
 impl Readiness {
+    /// Whether `GET /readyz` answers 200: only when both hold.
     pub fn ready(self) -> bool {
         self.database && self.following_changes
     }
@@ -96,10 +102,14 @@ impl Engine {
         })
     }
 
+    /// The lifetimes and limits this engine was built with; the API reads the cookie and proxy
+    /// settings from it.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// Now on the engine's clock (Unix seconds), from which every instant the engine writes is
+    /// taken, so tests can move time.
     pub fn now(&self) -> i64 {
         self.clock.now()
     }

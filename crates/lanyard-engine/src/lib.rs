@@ -4,6 +4,8 @@
 //! [`AuthError`] to answers. Everything else here is private: what the API and the server need is
 //! re-exported below, and the HTTP tests' extra reach lives in `testing` behind `test-hooks`.
 
+#![deny(missing_docs)]
+
 mod accounts;
 mod admin;
 mod audit;

@@ -3,8 +3,11 @@
 /// Lifetimes and limits (SPEC §1, §7); every value in seconds.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// Access-token lifetime (`LANYARD_ACCESS_TTL`); a token never outlives its session.
     pub access_ttl: i64,
+    /// Session lifetime, absolute from sign-in (`LANYARD_SESSION_TTL`); rotation never extends it.
     pub session_ttl: i64,
+    /// The session lifetime with "Keep me logged in for 20 days" (`LANYARD_REMEMBER_TTL`).
     pub remember_ttl: i64,
     /// How long after its first use a successor may still be handed out again (SPEC §1).
     pub refresh_grace: i64,
@@ -18,7 +21,10 @@ pub struct Policy {
     pub cookie_secure: bool,
     /// Failed sign-ins allowed per email and IP, and per IP, within `login_window`.
     pub login_max_failures: usize,
+    /// Failed sign-ins allowed per address (IPv6: per /64) whatever the email, so one address
+    /// cannot try many emails.
     pub login_max_failures_per_ip: usize,
+    /// The window over which both failure counts are kept.
     pub login_window: i64,
     /// Live sessions a user may have; a sign-in beyond it ends the least recently active (0: no limit).
     pub max_sessions: usize,
@@ -71,7 +77,10 @@ impl Policy {
 /// `logout_path` of error bodies. Never holds a secret.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
+    /// The client's address: the peer's, or the one a trusted proxy's `X-Forwarded-For` names.
+    /// Recorded in the audit trail and on a new session, and counted by the throttles.
     pub ip: Option<String>,
+    /// The request's `User-Agent`, recorded so the user can tell their devices apart.
     pub user_agent: Option<String>,
     /// The page the call came from (`X-Page-Path`, else the Referer's path), never `/signin`.
     pub page_path: String,

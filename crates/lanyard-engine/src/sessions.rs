@@ -23,8 +23,11 @@ use serde_json::json;
 /// A token answer and the refresh token to set as the cookie.
 #[derive(Debug, Clone)]
 pub struct Issued {
+    /// The answer's body: the access token and the instants the client schedules by.
     pub token: TokenInfo,
+    /// The refresh token, to be set as the cookie; it never goes in a body.
     pub refresh_token: Secret,
+    /// The session's user, for the answer's `X-Session-User`.
     pub user_id: String,
 }
 

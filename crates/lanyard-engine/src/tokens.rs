@@ -19,13 +19,22 @@ const ACCESS_TYPE: &str = "access";
 /// missing or wrongly typed claim does not decode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
+    /// The issuer: `lanyard`, which verification requires.
     pub iss: String,
+    /// The audience: `lanyard`, which verification requires.
     pub aud: String,
+    /// The user the token was issued to.
     pub sub: String,
+    /// The session the token belongs to, which every call checks is still live.
     pub sid: String,
+    /// A random id, so no two tokens are the same.
     pub jti: String,
+    /// When the token was issued (Unix seconds).
     pub iat: i64,
+    /// When the token expires (Unix seconds); never after its session's end.
     pub exp: i64,
+    /// The token's kind, which must be `access`, so no other kind of token can pass for one
+    /// (RFC 8725).
     pub typ: String,
     /// Never issued here; a token that carries one is held to it (RFC 7519 §4.1.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,7 +45,11 @@ pub struct Claims {
 /// none is configured) and up to two earlier ones that still verify and derive (SPEC §1).
 #[derive(Clone, Debug, Default)]
 pub struct SigningSecrets {
+    /// The configured secret (`LANYARD_SECRET` or `LANYARD_SECRET_FILE`); `None` uses the one kept
+    /// in the database, generated on first start.
     pub current: Option<Secret>,
+    /// Earlier secrets (`LANYARD_SECRET_PREVIOUS`), so rotating the secret signs no one out; only
+    /// the first [`MAX_PREVIOUS_SECRETS`] are used.
     pub previous: Vec<Secret>,
 }
 
@@ -101,6 +114,8 @@ impl Keys {
         Self::with_previous(secret, &[])
     }
 
+    /// The keys of `secret`, which sign and derive, and of up to [`MAX_PREVIOUS_SECRETS`] earlier
+    /// secrets, which only verify access tokens and re-derive the successors they derived.
     pub fn with_previous(secret: &str, previous: &[&str]) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
@@ -124,6 +139,8 @@ impl Keys {
         std::iter::once(&self.current).chain(&self.previous).find(|keys| keys.id == id)
     }
 
+    /// A new access token for the session `session_id` of `user_id`, issued at `now` and expiring
+    /// at `expires_at`, signed with the current key.
     pub fn sign_access(&self, user_id: &str, session_id: &str, now: i64, expires_at: i64) -> AuthResult<String> {
         let claims = Claims {
             iss: ISSUER.into(),
@@ -218,9 +235,6 @@ impl Keys {
     }
 }
 
-/// What jsonwebtoken's `Header` lets pass but lanyard refuses: `crit`, the extensions a recipient
-/// must understand or refuse the token (RFC 7515 §4.1.11), of which lanyard understands none; and a
-/// `kid` that is not a string, which jsonwebtoken reads as no `kid` when it is `null`.
 /// Access tokens that passed [`Keys::verify_access`], by their exact text. A token never changes
 /// and its times are checked on every call, so a hit is as good as a verification; only verified
 /// tokens are kept, so garbage cannot fill it, and it starts over when full.
@@ -246,6 +260,9 @@ impl VerifiedTokens {
     }
 }
 
+/// What jsonwebtoken's `Header` lets pass but lanyard refuses: `crit`, the extensions a recipient
+/// must understand or refuse the token (RFC 7515 §4.1.11), of which lanyard understands none; and a
+/// `kid` that is not a string, which jsonwebtoken reads as no `kid` when it is `null`.
 fn header_flaw(token: &str) -> Option<&'static str> {
     let json = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
     let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json).ok()?;
@@ -259,8 +276,12 @@ fn header_flaw(token: &str) -> Option<&'static str> {
 #[cfg(feature = "test-hooks")]
 #[derive(Clone, Copy, Debug)]
 pub enum Forgery {
+    /// HMAC-SHA-256 with the real key, as lanyard signs: what the other forgeries are compared
+    /// against.
     Hs256,
+    /// HMAC-SHA-384, which the verifier refuses: the algorithm is pinned (RFC 8725).
     Hs384,
+    /// HMAC-SHA-512, which the verifier refuses: the algorithm is pinned (RFC 8725).
     Hs512,
     /// No signature at all: `header.payload.`
     Unsigned,

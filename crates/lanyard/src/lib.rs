@@ -10,6 +10,8 @@
 //! `lanyard-engine`), re-exported here as `contract` (with `credentials` and `paths`) and
 //! `engine`.
 
+#![deny(missing_docs)]
+
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod server;

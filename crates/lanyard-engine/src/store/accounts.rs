@@ -30,7 +30,10 @@ pub struct AccountCounts {
 /// What the operator sets on an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountChange {
+    /// Sets the account's status; anything but `active` ends its sessions at their next call.
     Status(AccountStatus),
+    /// Sets the account's plan; anything but `active` refuses the calls that check it with 402, the
+    /// sessions kept.
     Plan(PlanStatus),
 }
 

@@ -16,10 +16,19 @@ use leptos::server_fn::client::browser::BrowserClient as Plain;
 /// Signs in. The refresh token goes out as the HttpOnly cookie; the access token in the body.
 #[server(prefix = "/api", endpoint = "auth/login", input = Json, client = Plain)]
 pub async fn login(
+    /// The account's email address; failed sign-ins are counted per email and IP
+    /// (`LANYARD_LOGIN_MAX_FAILURES`).
     email: String,
+    /// The password as typed; a `Secret`, so the call's Debug output never shows it.
     password: Secret,
-    #[server(default)] remember_me: bool,
-    #[server(default)] device_id: Option<String>,
+    /// "Keep me logged in for 20 days": the session lasts `LANYARD_REMEMBER_TTL` instead of
+    /// `LANYARD_SESSION_TTL`.
+    #[server(default)]
+    remember_me: bool,
+    /// This browser's id from its storage, so a sign-in on a device the user had not used is
+    /// marked as a new device (SPEC §4, §5); without one, the device counts as new.
+    #[server(default)]
+    device_id: Option<String>,
 ) -> Result<LoginAnswer, ErrorBody> {
     let call = serve::Call::current()?;
     let (issued, user) =
@@ -47,7 +56,11 @@ pub async fn refresh() -> Result<TokenInfo, ErrorBody> {
 /// who signed in since. `reason` is absent for the user's own sign-out, or SESSION_USER_MISMATCH
 /// from a tab whose refresh was answered for another user (SPEC §4).
 #[server(prefix = "/api", endpoint = "auth/logout", input = Json, client = Plain)]
-pub async fn logout(#[server(default)] reason: Option<contract::LogoutCode>) -> Result<(), ErrorBody> {
+pub async fn logout(
+    /// Why the browser ends the session: absent for the user's own sign-out.
+    #[server(default)]
+    reason: Option<contract::LogoutCode>,
+) -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
     let cookies = call.refresh_cookies();
     let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
@@ -60,7 +73,12 @@ pub async fn logout(#[server(default)] reason: Option<contract::LogoutCode>) -> 
 
 /// A browser's logout event, kept in the audit trail. No authentication: the session may be gone.
 #[server(prefix = "/api", endpoint = "auth/logout_event", input = Json, client = Plain)]
-pub async fn logout_event(#[server(flatten)] event: contract::LogoutEvent) -> Result<(), ErrorBody> {
+pub async fn logout_event(
+    /// The reason object of SPEC §4, as the tab built it; sent flattened, so the body is the
+    /// object itself.
+    #[server(flatten)]
+    event: contract::LogoutEvent,
+) -> Result<(), ErrorBody> {
     let call = serve::Call::current()?;
     call.answer(call.engine.record_client_event(&event, &call.meta).await)?;
     call.set_status(204);

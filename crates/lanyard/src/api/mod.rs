@@ -58,7 +58,12 @@ pub async fn signed_in_user(call: serve::Call) -> Result<UserView, ErrorBody> {
 
 /// Signs out every session of the user, or every other one (`keep_current`).
 #[server(prefix = "/api", endpoint = "auth/logout_all", input = Json, client = Authenticated)]
-pub async fn logout_all(#[server(default)] keep_current: bool) -> Result<LogoutAllAnswer, ErrorBody> {
+pub async fn logout_all(
+    /// Keep this session ("Sign out other devices"); without it, this one ends too and its refresh
+    /// cookie is cleared.
+    #[server(default)]
+    keep_current: bool,
+) -> Result<LogoutAllAnswer, ErrorBody> {
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     if !keep_current {
         call.clear_refresh_cookie();
@@ -76,7 +81,10 @@ pub async fn sessions() -> Result<SessionsAnswer, ErrorBody> {
 
 /// Ends one of the user's sessions.
 #[server(prefix = "/api", endpoint = "auth/sessions/revoke", input = Json, client = Authenticated)]
-pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
+pub async fn revoke_session(
+    /// One of the user's own sessions; when it is this one, the refresh cookie is cleared too.
+    session_id: String,
+) -> Result<(), ErrorBody> {
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     if session_id == principal.session_id {
         call.clear_refresh_cookie();
@@ -86,7 +94,13 @@ pub async fn revoke_session(session_id: String) -> Result<(), ErrorBody> {
 
 /// Changes the password; the answer carries a new refresh cookie for this session.
 #[server(prefix = "/api", endpoint = "auth/password", input = Json, client = Authenticated)]
-pub async fn change_password(current_password: Secret, new_password: Secret) -> Result<TokenInfo, ErrorBody> {
+pub async fn change_password(
+    /// The password now, checked first; a wrong one is refused (403 WRONG_PASSWORD) and the session
+    /// is kept.
+    current_password: Secret,
+    /// The new password, held to the rule of `credentials::NewPassword`, which the page states.
+    new_password: Secret,
+) -> Result<TokenInfo, ErrorBody> {
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     let issued = call.answer(
         call.engine.change_password(&principal, current_password.expose(), new_password.expose(), &call.meta).await,
@@ -97,7 +111,10 @@ pub async fn change_password(current_password: Secret, new_password: Secret) -> 
 
 /// Confirms the password for step-up: sensitive actions need no new check until `reauth_until`.
 #[server(prefix = "/api", endpoint = "auth/reauth", input = Json, client = Authenticated)]
-pub async fn reauth(password: Secret) -> Result<contract::ReauthAnswer, ErrorBody> {
+pub async fn reauth(
+    /// The user's password, typed into the step-up dialog.
+    password: Secret,
+) -> Result<contract::ReauthAnswer, ErrorBody> {
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     let reauth_until = call.answer(call.engine.reauth(&principal, password.expose(), &call.meta).await)?;
     Ok(contract::ReauthAnswer { reauth_until })
@@ -105,7 +122,11 @@ pub async fn reauth(password: Secret) -> Result<contract::ReauthAnswer, ErrorBod
 
 /// The user's own security activity over the last `days` days (1–30, default 30), newest first.
 #[server(prefix = "/api", endpoint = "auth/activity", input = GetUrl, client = Authenticated)]
-pub async fn activity(#[server(default)] days: Option<i64>) -> Result<contract::ActivityAnswer, ErrorBody> {
+pub async fn activity(
+    /// How many days back to look, 1–30 (any other number is refused, 400); absent, 30 (SPEC §5).
+    #[server(default)]
+    days: Option<i64>,
+) -> Result<contract::ActivityAnswer, ErrorBody> {
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
     call.answer(call.engine.activity(&principal, days.unwrap_or(30)).await)
 }
@@ -128,7 +149,11 @@ pub async fn admin_users() -> Result<contract::AccountUsers, ErrorBody> {
 /// Ends every session of a user of the account (ADMIN_REVOKED): admins and owners only, and a
 /// sensitive action (step-up), checked after the role.
 #[server(prefix = "/api", endpoint = "admin/users/end_sessions", input = Json, client = Authenticated)]
-pub async fn admin_end_sessions(user_id: String) -> Result<contract::EndedSessions, ErrorBody> {
+pub async fn admin_end_sessions(
+    /// A user of the admin's own account; a user of another account is answered 404, as if there
+    /// were none.
+    user_id: String,
+) -> Result<contract::EndedSessions, ErrorBody> {
     let (call, admin) = serve::admin().await?;
     let ended = call.answer(call.engine.end_user_sessions(&admin, &user_id, &call.meta).await)?;
     Ok(contract::EndedSessions { ended })

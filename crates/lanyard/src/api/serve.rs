@@ -36,7 +36,11 @@ pub async fn admin() -> Result<(Call, Admin), ErrorBody> {
 
 /// One server-function call: the engine, the request's headers and facts, and its response options.
 pub struct Call {
+    /// The engine the call is answered by: every rule lives there, the server function only
+    /// reads and answers.
     pub engine: Arc<Engine>,
+    /// What the engine records of the request (address, user agent, page, idle time), for the
+    /// audit trail and the `logout_path` of error bodies.
     pub meta: RequestMeta,
     headers: HeaderMap,
     response: ResponseOptions,
@@ -106,14 +110,20 @@ impl Call {
         self.answer(result)
     }
 
+    /// The access token of the `Authorization` header, if it holds exactly one bearer
+    /// ([`bearer_token`]).
     pub fn bearer(&self) -> Option<&str> {
         bearer_token(&self.headers)
     }
 
+    /// Every refresh cookie the request carries ([`refresh_cookie_values`]): the engine, not the
+    /// order of the header, decides which one is live.
     pub fn refresh_cookies(&self) -> Vec<String> {
         refresh_cookie_values(&self.headers)
     }
 
+    /// Sets the answer's status for a success that is not a plain 200 (the logout event's 204); a
+    /// number that is no status leaves 200.
     pub fn set_status(&self, status: u16) {
         self.response.set_status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     }
@@ -136,6 +146,8 @@ impl Call {
         self.set_refresh_cookie(issued.refresh_token.expose(), issued.refresh_max_age());
     }
 
+    /// Expires the refresh cookie in the browser once the session it names has ended (a sign-out,
+    /// "Sign out everywhere", this session ended from the sessions page).
     pub fn clear_refresh_cookie(&self) {
         self.set_refresh_cookie("", 0);
     }

@@ -45,15 +45,29 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Why lanyard could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The settings are invalid ([`SettingsError`] says which).
     #[error(transparent)]
     Settings(#[from] SettingsError),
     /// The database could not be opened or migrated (its URL without the password).
     #[error("opening the database {url}: {source}")]
-    Database { url: String, source: engine::StartError },
+    Database {
+        /// The database URL with its password replaced, so the message can be logged.
+        url: String,
+        /// What the engine met while connecting or migrating.
+        source: engine::StartError,
+    },
+    /// `LANYARD_DEMO` asked for the demo account and it could not be written.
     #[error("seeding the demo account: {0}")]
     Seed(OperatorError),
+    /// `LANYARD_METRICS_ADDR` could not be bound: the metrics were asked for on an address of their
+    /// own, so lanyard does not start without them.
     #[error("listening for metrics on {addr}: {source}")]
-    MetricsListener { addr: std::net::SocketAddr, source: std::io::Error },
+    MetricsListener {
+        /// The address of `LANYARD_METRICS_ADDR`.
+        addr: std::net::SocketAddr,
+        /// Why binding it failed (in use, not this host's, not permitted).
+        source: std::io::Error,
+    },
 }
 
 /// lanyard started in a process: the engine on its settings, and its background work.
@@ -87,10 +101,13 @@ impl Server {
         Ok(Self { engine, settings, background })
     }
 
+    /// The engine this server runs, for an app that builds its router itself ([`router`]) or calls
+    /// the engine directly.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
 
+    /// The settings the server started on, e.g. `site_addr` for the app's listener.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -134,6 +151,9 @@ pub struct Background {
 }
 
 impl Background {
+    /// Starts following other processes' changes and the hourly sweep on `engine`: what
+    /// [`Server::start`] runs, and what a caller that builds its own engine (a test on its own
+    /// clock) starts beside it.
     pub fn start(engine: &Arc<Engine>) -> Self {
         let mut tasks = JoinSet::new();
         tasks.spawn(engine.clone().follow_changes());

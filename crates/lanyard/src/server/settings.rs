@@ -14,7 +14,10 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// On or off, as the `LANYARD_*` switches are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
+    /// `on`: the feature is enabled.
     On,
+    /// `off`: the feature is disabled outright: the debug panel is not rendered at all, `/metrics`
+    /// answers 404, no access log is written.
     Off,
 }
 
@@ -35,17 +38,35 @@ pub enum DemoSeed {
 /// What is wrong with the settings; the server does not start with it.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// Both `LANYARD_SECRET` and `LANYARD_SECRET_FILE` are set: which one signs would be a guess.
     #[error("set LANYARD_SECRET or LANYARD_SECRET_FILE, not both")]
     TwoSecrets,
+    /// `LANYARD_SECRET_FILE` could not be read.
     #[error("LANYARD_SECRET_FILE: reading {path}: {source}")]
-    SecretFile { path: String, source: std::io::Error },
+    SecretFile {
+        /// The file as configured.
+        path: String,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
+    /// More earlier secrets (the count given) than the engine keeps, `MAX_PREVIOUS_SECRETS`.
     #[error("LANYARD_SECRET_PREVIOUS: at most {MAX_PREVIOUS_SECRETS} earlier secrets are kept, {0} were given")]
     TooManyPrevious(usize),
+    /// Earlier secrets without a current one: they are what `LANYARD_SECRET` replaced, so they
+    /// make sense only beside it.
     #[error("LANYARD_SECRET_PREVIOUS needs LANYARD_SECRET: the earlier secrets are what it replaced")]
     PreviousWithoutCurrent,
     /// Names the variable and the length, never the secret.
     #[error("{name}: a signing secret needs at least {MIN_SECRET_BYTES} bytes, this one has {bytes}")]
-    ShortSecret { name: &'static str, bytes: usize },
+    ShortSecret {
+        /// `LANYARD_SECRET` or `LANYARD_SECRET_PREVIOUS`.
+        name: &'static str,
+        /// The secret's length in bytes.
+        bytes: usize,
+    },
+    /// An entry of `LANYARD_TRUSTED_PROXIES` (quoted as given) that does not parse. lanyard does
+    /// not start rather than skip it: the list decides whose `X-Forwarded-For` gives the client's
+    /// address.
     #[error("LANYARD_TRUSTED_PROXIES: {0:?} is neither an address nor a CIDR range")]
     TrustedProxy(String),
     /// A variable that does not parse (clap's own message).

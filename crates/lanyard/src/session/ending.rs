@@ -4,12 +4,23 @@
 use crate::contract::{ErrorBody, LogoutCode, LogoutContext, LogoutEvent, LogoutSource};
 use crate::paths::logout_path;
 
+/// A session's end before the tracker records it: what SPEC §4's reason object says of the
+/// ending itself, without the time, tab and session the tracker adds ([`Ending::into_event`]). The
+/// transport, the refresh and the flows make one, from the server's answer or their own judgement,
+/// and hand it to the tracker, so every ending is told the same way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ending {
+    /// The reason; the banner and the audit trail name it.
     pub code: LogoutCode,
+    /// The words the user reads: the server's, or else the code's own.
     pub message: String,
+    /// The page the session ended on (path and query), never the sign-in page: the banner shows it
+    /// as the original page.
     pub path: String,
+    /// What the server said about the ending (session, user, account), for the banner's details
+    /// and the debug panel; empty for an ending decided here.
     pub context: LogoutContext,
+    /// Who noticed: the server's answer (backend) or this browser's own judgement (frontend).
     pub source: LogoutSource,
 }
 
@@ -69,7 +80,10 @@ impl Ending {
 /// The session an ending belongs to (SPEC §4 "Endings belong to one session").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionIds {
+    /// The session the tab held.
     pub session_id: String,
+    /// Its user; empty while the tab does not know them yet (a restore whose answer lacked
+    /// `X-Session-User`).
     pub user_id: String,
 }
 

@@ -265,6 +265,8 @@ pub fn server_now() -> i64 {
     client().server_now() as i64
 }
 
+/// This tab's id, which its reason objects carry (SPEC §4) and the debug panel shows, so an
+/// ending can be traced to the tab where it happened.
 pub fn tab_id() -> String {
     client().tab_id.clone()
 }

@@ -2,7 +2,7 @@
 //!
 //! Compiled in both builds. The pure parts, [`rules`] (what an answer means for the session),
 //! [`ending`] and [`view`] (the signals the UI shows), are the same everywhere and tested natively.
-//! The browser parts exist only in the `hydrate` build; in the server build [`offline`] stands in
+//! The browser parts exist only in the `hydrate` build; in the server build `offline` stands in
 //! with the same names, so the pages need no `#[cfg]` of their own.
 //!
 //! Layers, each importing only those below it:

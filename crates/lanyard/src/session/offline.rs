@@ -10,24 +10,32 @@ fn not_in_the_browser() -> ErrorBody {
     ErrorBody::plain(ErrorCode::Internal, "Session calls are made from the browser.")
 }
 
+/// Starts the client once per page load; no client runs on the server.
 pub fn start(_view: ClientView) {}
 
+/// Signs in; refused on the server, which holds no tab's token.
 pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> Result<UserView, ErrorBody> {
     Err(not_in_the_browser())
 }
 
+/// Restores the session after a page load; the server has none to restore (the access token
+/// lives only in the tab), so the protected frame renders "Restoring your session…" there.
 pub async fn restore(_retry_notice: RwSignal<Option<String>>) {}
 
+/// Signs out this device; nothing is signed in on the server.
 pub async fn sign_out() {}
 
+/// Signs out every session, or every other one; refused on the server, which holds no tab's token.
 pub async fn sign_out_all(_keep_current: bool) -> Result<LogoutAllAnswer, ErrorBody> {
     Err(not_in_the_browser())
 }
 
+/// Changes the password; refused on the server, which holds no tab's token.
 pub async fn change_password(_current_password: String, _new_password: String) -> Result<(), ErrorBody> {
     Err(not_in_the_browser())
 }
 
+/// Notes user activity ("Stay signed in"); no user acts on the server.
 pub fn note_activity() {}
 
 /// No field exists on the server.
@@ -35,16 +43,21 @@ pub fn field_text(_field: &NodeRef<Input>) -> Option<String> {
     None
 }
 
+/// Whether a checkbox is ticked; no field exists on the server.
 pub fn field_checked(_field: &NodeRef<Input>) -> Option<bool> {
     None
 }
 
+/// The password dialog's answer; no dialog waits on the server.
 pub fn answer_reauth(_password: Option<String>) {}
 
+/// Ends a sign-in the user does not recognise ("This wasn't me"); refused on the server, which
+/// holds no tab's token.
 pub async fn disown_sign_in(_session_id: String) -> Result<(), ErrorBody> {
     Err(not_in_the_browser())
 }
 
+/// Hides a new-device notice; the server renders none.
 pub fn dismiss_new_sign_in(_session_id: &str) {}
 
 /// Nothing time-dependent is rendered on the server.
@@ -52,18 +65,25 @@ pub fn server_now() -> i64 {
     0
 }
 
+/// This tab's id; empty on the server, which renders for no tab.
 pub fn tab_id() -> String {
     String::new()
 }
 
+/// The logout history, newest first; empty on the server, which cannot read the browser's
+/// storage.
 pub fn logout_history() -> Vec<LogoutEvent> {
     Vec::new()
 }
 
+/// The reason the sign-in banner shows; none on the server, since it is kept in the browser's
+/// storage.
 pub fn take_logout_reason() -> Option<LogoutEvent> {
     None
 }
 
+/// A Unix time as the user's browser writes dates; on the server, the number itself, since the
+/// server knows neither the user's locale nor their time zone.
 pub fn local_time(at: i64) -> String {
     at.to_string()
 }
@@ -73,8 +93,10 @@ pub async fn pause(_ms: u32) {
     std::future::pending::<()>().await
 }
 
+/// Logs to the browser's console; the server has none.
 pub fn console_log(_label: &str, _text: &str) {}
 
+/// Puts `text` on the clipboard; false on the server, which has no clipboard.
 pub async fn copy_to_clipboard(_text: &str) -> bool {
     false
 }

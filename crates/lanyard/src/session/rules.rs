@@ -14,7 +14,9 @@ use crate::session::ending::Ending;
 pub enum Reply<'a> {
     /// No answer: the network failed or the deadline passed.
     Lost,
+    /// An answer arrived, whoever wrote it.
     Answered {
+        /// The HTTP status.
         status: u16,
         /// lanyard's error body: present only when the answer was a JSON object with the key
         /// `logout_reason`, which every error answer of lanyard carries and nothing in front of it
@@ -152,8 +154,10 @@ pub fn worth_retrying(error: &ErrorBody) -> bool {
     error.is_transient() || error.error == Some(ErrorCode::RateLimited)
 }
 
-/// The first wait before a restore or a sign-out is tried again, and the longest: each wait doubles.
+/// The first wait before a restore or a sign-out is tried again; each wait after it doubles.
 pub const FIRST_BACKOFF_MS: u32 = 1_000;
+/// The longest wait between tries: a server back after an outage is found within half a minute,
+/// and a waiting tab tries at most twice a minute.
 pub const MAX_BACKOFF_MS: u32 = 30_000;
 
 /// The wait after one of `delay_ms`.

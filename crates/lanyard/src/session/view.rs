@@ -10,14 +10,19 @@ use serde::{Deserialize, Serialize};
 pub enum AuthStatus {
     /// Not yet known: the server render and the first client render of a protected page.
     Restoring,
+    /// Restored or signed in, as this user: the protected frame shows its page.
     SignedIn(UserView),
+    /// No session in this tab: it ended, or there was none to restore, and the tab is on its way
+    /// to the sign-in page.
     SignedOut,
 }
 
 /// A call that failed, and what the client decided (for the debug panel).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiFailure {
+    /// When, in Unix seconds on the server's clock, so it lines up with the server's records.
     pub at: i64,
+    /// The server function's path, without its query.
     pub path: String,
     /// The HTTP status, or 0 when no answer arrived.
     pub status: u16,
@@ -28,6 +33,8 @@ pub struct ApiFailure {
 /// The password dialog's state: what went wrong with the last password tried, if anything.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReauthPrompt {
+    /// Why the last password was not confirmed, in words for the user; `None` before the first
+    /// try.
     pub problem: Option<String>,
 }
 
@@ -35,6 +42,7 @@ pub struct ReauthPrompt {
 /// or dismissed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewSignIn {
+    /// The new sign-in's session, which "Not you? End it" ends and dismissing marks as seen.
     pub session_id: String,
     /// "Chrome, 203.0.113.7".
     pub device: String,
@@ -53,6 +61,7 @@ pub const FAILURES_KEPT: usize = 20;
 /// The session's signals. `Copy`: every component and the client hold the same handles.
 #[derive(Clone, Copy)]
 pub struct ClientView {
+    /// Where the session stands; the protected frame renders from it.
     pub auth: RwSignal<AuthStatus>,
     /// "Session ended" + this message, shown briefly before going to the sign-in page.
     pub ended_notice: RwSignal<Option<String>>,
@@ -60,10 +69,16 @@ pub struct ClientView {
     pub retry_notice: RwSignal<Option<String>>,
     /// Shown after a 402: the plan needs attention.
     pub billing_notice: RwSignal<Option<String>>,
+    /// The tokens' expiries and level as the token monitor last computed them (SPEC §4), for the
+    /// session-expiry notice and the debug panel.
     pub status: RwSignal<TokenStatus>,
-    /// Idle seconds, and when an idle timeout is near, the seconds left.
+    /// Seconds since the user's last activity in this browser, as the debug panel shows them.
     pub idle_secs: RwSignal<i64>,
+    /// The seconds left before the idle timeout signs the user out, shown in its last minute
+    /// with "Stay signed in"; `None` otherwise.
     pub idle_countdown: RwSignal<Option<i64>>,
+    /// The latest calls that did not simply answer, newest first, at most [`FAILURES_KEPT`], for
+    /// the debug panel.
     pub failures: RwSignal<Vec<ApiFailure>>,
     /// The password dialog of step-up, while a sensitive action waits for it (SPEC §2).
     pub reauth: RwSignal<Option<ReauthPrompt>>,
@@ -74,6 +89,8 @@ pub struct ClientView {
 }
 
 impl ClientView {
+    /// The signals of a page before anything is known: restoring, no notices, no failures. The
+    /// server and the first client render start from this alike, so hydration matches.
     pub fn new(debug_panel: bool) -> Self {
         Self {
             auth: RwSignal::new(AuthStatus::Restoring),
@@ -106,6 +123,8 @@ impl ClientView {
         }
     }
 
+    /// Adds a failed call to the front of the debug panel's list, dropping the oldest beyond
+    /// [`FAILURES_KEPT`].
     pub fn record_failure(&self, failure: ApiFailure) {
         self.failures.update(|failures| {
             failures.insert(0, failure);

@@ -21,7 +21,10 @@ pub use crate::session::rules::DEADLINE_MS;
 /// A call's request: method, URL, content types and body.
 #[derive(Clone, Debug)]
 pub struct ApiRequest {
+    /// The HTTP method, as the server function's input encoding gives it (GET for `GetUrl`, POST
+    /// for `Json`).
     pub method: Method,
+    /// The server function's path, with the query of a GET call's arguments.
     pub url: String,
     content_type: String,
     accepts: String,
@@ -38,8 +41,22 @@ impl ApiRequest {
 /// What came back: nothing at all, or a status, the session-user header and the body text.
 #[derive(Clone, Debug)]
 pub enum Exchange {
+    /// No answer: the request could not be built or sent, the deadline passed, or the body was cut
+    /// off. The detail goes into the error body's message.
     Lost(String),
-    Answered { status: u16, session_user: Option<String>, text: String, error: Option<ErrorBody> },
+    /// An answer arrived, whoever wrote it.
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// `X-Session-User`: the user the server answered for, which the rules compare with the
+        /// tab's (SESSION_USER_MISMATCH).
+        session_user: Option<String>,
+        /// The body as it came, for the server function's decoder.
+        text: String,
+        /// lanyard's error body, for an error answer that carries one ([`lanyard_error`]); `None`
+        /// for a success and for anything a gateway or proxy wrote.
+        error: Option<ErrorBody>,
+    },
 }
 
 impl Exchange {
@@ -53,6 +70,7 @@ impl Exchange {
         }
     }
 
+    /// The HTTP status, if an answer arrived.
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Lost(_) => None,
@@ -60,6 +78,8 @@ impl Exchange {
         }
     }
 
+    /// lanyard's error body, if the answer carried one: the ending's words and context come from
+    /// it.
     pub fn error(&self) -> Option<&ErrorBody> {
         match self {
             Self::Lost(_) => None,
@@ -98,6 +118,9 @@ pub struct ApiResponse {
 }
 
 impl ApiResponse {
+    /// An error answer with `body`, for what the client decides in place of the server's answer
+    /// (an ending, a lost network, a gateway's refusal), so the caller still decodes an
+    /// [`ErrorBody`].
     pub fn error(status: u16, body: &ErrorBody) -> Self {
         Self { status, body: serde_json::to_string(body).unwrap_or_default() }
     }

@@ -67,7 +67,14 @@ fn UserTable() -> impl IntoView {
 
 /// A report table: a header row, then `rows`, or one row saying `empty`.
 #[component]
-pub fn Table(head: &'static [&'static str], rows: Vec<Vec<AnyView>>, empty: &'static str) -> impl IntoView {
+pub fn Table(
+    /// The column headings, which also give the width of the `empty` row.
+    head: &'static [&'static str],
+    /// The rows, each a cell per heading.
+    rows: Vec<Vec<AnyView>>,
+    /// What the table says when there are no rows, so an empty report is never a bare header.
+    empty: &'static str,
+) -> impl IntoView {
     let width = head.len();
     view! {
         <table class="card report">

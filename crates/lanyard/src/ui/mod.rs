@@ -48,7 +48,13 @@ const DEBUG_PANEL_META: &str = "lanyard-debug-panel";
 /// script's nonce, the debug panel's setting for the browser, the hydration scripts) and
 /// `children`, the app, as the body. An app's shell is this around its root component.
 #[component]
-pub fn Document(options: LeptosOptions, children: Children) -> impl IntoView {
+pub fn Document(
+    /// The app's Leptos options: the hydration scripts' names and paths, and under `cargo leptos
+    /// watch` the reload port the Content-Security-Policy must allow.
+    options: LeptosOptions,
+    /// The app, rendered as the body.
+    children: Children,
+) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy(&options);
     let debug_panel = use_context::<UiSettings>().unwrap_or_default().debug_panel;
@@ -114,6 +120,7 @@ pub fn Lanyard(
     /// What follows the billing notice's words after a 402: the app's way to its plan page.
     #[prop(optional, into)]
     billing_help: Option<ViewFn>,
+    /// The app's routes.
     children: Children,
 ) -> impl IntoView {
     let view = ClientView::new(debug_panel_enabled());

@@ -27,7 +27,15 @@ pub fn shown<T>(answer: Result<T, ErrorBody>, render: impl FnOnce(T) -> AnyView)
 
 /// A protected page that shows one API answer, loaded once the session is restored.
 #[component]
-pub fn DataPage<T, Fut>(title: &'static str, load: fn() -> Fut, render: fn(T) -> AnyView) -> impl IntoView
+pub fn DataPage<T, Fut>(
+    /// The page's heading.
+    title: &'static str,
+    /// The call that loads the answer, usually a server function; it runs only in the browser,
+    /// once the session is restored, since only the tab holds the token.
+    load: fn() -> Fut,
+    /// What the page shows of the answer; a refusal is shown in words instead ([`shown`]).
+    render: fn(T) -> AnyView,
+) -> impl IntoView
 where
     T: Clone + 'static,
     Fut: Future<Output = Result<T, ErrorBody>> + 'static,
@@ -56,6 +64,9 @@ where
     }
 }
 
+/// `/account/password`, "Change password": the current password, then a new one. This session
+/// carries on with a new token and the user's other sessions end; the page states the password rule
+/// the server enforces, and a refusal (a wrong current password, a weak new one) is said in place.
 #[component]
 pub fn Password() -> impl IntoView {
     let current = RwSignal::new(String::new());

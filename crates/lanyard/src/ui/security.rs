@@ -10,6 +10,10 @@ use crate::contract::{ActivityAnswer, ActivityEvent, ActivityKind};
 use crate::session;
 use leptos::prelude::*;
 
+/// `/security`, "Security activity" (SPEC §5): the user's own sign-ins, password changes and
+/// confirmations, blocked refresh-token reuse and endings of the last 30 days, newest first, so they
+/// can spot a sign-in that was not theirs; "This wasn't me" ends it and takes them to the password
+/// page.
 #[component]
 pub fn Security() -> impl IntoView {
     view! {

@@ -7,6 +7,9 @@ use crate::contract::{ErrorBody, SessionView, SessionsAnswer};
 use crate::session;
 use leptos::prelude::*;
 
+/// `/sessions`, "Your sessions": the user's live sessions ("End session" on every other one, "Sign
+/// out other devices", "Sign out everywhere") and those ended in the last 30 days with their
+/// reasons. Until the server has recorded an ending nothing is signed out, and the page says so.
 #[component]
 pub fn Sessions() -> impl IntoView {
     view! {

@@ -6,6 +6,10 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
+/// `/signin`: the banner saying why the last session ended (once), then the form; a success goes to
+/// `next`, the page the user came for, or home. The button waits for hydration, so a native submit
+/// can never put the password in a URL, and what was typed before then is kept (SPEC §4 "Nothing
+/// typed is lost to hydration").
 #[component]
 pub fn SignIn() -> impl IntoView {
     let form = SignInForm {
