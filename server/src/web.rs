@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// Everything the demo serves: its pages, its and lanyard's server functions, and lanyard's own
 /// routes (`/healthz`, `/readyz`, `/metrics` with `LANYARD_METRICS=on`).
 pub fn router(engine: Arc<Engine>, config: &Config) -> Router {
-    lanyard::server::router(engine, &config.lanyard, config.leptos_options(), App, shell)
+    lanyard::server::router(engine, &config.lanyard, config.leptos_options(), App, shell, Router::new())
 }
 
 /// Every path the router serves by name, sorted: the pages and the server functions (the fuzzer

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lanyard = Server::start(Settings::from_env()?).await?;
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/host-site".into());
     let options = LeptosOptions::builder().output_name("lanyard").site_root(site_root).build();
-    let router = lanyard.router(options, host::App, host::shell);
+    let router = lanyard.router_with(options, host::App, host::shell, host::pages::routes());
     let listener = tokio::net::TcpListener::bind(lanyard.settings().site_addr).await?;
     println!("host is listening on http://{}", lanyard.settings().site_addr);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();

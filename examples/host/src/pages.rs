@@ -1,5 +1,6 @@
-//! The host's own pages and server function: a home page, and `/hello`, which greets the
-//! signed-in user inside lanyard's protected frame, from `GET /api/hello`.
+//! The host's own pages, server function and axum handler: a home page; `/hello`, which greets
+//! the signed-in user inside lanyard's protected frame, from `GET /api/hello`; and `GET
+//! /hello.txt`, the same greeting from a plain axum handler.
 
 use lanyard::api::Authenticated;
 use lanyard::contract::ErrorBody;
@@ -39,4 +40,17 @@ pub fn Hello() -> impl IntoView {
 
 fn greeting(greeting: Greeting) -> AnyView {
     view! { <p class="card greeting">"Hello, "{greeting.hello}</p> }.into_any()
+}
+
+/// The host's own axum routes, given to lanyard's router so that their handlers sit behind its
+/// layers and can read the signed-in user.
+#[cfg(feature = "ssr")]
+pub fn routes() -> axum::Router<LeptosOptions> {
+    axum::Router::new().route("/hello.txt", axum::routing::get(hello_text))
+}
+
+/// `Hello, <email>` as plain text to a signed-in user; lanyard's 401 body without a bearer.
+#[cfg(feature = "ssr")]
+async fn hello_text(lanyard::server::SignedIn(user): lanyard::server::SignedIn) -> String {
+    format!("Hello, {}", user.email)
 }

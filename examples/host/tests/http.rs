@@ -1,5 +1,6 @@
-//! The host's own server function, over HTTP against the real `host` binary (SPEC §12): lanyard's
-//! 401 body without a bearer, and the greeting (with `X-Session-User`) with one.
+//! The host's own server function and axum handler, over HTTP against the real `host` binary (SPEC
+//! §12): lanyard's 401 body without a bearer, and the greeting (with `X-Session-User`) with one.
+//! The demo's server functions are not the host's: they register only where their crate is linked.
 
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -69,4 +70,19 @@ async fn the_hosts_own_server_function_knows_the_signed_in_user() {
     assert_eq!(greeted.headers()["x-session-user"], user_id, "the answer names the session's user");
     let body: Value = greeted.json().await.unwrap();
     assert_eq!(body, json!({ "hello": "owner@example.com" }));
+
+    let handler = format!("{}/hello.txt", host.base);
+    let anonymous = http.get(&handler).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "the handler's extractor refuses as lanyard does");
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"], "ACCESS_TOKEN_INVALID", "{body}");
+    let greeted = http.get(&handler).bearer_auth(access).send().await.unwrap();
+    assert_eq!(greeted.status(), 200);
+    assert_eq!(greeted.headers()["x-session-user"], user_id, "the extractor names the user on the answer");
+    assert_eq!(greeted.text().await.unwrap(), "Hello, owner@example.com");
+
+    for demos in ["/api/billing/status", "/api/jobs/start"] {
+        let answer = http.get(format!("{}{demos}", host.base)).bearer_auth(access).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{demos} is the demo's, not lanyard's");
+    }
 }

@@ -3,7 +3,7 @@
 //! (SPEC §3: `/healthz`, `/readyz`, `/metrics`).
 
 use crate::api::Refresh;
-use crate::contract::{ErrorBody, ErrorCode};
+use crate::contract::{ErrorBody, ErrorCode, HEADER_SESSION_USER};
 use crate::engine::Engine;
 use axum::Router;
 use axum::body::Body;
@@ -76,12 +76,17 @@ pub fn json_error(status: StatusCode, error: ErrorCode, message: &str) -> Respon
 /// `X-Forwarded-Proto: https` (it does not terminate TLS itself).
 pub(super) async fn gate(
     axum::extract::State(engine): axum::extract::State<Arc<Engine>>,
-    request: Request<Body>,
+    mut request: Request<Body>,
     next: Next,
 ) -> Response {
     let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let proto = request.headers().get("x-forwarded-proto").and_then(|proto| proto.to_str().ok());
     let over_tls = engine.policy().forwarded_over_tls(peer, proto);
+    // An app's own handlers reach the engine through `SignedIn`, which names the session's user
+    // in the slot for the answer.
+    let session_user = SessionUserSlot::default();
+    request.extensions_mut().insert(engine.clone());
+    request.extensions_mut().insert(session_user.clone());
     let mut response = match refusal(&request, over_tls) {
         Some(refused) => refused,
         None => {
@@ -93,12 +98,27 @@ pub(super) async fn gate(
             }
         }
     };
+    if let Some(user) = session_user.0.get().filter(|_| !response.headers().contains_key(HEADER_SESSION_USER)) {
+        response.headers_mut().insert(HEADER_SESSION_USER, user.clone());
+    }
     if over_tls {
         response
             .headers_mut()
             .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     response
+}
+
+/// Where [`SignedIn`](super::SignedIn) leaves the session's user for the answer's
+/// `X-Session-User` (SPEC §3), which an app's handler does not set itself.
+#[derive(Clone, Default)]
+pub(super) struct SessionUserSlot(Arc<std::sync::OnceLock<HeaderValue>>);
+
+impl SessionUserSlot {
+    /// Names the session's user; the first name wins.
+    pub(super) fn set(&self, user: HeaderValue) {
+        let _ = self.0.set(user);
+    }
 }
 
 /// A request target without a path gets 400. On the API, bodies over the cap get 413 before they

@@ -21,10 +21,12 @@
 //! ```
 
 mod edge;
+mod extract;
 mod requests;
 mod settings;
 
 pub use edge::{MAX_BODY_BYTES, json_error};
+pub use extract::SignedIn;
 pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, Switch};
 
 use crate::api::{Me, serve, signed_in_user};
@@ -122,7 +124,24 @@ impl Server {
         AV: IntoView + 'static,
         SV: IntoView + 'static,
     {
-        router(self.engine.clone(), &self.settings, options, app, shell)
+        self.router_with(options, app, shell, Router::new())
+    }
+
+    /// [`Server::router`] with the app's own axum `routes` inside lanyard's layers, where their
+    /// handlers read the signed-in user with [`SignedIn`].
+    pub fn router_with<A, AV, SV>(
+        &self,
+        options: LeptosOptions,
+        app: A,
+        shell: fn(LeptosOptions) -> SV,
+        routes: Router<LeptosOptions>,
+    ) -> Router
+    where
+        A: Fn() -> AV + Clone + Send + Sync + 'static,
+        AV: IntoView + 'static,
+        SV: IntoView + 'static,
+    {
+        router(self.engine.clone(), &self.settings, options, app, shell, routes)
     }
 
     /// Stops the background work and closes the database, after the last request.
@@ -180,13 +199,14 @@ pub fn excluded_paths() -> Vec<String> {
     vec![Me::PATH.to_owned()]
 }
 
-/// [`Server::router`] on an engine of the caller's (a test's, on its own clock).
+/// [`Server::router_with`] on an engine of the caller's (a test's, on its own clock).
 pub fn router<A, AV, SV>(
     engine: Arc<Engine>,
     settings: &Settings,
     options: LeptosOptions,
     app: A,
     shell: fn(LeptosOptions) -> SV,
+    routes: Router<LeptosOptions>,
 ) -> Router
 where
     A: Fn() -> AV + Clone + Send + Sync + 'static,
@@ -216,6 +236,7 @@ where
             move || shell(options.clone())
         })
         .route(Me::PATH, axum::routing::get_service(me))
+        .merge(routes)
         .merge(api)
         .merge(operations)
         .method_not_allowed_fallback(|| async {
