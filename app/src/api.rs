@@ -17,11 +17,7 @@ use lanyard::{api::serve, engine::PlanCheck};
 #[server(prefix = "/api", endpoint = "billing/status", input = GetUrl, client = Authenticated)]
 pub async fn billing_status() -> Result<wire::BillingStatus, ErrorBody> {
     let (_, principal) = serve::signed_in(PlanCheck::Skipped).await?;
-    Ok(wire::BillingStatus {
-        plan_status: principal.plan,
-        account_name: principal.user.account_name.clone(),
-        user: principal.user,
-    })
+    Ok(wire::BillingStatus { plan_status: principal.plan, account_name: principal.user.account_name })
 }
 
 /// Starts a simulated job of `seconds` (default 20).

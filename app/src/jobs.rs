@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 
 const DEFAULT_JOB_SECS: i64 = 20;
 const MAX_JOB_SECS: i64 = 3_600;
-/// Jobs kept per instance; the oldest go first.
+/// Jobs kept per process; the oldest go first.
 const MAX_JOBS: usize = 10_000;
 
 struct Job {

@@ -1,6 +1,6 @@
 //! The demo's own answers: the plan as the billing page shows it, and a job's progress.
 
-use lanyard::contract::{PlanStatus, UserView};
+use lanyard::contract::PlanStatus;
 use serde::{Deserialize, Serialize};
 
 /// The answer of `/api/billing/status`.
@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 pub struct BillingStatus {
     pub plan_status: PlanStatus,
     pub account_name: Option<String>,
-    /// The signed-in user.
-    pub user: UserView,
 }
 
 /// A simulated long-running job and its progress.

@@ -21,7 +21,7 @@ pub enum LogFormat {
     Json,
 }
 
-pub use lanyard::server::{DemoSeed, MIN_SECRET_BYTES, Switch};
+pub use lanyard::server::{DemoSeed, Switch};
 
 #[derive(Debug, Parser)]
 #[command(name = "server", about = "lanyard: sessions that never end by accident")]

@@ -1,11 +1,11 @@
 //! The engine's errors, one type per boundary, each in the engine's words: [`AuthError`] for a
-//! call's answer (how each variant answers over HTTP is the API's business, `api::answer`),
+//! call's answer (how each variant answers over HTTP is the API's business, `lanyard::api::answer`),
 //! [`StartError`] for start-up, [`OperatorError`] for the operator's commands (SPEC §8).
 
 use lanyard_contract::{ErrorCode, LogoutCode, LogoutContext};
 
 /// Why an engine call did not succeed, in the engine's words. The API turns each variant into a
-/// status and an error body of SPEC §2 (`api::answer`); nothing here knows HTTP.
+/// status and an error body of SPEC §2 (`lanyard::api::answer`); nothing here knows HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The session has ended (401) or the plan refuses the call (402): answered with the code.
@@ -74,16 +74,24 @@ pub enum StartError {
     #[error("DATABASE_URL must name a SQLite file, e.g. sqlite://data/lanyard.db")]
     NoSqliteFile,
     /// The SQLite file, or its folder, could not be created.
-    #[error("creating {path}: {source}")]
+    #[error("creating {path}")]
     File {
         /// The file or folder that could not be created.
         path: String,
         /// Why, as the system said it.
         source: std::io::Error,
     },
-    /// Connecting, or a statement of the migrations, failed.
-    #[error("{0}")]
+    /// Connecting, or a statement before the migrations, failed.
+    #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// A migration failed; the database is as it was before the run (one transaction).
+    #[error("applying lanyard's migration {version}")]
+    Migration {
+        /// The migration that failed.
+        version: i64,
+        /// What the database said.
+        source: sqlx::Error,
+    },
     /// The database has a lanyard migration (this version) that this build does not know: a newer
     /// lanyard applied it, and this build does not run on a schema it cannot read.
     #[error("the database has lanyard's migration {0}, which this build does not know: a newer lanyard made it")]

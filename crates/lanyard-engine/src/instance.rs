@@ -77,7 +77,7 @@ impl Engine {
     }
 
     /// Builds the engine on a migrated store. Without a configured secret, the instance secret is
-    /// read from `settings` (created on first start), so instances and restarts share it.
+    /// read from `lanyard_settings` (created on first start), so instances and restarts share it.
     async fn new(store: Store, clock: Arc<dyn Clock>, policy: Policy, secrets: SigningSecrets) -> AuthResult<Self> {
         let secret: Secret = match secrets.current {
             Some(secret) => secret,

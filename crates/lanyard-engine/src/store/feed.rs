@@ -1,6 +1,6 @@
 //! The change feed: how one process tells the others that a guard verdict may have changed.
 //!
-//! A change is a row of `changes`, written in the transaction that makes it, and every process reads
+//! A change is a row of `lanyard_changes`, written in the transaction that makes it, and every process reads
 //! the rows the others wrote: on SQLite every 250 ms; on PostgreSQL when a NOTIFY (sent on commit)
 //! wakes it, and at least every second without one, since notifications can stop unnoticed (a
 //! pooler in transaction mode, a listener stuck reconnecting). PostgreSQL hands out ids at insert,

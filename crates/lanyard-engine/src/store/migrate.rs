@@ -84,7 +84,8 @@ async fn run(conn: &mut PoolConnection<Any>, migrator: &Migrator, dialect: Diale
             Some(_) => return Err(StartError::ChangedMigration(migration.version)),
             None => {}
         }
-        sqlx::raw_sql(migration.sql.as_ref()).execute(&mut **conn).await?;
+        let applied = sqlx::raw_sql(migration.sql.as_ref()).execute(&mut **conn).await;
+        applied.map_err(|source| StartError::Migration { version: migration.version, source })?;
         sqlx::query(
             "INSERT INTO lanyard_migrations (version, description, checksum, applied_at) VALUES ($1, $2, $3, $4)",
         )

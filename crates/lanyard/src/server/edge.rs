@@ -29,7 +29,7 @@ pub(super) fn operations(engine: Arc<Engine>, metrics: bool) -> Router<LeptosOpt
 }
 
 /// `/metrics` alone, for `LANYARD_METRICS_ADDR`'s listener.
-pub(super) fn metrics_only(engine: Arc<Engine>) -> Router {
+pub fn metrics_router(engine: Arc<Engine>) -> Router {
     let router = Router::new().route("/metrics", axum::routing::get(metrics_text));
     router.layer(axum::Extension(Operations { engine, metrics: true }))
 }

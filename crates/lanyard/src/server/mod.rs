@@ -25,7 +25,7 @@ mod extract;
 mod requests;
 mod settings;
 
-pub use edge::{MAX_BODY_BYTES, json_error};
+pub use edge::{MAX_BODY_BYTES, json_error, metrics_router};
 pub use extract::SignedIn;
 pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, Switch};
 
@@ -51,7 +51,7 @@ pub enum ServeError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     /// The database could not be opened or migrated (its URL without the password).
-    #[error("opening the database {url}: {source}")]
+    #[error("opening the database {url}")]
     Database {
         /// The database URL with its password replaced, so the message can be logged.
         url: String,
@@ -63,7 +63,7 @@ pub enum ServeError {
     Seed(OperatorError),
     /// `LANYARD_METRICS_ADDR` could not be bound: the metrics were asked for on an address of their
     /// own, so lanyard does not start without them.
-    #[error("listening for metrics on {addr}: {source}")]
+    #[error("listening for metrics on {addr}")]
     MetricsListener {
         /// The address of `LANYARD_METRICS_ADDR`.
         addr: std::net::SocketAddr,
@@ -189,6 +189,7 @@ impl Background {
 /// What every server function's context holds: the engine and the pages' settings. An app that
 /// builds its own router calls this in its context closure.
 pub fn provide(engine: &Arc<Engine>, settings: &Settings) {
+    crate::contract::on_framework_error(serve::set_status_for_framework_error);
     provide_context(engine.clone());
     provide_context(settings.ui());
 }
@@ -213,7 +214,6 @@ where
     AV: IntoView + 'static,
     SV: IntoView + 'static,
 {
-    crate::contract::on_framework_error(serve::set_status_for_framework_error);
     let pages = generate_route_list_with_exclusions(app, Some(excluded_paths()));
     let operations = edge::operations(engine.clone(), settings.metrics_on_site());
     let engine_for_gate = engine.clone();
@@ -264,9 +264,4 @@ where
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let router = Router::new().fallback_service(routes).layer(edge);
     requests::traced(router, settings.access_log == Switch::On)
-}
-
-/// `/metrics` alone, for `LANYARD_METRICS_ADDR`'s listener.
-pub fn metrics_router(engine: Arc<Engine>) -> Router {
-    edge::metrics_only(engine)
 }

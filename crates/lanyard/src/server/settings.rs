@@ -42,7 +42,7 @@ pub enum SettingsError {
     #[error("set LANYARD_SECRET or LANYARD_SECRET_FILE, not both")]
     TwoSecrets,
     /// `LANYARD_SECRET_FILE` could not be read.
-    #[error("LANYARD_SECRET_FILE: reading {path}: {source}")]
+    #[error("LANYARD_SECRET_FILE: reading {path}")]
     SecretFile {
         /// The file as configured.
         path: String,

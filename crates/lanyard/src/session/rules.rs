@@ -201,7 +201,11 @@ pub fn restore_after_refresh(reply: Reply<'_>, had_session: bool) -> Restore {
 pub fn restore_with_user(me: Result<UserView, ErrorBody>, had_session: bool) -> Restore {
     let me = match me {
         Err(error) if error.logout_reason.is_some_and(|code| !code.ends_session()) => {
-            error.logout_context.as_ref().and_then(|context| context.user.clone()).ok_or(error)
+            // A refusal that keeps the session without naming its user: try again, never leave.
+            let Some(user) = error.logout_context.as_ref().and_then(|context| context.user.clone()) else {
+                return Restore::Retry(None);
+            };
+            Ok(user)
         }
         other => other,
     };
@@ -462,7 +466,9 @@ mod tests {
             assert_eq!(restore_with_user(Err(lapsed.clone()), had_session), Restore::User(ada()));
         }
         let unnamed = body(r#"{"logout_reason": "PLAN_MISSING"}"#);
-        assert_eq!(restore_with_user(Err(unnamed), true), Restore::Retry(None), "kept, though unnamed");
+        for had_session in [true, false] {
+            assert_eq!(restore_with_user(Err(unnamed.clone()), had_session), Restore::Retry(None), "kept, unnamed");
+        }
     }
 
     #[test]

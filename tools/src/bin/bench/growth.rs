@@ -5,7 +5,7 @@ use crate::load::{Figures, Worker};
 use lanyard::engine::Keys;
 use sqlx::AnyPool;
 
-/// Adds rows to `refresh_tokens` (used tokens of one ended session) and `auth_events` until each
+/// Adds rows to `lanyard_refresh_tokens` (used tokens of one ended session) and `lanyard_auth_events` until each
 /// holds at least `rows` rows. On SQLite the write-ahead log is then folded into the file, as it
 /// would have been long since for history this old.
 pub async fn grow(pool: &AnyPool, sqlite: bool, rows: i64) {

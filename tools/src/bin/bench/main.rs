@@ -2,7 +2,7 @@
 //! driven by this process's load generator (and by `wrk` for the GETs), beside a bare axum handler
 //! that answers the same JSON. It prints throughput and latency of `me`, `refresh` and `login` at
 //! 32 connections; `me` and `refresh` under a sign-in flood; the sign-in timing of a wrong password
-//! against an unknown email; cost as `refresh_tokens` and `auth_events` grow to a million rows;
+//! against an unknown email; cost as `lanyard_refresh_tokens` and `lanyard_auth_events` grow to a million rows;
 //! memory with 100,000 sessions in the live view; two instances on one PostgreSQL; and the hourly
 //! prune. `scripts/bench` builds and runs it; it talks only to 127.0.0.1 and stops by itself.
 
