@@ -3,6 +3,29 @@
 //! [`Engine`] is the one object the API talks to; the API layer only reads requests and maps
 //! [`AuthError`] to answers. Everything else here is private: what the API and the server need is
 //! re-exported below, and the HTTP tests' extra reach lives in `testing` behind `test-hooks`.
+//!
+//! A session from sign-in to a call, on a SQLite file (created and migrated by `connect`):
+//!
+//! ```
+//! use lanyard_contract::Role;
+//! use lanyard_engine::{Engine, PlanCheck, Policy, RequestMeta, SigningSecrets, SystemClock};
+//! use std::sync::Arc;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let dir = std::env::temp_dir().join(format!("lanyard-doc-{}", std::process::id()));
+//! let url = format!("sqlite://{}/lanyard.db", dir.display());
+//! let engine = Engine::connect(&url, Arc::new(SystemClock), Policy::DEFAULT, SigningSecrets::default()).await?;
+//! engine.create_user("ada@example.com", "a long password", Role::Owner, "acme").await?;
+//!
+//! let meta = RequestMeta::background();
+//! let (issued, user) = engine.login("ada@example.com", "a long password", false, None, &meta).await?;
+//! let principal = engine.authenticate(Some(issued.token.access_token.expose()), PlanCheck::Required, &meta).await?;
+//! assert_eq!((principal.user.id, user.email.as_str()), (user.id.clone(), "ada@example.com"));
+//! # engine.close().await?;
+//! # std::fs::remove_dir_all(dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 
 #![deny(missing_docs)]
 
