@@ -32,17 +32,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Lanyard navigation=navigation billing_help=|| view! { <a href="/billing">"Open Billing"</a> }>
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("signin") view=ui::SignIn/>
+                    <ui::LanyardRoutes/>
                     <Route path=StaticSegment("") view=pages::Dashboard/>
-                    <Route path=StaticSegment("sessions") view=ui::Sessions/>
                     <Route path=StaticSegment("jobs") view=pages::Jobs/>
                     <Route path=StaticSegment("admin") view=charts::Admin/>
                     <Route path=path!("/admin/logouts") view=charts::AdminLogouts/>
                     <Route path=path!("/admin/sessions") view=charts::AdminSessions/>
-                    <Route path=path!("/admin/users") view=ui::AdminUsers/>
-                    <Route path=StaticSegment("security") view=ui::Security/>
                     <Route path=StaticSegment("billing") view=pages::Billing/>
-                    <Route path=path!("/account/password") view=ui::Password/>
                 </Routes>
             </Lanyard>
         </Router>

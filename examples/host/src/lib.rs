@@ -1,8 +1,9 @@
-//! A minimal app on lanyard: its own home page and `/hello`, lanyard's sign-in and sessions pages.
+//! A minimal app on lanyard: its own home page and `/hello`, and lanyard's pages (sign-in,
+//! sessions, security, password, the account's users), mounted by one element.
 
 pub mod pages;
 
-use lanyard::ui::{Document, Lanyard, Sessions, SignIn};
+use lanyard::ui::{Document, Lanyard, LanyardRoutes};
 use leptos::prelude::*;
 use leptos_meta::{Stylesheet, provide_meta_context};
 use leptos_router::StaticSegment;
@@ -18,8 +19,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| "Not found.">
                     <Route path=StaticSegment("") view=pages::Home/>
                     <Route path=StaticSegment("hello") view=pages::Hello/>
-                    <Route path=StaticSegment("signin") view=SignIn/>
-                    <Route path=StaticSegment("sessions") view=Sessions/>
+                    <LanyardRoutes/>
                 </Routes>
             </Lanyard>
         </Router>

@@ -108,6 +108,23 @@ fn reload_source(options: &LeptosOptions) -> String {
     format!(" {scheme}://*:{port}")
 }
 
+/// lanyard's pages at their SPEC paths, mounted by one element inside an app's `<Routes>`:
+/// `/signin` (with the logout banner), `/sessions`, `/security`, `/account/password` and
+/// `/admin/users`.
+#[component(transparent)]
+pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
+    use leptos_router::components::Route;
+    use leptos_router::{StaticSegment, path};
+    view! {
+        <Route path=StaticSegment("signin") view=SignIn/>
+        <Route path=StaticSegment("sessions") view=Sessions/>
+        <Route path=StaticSegment("security") view=Security/>
+        <Route path=path!("/account/password") view=Password/>
+        <Route path=path!("/admin/users") view=AdminUsers/>
+    }
+    .into_inner()
+}
+
 /// lanyard's part of every page, around `children` (the app's routes): it provides the client's
 /// state, starts the session after hydration, and renders the in-page notices and the step-up
 /// dialog before the routes and the debug panel (Ctrl+Shift+D) after them. Place it inside the
