@@ -153,8 +153,11 @@ impl Server {
     }
 }
 
-/// Connects to the database (migrating it) and builds the engine on `clock`.
+/// Connects to the database (migrating it) and builds the engine on `clock`. It also names what
+/// the server does with a body the server-function framework cannot decode (400, not 500), once
+/// per process rather than on every call.
 pub async fn engine(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, ServeError> {
+    crate::contract::on_framework_error(serve::set_status_for_framework_error);
     let policy = settings.policy()?;
     let engine = Engine::connect(&settings.database_url, clock, policy, settings.signing_secrets()?)
         .await
@@ -189,7 +192,6 @@ impl Background {
 /// What every server function's context holds: the engine and the pages' settings. An app that
 /// builds its own router calls this in its context closure.
 pub fn provide(engine: &Arc<Engine>, settings: &Settings) {
-    crate::contract::on_framework_error(serve::set_status_for_framework_error);
     provide_context(engine.clone());
     provide_context(settings.ui());
 }
