@@ -7,6 +7,24 @@
 //! answers, the error body), `audit` (diagnostics and security activity), `admin` (the account's
 //! users and reports); `closed` declares closed sets ([`closed_set!`]). Every wire name is
 //! re-exported here.
+//!
+//! What a client makes of an error answer is decided here, once for both sides: a 402 keeps the
+//! session, a 401 with a reason ends it, and a 503 is worth a retry.
+//!
+//! ```
+//! use lanyard_contract::{ErrorBody, LogoutCode};
+//!
+//! let lapsed: ErrorBody = serde_json::from_str(r#"{"logout_reason": "PLAN_INACTIVE"}"#).unwrap();
+//! assert_eq!(lapsed.logout_reason.map(LogoutCode::http_status), Some(402));
+//! assert!(!lapsed.ends_session(), "a plan refuses a call; it never signs anybody out");
+//!
+//! let revoked: ErrorBody = serde_json::from_str(r#"{"logout_reason": "ADMIN_REVOKED"}"#).unwrap();
+//! assert!(revoked.ends_session());
+//! assert_eq!(LogoutCode::AdminRevoked.message(), "An administrator ended this session.");
+//!
+//! let outage: ErrorBody = serde_json::from_str(r#"{"error": "SERVICE_UNAVAILABLE", "logout_reason": null}"#).unwrap();
+//! assert!(outage.is_transient() && !outage.ends_session());
+//! ```
 
 #![deny(missing_docs)]
 

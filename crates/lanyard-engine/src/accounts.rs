@@ -1,7 +1,9 @@
-//! Accounts and users: creation (operator CLI) and the demo seed.
+//! Accounts and users: the engine's [`Accounts`] (lanyard's own table unless the app gives its
+//! own), users' creation (operator CLI) and the demo seed.
 
+use super::directory::{AccountStanding, Accounts};
 use super::ending::Initiator;
-use super::error::OperatorError;
+use super::error::{AuthError, AuthResult, OperatorError};
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
@@ -10,6 +12,7 @@ use super::store::Store;
 use super::store::accounts::AccountChange;
 use lanyard_contract::credentials::{EmailAddress, NewPassword};
 use lanyard_contract::{LogoutCode, Role};
+use std::sync::Arc;
 
 /// The account a user joins when the operator names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -49,13 +52,26 @@ impl Engine {
         }
         let email = EmailAddress::parse(email).map_err(OperatorError::Invalid)?;
         let password = NewPassword::parse(password, email.as_str()).map_err(OperatorError::Invalid)?;
-        let now = self.now();
-        let account_id = self.store.ensure_account(account, now).await?;
+        let account_id = match self.accounts.named(account).await? {
+            Some(id) => id,
+            None => match self.accounts.create(account).await? {
+                Some(id) => id,
+                // Another writer created it meanwhile.
+                None => self
+                    .accounts
+                    .named(account)
+                    .await?
+                    .ok_or(AuthError::Unavailable("the account was neither found nor created".into()))?,
+            },
+        };
         let hash = self.passwords.hash(password.expose()).await?;
-        self.store
-            .insert_user(email.as_str(), &hash, role, Some(&account_id), now)
+        let user_id = self
+            .store
+            .insert_user(email.as_str(), &hash, role, Some(&account_id), self.now())
             .await?
-            .ok_or_else(|| OperatorError::UserExists(email.as_str().to_owned()))
+            .ok_or_else(|| OperatorError::UserExists(email.as_str().to_owned()))?;
+        self.accounts.add_member(&account_id, &user_id, role).await?;
+        Ok(user_id)
     }
 
     /// Seeds the demo account on an empty database; returns whether it did.
@@ -71,8 +87,34 @@ impl Engine {
 }
 
 impl Engine {
-    /// Sets the status or plan of the account of the user `email`. Sessions are not touched here: the
-    /// next call of each is judged against the new state, on every instance.
+    /// Uses `accounts` in place of lanyard's own accounts table; call it before the engine serves.
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    /// The standing of the account `account_id`, as the engine's accounts say; `None` for no account.
+    pub(crate) async fn standing(&self, account_id: Option<&str>) -> AuthResult<Option<AccountStanding>> {
+        match account_id {
+            Some(id) => self.accounts.standing(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Says that the standing of the account `account_id` changed (in an app's own [`Accounts`]):
+    /// every instance judges its sessions' next calls on the new standing.
+    pub async fn account_changed(&self, account_id: &str) -> AuthResult<()> {
+        let mut tx = self.store.write_tx().await?;
+        let change = Change::Account(account_id.to_owned());
+        change.publish(&mut tx, &self.store, self.now()).await?;
+        tx.commit().await?;
+        self.live.apply(&change);
+        Ok(())
+    }
+
+    /// Sets the status or plan of the account of the user `email` in lanyard's own accounts table.
+    /// Sessions are not touched here: the next call of each is judged against the new state, on
+    /// every instance.
     pub async fn change_account(&self, email: &str, change: AccountChange) -> Result<String, OperatorError> {
         let account_id = self
             .store

@@ -89,8 +89,8 @@ impl Engine {
             access_expires_at: principal.access_expires_at,
             last_active_at: entry.last_active(),
             rotation_count: stored.refresh_count,
-            account_status: stored.account_status,
-            plan_status: stored.account_plan,
+            account_status: entry.account.as_ref().map(|account| account.status),
+            plan_status: entry.account.as_ref().map(|account| account.plan),
             idle_timeout_secs: self.policy.idle_timeout.max(0) as u64,
             events,
         })

@@ -1,5 +1,6 @@
 //! The guard: token → session → user → account → plan → role, each answered with its SPEC §2 code.
 
+use super::directory::AccountStanding;
 use super::ending::Initiator;
 use super::error::{AuthError, AuthResult};
 use super::hooks::Step;
@@ -83,8 +84,9 @@ pub struct Check<'a> {
     pub last_active: i64,
 }
 
-/// Decides, without side effects, whether `state` may be used (see [`Check`]).
-pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusal> {
+/// Decides, without side effects, whether `state` may be used, its user's account standing as
+/// `account` says (see [`Check`]).
+pub fn judge(state: &SessionState, account: Option<&AccountStanding>, check: Check<'_>) -> Result<Principal, Refusal> {
     let Check { token_user, now, plan, idle_timeout, last_active } = check;
     let context = LogoutContext {
         session_id: Some(state.session_id.clone()),
@@ -121,38 +123,36 @@ pub fn judge(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusa
         let facts = LogoutContext { user_account_id: Some(account_id.clone()), ..context };
         return refuse(LogoutCode::SessionAccountMismatch, facts);
     }
-    if let Some(code) = account_refusal(state.account_status) {
-        return refuse(code, LogoutContext { account_status: state.account_status, ..context });
+    let Some(account) = account else {
+        return refuse(LogoutCode::AccountMissing, context);
+    };
+    if let Some(code) = account_refusal(account.status) {
+        return refuse(code, LogoutContext { account_status: Some(account.status), ..context });
     }
     let user = UserView {
         id: state.session_user_id.clone(),
         email: email.clone(),
         account_id: Some(account_id.clone()),
-        account_name: state.account_name.clone(),
+        account_name: Some(account.name.clone()),
         role: state.role.unwrap_or(Role::Viewer),
     };
-    if plan == PlanCheck::Required && state.account_plan != Some(PlanStatus::Active) {
-        let code = match state.account_plan {
-            Some(PlanStatus::Inactive) => LogoutCode::PlanInactive,
+    if plan == PlanCheck::Required && account.plan != PlanStatus::Active {
+        let code = match account.plan {
+            PlanStatus::Inactive => LogoutCode::PlanInactive,
             _ => LogoutCode::PlanMissing,
         };
-        let facts = LogoutContext { plan: state.account_plan, user: Some(user), ..context };
+        let facts = LogoutContext { plan: Some(account.plan), user: Some(user), ..context };
         return refuse(code, facts);
     }
-    Ok(Principal {
-        user,
-        session_id: state.session_id.clone(),
-        plan: state.account_plan.unwrap_or(PlanStatus::None),
-        access_expires_at: 0,
-    })
+    Ok(Principal { user, session_id: state.session_id.clone(), plan: account.plan, access_expires_at: 0 })
 }
 
 /// Why an account in `status` refuses its sessions and sign-ins, if it does.
-pub(super) fn account_refusal(status: Option<AccountStatus>) -> Option<LogoutCode> {
+pub(super) fn account_refusal(status: AccountStatus) -> Option<LogoutCode> {
     match status {
-        Some(AccountStatus::Active) => None,
-        Some(AccountStatus::Suspended) => Some(LogoutCode::AccountSuspended),
-        Some(AccountStatus::Cancelled) | None => Some(LogoutCode::AccountCancelled),
+        AccountStatus::Active => None,
+        AccountStatus::Suspended => Some(LogoutCode::AccountSuspended),
+        AccountStatus::Cancelled => Some(LogoutCode::AccountCancelled),
     }
 }
 
@@ -191,8 +191,9 @@ impl Engine {
         for _ in 0..READS {
             let generation = self.live.generation();
             let Some(state) = self.store.session_state(session_id).await? else { return Ok(None) };
+            let account = self.standing(state.account_id.as_deref()).await?;
             self.hooks.reach(Step::SessionLoaded).await?;
-            let (read, kept) = self.live.keep(state, generation, self.now());
+            let (read, kept) = self.live.keep(state, account, generation, self.now());
             entry = Some(read);
             if kept {
                 break;
@@ -220,7 +221,7 @@ impl Engine {
             idle_timeout: self.policy.idle_timeout,
             last_active: entry.last_active().max(activity),
         };
-        match judge(&entry.state, check) {
+        match judge(&entry.state, entry.account.as_ref(), check) {
             Ok(principal) => {
                 if entry.touch(activity)
                     && let Err(error) = self.store.set_last_active(&entry.state.session_id, entry.last_active()).await
@@ -259,10 +260,16 @@ mod tests {
             email: Some("owner@example.com".into()),
             role: Some(Role::Owner),
             account_id: Some("a1".into()),
-            account_name: Some("demo".into()),
-            account_status: Some(AccountStatus::Active),
-            account_plan: Some(PlanStatus::Active),
         }
+    }
+
+    fn active() -> AccountStanding {
+        AccountStanding { name: "demo".into(), status: AccountStatus::Active, plan: PlanStatus::Active }
+    }
+
+    /// The verdict on `state` of a user whose account stands as [`active`] says.
+    fn judge_live(state: &SessionState, check: Check<'_>) -> Result<Principal, Refusal> {
+        judge(state, Some(&active()), check)
     }
 
     fn check(token_user: &str, now: i64, plan: PlanCheck) -> Check<'_> {
@@ -270,12 +277,12 @@ mod tests {
     }
 
     fn refused(state: &SessionState, now: i64, plan: PlanCheck) -> LogoutCode {
-        judge(state, check("u1", now, plan)).unwrap_err().code
+        judge_live(state, check("u1", now, plan)).unwrap_err().code
     }
 
     #[test]
     fn a_live_session_passes() {
-        let principal = judge(&live_state(), check("u1", 1_500, PlanCheck::Required)).unwrap();
+        let principal = judge_live(&live_state(), check("u1", 1_500, PlanCheck::Required)).unwrap();
         assert_eq!(principal.user.email, "owner@example.com");
         assert_eq!(principal.user.role, Role::Owner);
     }
@@ -283,7 +290,7 @@ mod tests {
     #[test]
     fn an_ended_session_keeps_its_reason_and_is_not_ended_again() {
         let state = SessionState { ended_at: Some(1_200), end_reason: Some(LogoutCode::AdminRevoked), ..live_state() };
-        let refusal = judge(&state, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
+        let refusal = judge_live(&state, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(refusal.code, LogoutCode::AdminRevoked);
         assert!(!refusal.ends_now);
     }
@@ -296,15 +303,15 @@ mod tests {
     #[test]
     fn idle_time_ends_a_session_only_when_configured() {
         let idle = Check { idle_timeout: 300, last_active: 1_000, ..check("u1", 1_299, PlanCheck::Required) };
-        assert!(judge(&live_state(), idle).is_ok());
+        assert!(judge_live(&live_state(), idle).is_ok());
         let too_idle = Check { now: 1_300, ..idle };
-        assert_eq!(judge(&live_state(), too_idle).unwrap_err().code, LogoutCode::IdleTimeout);
-        assert!(judge(&live_state(), Check { idle_timeout: 0, ..too_idle }).is_ok());
+        assert_eq!(judge_live(&live_state(), too_idle).unwrap_err().code, LogoutCode::IdleTimeout);
+        assert!(judge_live(&live_state(), Check { idle_timeout: 0, ..too_idle }).is_ok());
     }
 
     #[test]
     fn account_checks_come_in_order_and_plan_last() {
-        let other_user = judge(&live_state(), check("u2", 1_500, PlanCheck::Required)).unwrap_err();
+        let other_user = judge_live(&live_state(), check("u2", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!(other_user.code, LogoutCode::SessionUserMismatch);
 
         let no_user = SessionState { email: None, ..live_state() };
@@ -313,16 +320,17 @@ mod tests {
         let moved = SessionState { account_id: Some("a2".into()), ..live_state() };
         assert_eq!(refused(&moved, 1_500, PlanCheck::Required), LogoutCode::SessionAccountMismatch);
 
-        let suspended_and_lapsed = SessionState {
-            account_status: Some(AccountStatus::Suspended),
-            account_plan: Some(PlanStatus::Inactive),
-            ..live_state()
-        };
-        assert_eq!(refused(&suspended_and_lapsed, 1_500, PlanCheck::Required), LogoutCode::AccountSuspended);
+        let no_account = judge(&live_state(), None, check("u1", 1_500, PlanCheck::Skipped)).unwrap_err();
+        assert_eq!(no_account.code, LogoutCode::AccountMissing);
 
-        let lapsed = SessionState { account_plan: Some(PlanStatus::Inactive), ..live_state() };
-        let refusal = judge(&lapsed, check("u1", 1_500, PlanCheck::Required)).unwrap_err();
+        let suspended_and_lapsed =
+            AccountStanding { status: AccountStatus::Suspended, plan: PlanStatus::Inactive, ..active() };
+        let refusal = judge(&live_state(), Some(&suspended_and_lapsed), check("u1", 1_500, PlanCheck::Required));
+        assert_eq!(refusal.unwrap_err().code, LogoutCode::AccountSuspended);
+
+        let lapsed = AccountStanding { plan: PlanStatus::Inactive, ..active() };
+        let refusal = judge(&live_state(), Some(&lapsed), check("u1", 1_500, PlanCheck::Required)).unwrap_err();
         assert_eq!((refusal.code, refusal.ends_now), (LogoutCode::PlanInactive, false));
-        assert!(judge(&lapsed, check("u1", 1_500, PlanCheck::Skipped)).is_ok());
+        assert!(judge(&live_state(), Some(&lapsed), check("u1", 1_500, PlanCheck::Skipped)).is_ok());
     }
 }

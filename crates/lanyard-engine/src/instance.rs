@@ -3,6 +3,7 @@
 //! `audit`), and this file holds what they all share.
 
 use super::clock::Clock;
+use super::directory::{Accounts, TableAccounts};
 use super::error::{AuthResult, StartError};
 use super::hooks::Hooks;
 use super::live::LiveView;
@@ -28,6 +29,8 @@ const REFRESH_TRACES_PER_MINUTE: usize = 10;
 /// by the background work ([`Engine::follow_changes`], [`Engine::keep_house`]).
 pub struct Engine {
     pub(super) store: Store,
+    /// Where accounts live and how they stand: lanyard's table unless the app gave its own.
+    pub(super) accounts: Arc<dyn Accounts>,
     /// Session, user and account state kept in memory (see `live`).
     pub(super) live: LiveView,
     pub(super) policy: Policy,
@@ -86,6 +89,7 @@ impl Engine {
         let previous: Vec<&str> = secrets.previous.iter().map(Secret::expose).collect();
         let hashing_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
+            accounts: Arc::new(TableAccounts { store: store.clone(), clock: clock.clone() }),
             store,
             live: LiveView::default(),
             passwords: Passwords::new(hashing_threads),

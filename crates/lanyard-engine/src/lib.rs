@@ -33,6 +33,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod clock;
+mod directory;
 mod ending;
 mod error;
 mod guard;
@@ -52,7 +53,11 @@ mod throttle;
 mod tokens;
 
 pub use accounts::{DEFAULT_ACCOUNT, DemoAccount};
+/// The attribute an app's [`Accounts`] implementation is written under (the trait's methods are
+/// async and the engine holds it as a trait object).
+pub use async_trait::async_trait;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use directory::{AccountStanding, Accounts};
 pub use error::{AuthError, AuthResult, OperatorError, StartError};
 pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};

@@ -7,6 +7,7 @@
 //! read while a change was applied is not kept (the generation check of [`LiveView::keep`]), and
 //! every entry is read again after [`ENTRY_TTL`] seconds, whatever the feed says.
 
+use super::directory::AccountStanding;
 use super::error::AuthResult;
 use super::store::feed::FeedEvent;
 use super::store::sessions::SessionState;
@@ -60,6 +61,8 @@ impl Change {
 /// A cached session with the activity facts that are written to the database at most once a minute.
 pub struct Entry {
     pub state: SessionState,
+    /// The standing of the user's account when the row was read; `None` when it has none.
+    pub account: Option<AccountStanding>,
     /// When the row was read (Unix seconds).
     loaded_at: i64,
     /// The newest known moment of user activity (Unix seconds).
@@ -126,7 +129,13 @@ impl LiveView {
     /// keeps it in the view unless a change was applied since `generation` (then the row may predate
     /// that change, and the entry serves only the call that read it). Returns the entry and whether
     /// it was kept.
-    pub fn keep(&self, state: SessionState, generation: u64, now: i64) -> (Arc<Entry>, bool) {
+    pub fn keep(
+        &self,
+        state: SessionState,
+        account: Option<AccountStanding>,
+        generation: u64,
+        now: i64,
+    ) -> (Arc<Entry>, bool) {
         let mut sessions = self.sessions.write().expect("live view lock");
         let known = sessions.get(state.session_id.as_str()).map_or(state.last_active_at, |e| e.0.last_active());
         let entry = Arc::new(Entry {
@@ -134,6 +143,7 @@ impl LiveView {
             last_active: AtomicI64::new(known.max(state.last_active_at)),
             last_active_stored: AtomicI64::new(state.last_active_at),
             state,
+            account,
         });
         let current = self.generation.load(Ordering::Acquire) == generation;
         if current {
@@ -205,7 +215,7 @@ impl LiveView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lanyard_contract::{AccountStatus, PlanStatus, Role};
+    use lanyard_contract::Role;
 
     fn state(session: &str, user: &str, account: &str) -> SessionState {
         SessionState {
@@ -221,14 +231,11 @@ mod tests {
             email: Some("e".into()),
             role: Some(Role::Owner),
             account_id: Some(account.into()),
-            account_name: Some("n".into()),
-            account_status: Some(AccountStatus::Active),
-            account_plan: Some(PlanStatus::Active),
         }
     }
 
     fn insert(view: &LiveView, state: SessionState) -> Arc<Entry> {
-        view.keep(state, view.generation(), 0).0
+        view.keep(state, None, view.generation(), 0).0
     }
 
     #[test]
@@ -251,11 +258,11 @@ mod tests {
         let view = LiveView::default();
         let before = view.generation();
         view.apply(&Change::Session("s1".into()));
-        let (entry, kept) = view.keep(state("s1", "u1", "a1"), before, 0);
+        let (entry, kept) = view.keep(state("s1", "u1", "a1"), None, before, 0);
         assert!(!kept, "the row may predate the change");
         assert_eq!(entry.state.session_id, "s1", "it still serves the call that read it");
         assert!(view.get("s1", 0).is_none());
-        assert!(view.keep(state("s1", "u1", "a1"), view.generation(), 0).1);
+        assert!(view.keep(state("s1", "u1", "a1"), None, view.generation(), 0).1);
     }
 
     #[test]
@@ -265,7 +272,7 @@ mod tests {
         entry.touch(5);
         assert!(view.get("s1", ENTRY_TTL - 1).is_some());
         assert!(view.get("s1", ENTRY_TTL).is_none(), "stale: the caller reads the row again");
-        let (reloaded, _) = view.keep(state("s1", "u1", "a1"), view.generation(), ENTRY_TTL);
+        let (reloaded, _) = view.keep(state("s1", "u1", "a1"), None, view.generation(), ENTRY_TTL);
         assert_eq!(reloaded.last_active(), 5, "activity not yet written survives the reload");
     }
 

@@ -128,10 +128,12 @@ impl Engine {
             account_id: user.account_id.clone(),
             ..LogoutContext::default()
         };
-        let Some(account_id) = user.account_id.clone() else {
+        let (Some(account_id), Some(account)) =
+            (user.account_id.clone(), self.standing(user.account_id.as_deref()).await?)
+        else {
             return Err(AuthError::logout(LogoutCode::AccountMissing, context));
         };
-        if let Some(code) = account_refusal(user.account_status) {
+        if let Some(code) = account_refusal(account.status) {
             return Err(AuthError::logout(code, context));
         }
 
@@ -192,7 +194,7 @@ impl Engine {
             id: user.id.clone(),
             email: user.email.clone(),
             account_id: Some(account_id),
-            account_name: user.account_name.clone(),
+            account_name: Some(account.name),
             role: user.role,
         };
         Ok((issued, view))

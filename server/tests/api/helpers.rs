@@ -111,11 +111,25 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestApp
 
 /// Starts a server on an existing database (a second instance, or a restart).
 pub async fn spawn_on(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_engine(db, adjust, |engine| engine).await
+}
+
+/// Starts a server whose users' accounts are `accounts` (an app's own), not lanyard's table.
+pub async fn spawn_with_accounts(db: Db, accounts: Arc<dyn lanyard::engine::Accounts>) -> TestApp {
+    spawn_engine(Arc::new(TestDb::create(db).await), |_| {}, |engine| engine.with_accounts(accounts)).await
+}
+
+async fn spawn_engine(
+    db: Arc<TestDb>,
+    adjust: impl FnOnce(&mut Config),
+    build: impl FnOnce(Engine) -> Engine,
+) -> TestApp {
     let mut config = Config::for_tests(&db.url);
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     adjust(&mut config);
     let clock = ManualClock::starting_at(1_800_000_000);
-    let engine = server::engine(&config, Arc::new(clock.clone())).await.expect("engine starts");
+    let engine = lanyard::server::connect(&config.lanyard, Arc::new(clock.clone())).await.expect("engine starts");
+    let engine = Arc::new(build(engine));
     let background = server::Background::start(&engine);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,6 +1,7 @@
 //! The HTTP tests: the real router on port 0 with a fresh database per test, each test run against
 //! SQLite and PostgreSQL.
 
+mod accounts;
 mod audit;
 mod auth;
 mod binary;

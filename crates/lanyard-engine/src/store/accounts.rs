@@ -7,7 +7,8 @@ use lanyard_contract::credentials::email_key;
 use lanyard_contract::{AccountStatus, AccountUser, PlanStatus, Role, Secret};
 use sqlx::FromRow;
 
-/// A user found by email at sign-in, with their account.
+/// A user found by email at sign-in. The account is named by its id only: its standing comes from
+/// the engine's [`Accounts`](crate::Accounts), which may be the host's.
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRecord {
     pub id: String,
@@ -16,8 +17,14 @@ pub struct UserRecord {
     pub password_hash: Secret,
     pub role: Role,
     pub account_id: Option<String>,
-    pub account_name: Option<String>,
-    pub account_status: Option<AccountStatus>,
+}
+
+/// An account row of lanyard's own table, as the default accounts read it.
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountRow {
+    pub name: String,
+    pub status: AccountStatus,
+    pub plan: PlanStatus,
 }
 
 /// An account's live sessions and users.
@@ -46,20 +53,29 @@ impl Store {
             .map(|(id,)| id))
     }
 
-    /// Creates the account if it does not exist and returns its id.
-    pub async fn ensure_account(&self, name: &str, now: i64) -> AuthResult<String> {
-        sqlx::query(
+    /// Creates an account, active with an active plan; `None` when the name is taken.
+    pub async fn insert_account(&self, name: &str, now: i64) -> AuthResult<Option<String>> {
+        let id = new_id();
+        let inserted = sqlx::query(
             "INSERT INTO lanyard_accounts (id, name, status, plan, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO NOTHING",
         )
-        .bind(new_id())
+        .bind(&id)
         .bind(name)
         .bind(AccountStatus::Active.as_str())
         .bind(PlanStatus::Active.as_str())
         .bind(now)
         .execute(&self.pool)
-        .await?;
-        Ok(self.account_id_by_name(name).await?.expect("the account was just ensured"))
+        .await?
+        .rows_affected();
+        Ok((inserted == 1).then_some(id))
+    }
+
+    pub async fn account(&self, account_id: &str) -> AuthResult<Option<AccountRow>> {
+        Ok(sqlx::query_as("SELECT name, status, plan FROM lanyard_accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn user_count(&self) -> AuthResult<i64> {
@@ -95,15 +111,10 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> AuthResult<Option<UserRecord>> {
-        Ok(sqlx::query_as(
-            "SELECT u.id, u.email, u.password_hash, u.role, a.id AS account_id, a.name AS account_name,
-                    a.status AS account_status
-             FROM lanyard_users u LEFT JOIN lanyard_accounts a ON a.id = u.account_id
-             WHERE u.email_key = $1",
-        )
-        .bind(email_key(email))
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as("SELECT id, email, password_hash, role, account_id FROM lanyard_users WHERE email_key = $1")
+            .bind(email_key(email))
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Live sessions and users of an account, for the admin overview.

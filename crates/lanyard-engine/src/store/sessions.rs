@@ -4,10 +4,11 @@
 use super::TokenOrigin;
 use super::{Store, Tx};
 use crate::error::AuthResult;
-use lanyard_contract::{AccountStatus, LogoutCode, PlanStatus, Role};
+use lanyard_contract::{LogoutCode, Role};
 use sqlx::FromRow;
 
-/// The session, its user and the user's account, as one row: all the guard needs to decide.
+/// The session and its user, as one row: what the guard decides on, with the standing of the user's
+/// account (which the engine's accounts give, see `live::Entry`).
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionState {
     pub session_id: String,
@@ -22,20 +23,16 @@ pub struct SessionState {
     /// The user's email; `None` when the session's user no longer exists.
     pub email: Option<String>,
     pub role: Option<Role>,
+    /// The user's account now (the session's may be another: SESSION_ACCOUNT_MISMATCH).
     pub account_id: Option<String>,
-    pub account_name: Option<String>,
-    pub account_status: Option<AccountStatus>,
-    pub account_plan: Option<PlanStatus>,
 }
 
 const SESSION_STATE_SELECT: &str = "
     SELECT s.id AS session_id, s.user_id AS session_user_id, s.account_id AS session_account_id,
            s.created_at, s.expires_at, s.last_active_at, s.refresh_count, s.ended_at, s.end_reason,
-           u.email, u.role,
-           a.id AS account_id, a.name AS account_name, a.status AS account_status, a.plan AS account_plan
+           u.email, u.role, u.account_id
     FROM lanyard_sessions s
-    LEFT JOIN lanyard_users u ON u.id = s.user_id
-    LEFT JOIN lanyard_accounts a ON a.id = u.account_id";
+    LEFT JOIN lanyard_users u ON u.id = s.user_id";
 
 /// Which of [`SESSION_STATE_SELECT`]'s rows are a user's live sessions.
 const LIVE_SESSIONS_OF_USER: &str = " WHERE s.user_id = $1 AND s.ended_at IS NULL";

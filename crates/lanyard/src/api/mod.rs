@@ -26,7 +26,7 @@ pub use leptos::server_fn::client::browser::BrowserClient as Authenticated;
 use crate::engine::PlanCheck;
 
 /// The signed-in user. Every page load and session check asks it, so the server answers it
-/// outside server-function dispatch ([`serve::direct`]), with the same [`signed_in_user`].
+/// outside server-function dispatch (`serve::direct`), with the same [`signed_in_user`].
 #[server(prefix = "/api", endpoint = "auth/me", input = GetUrl, client = Authenticated)]
 pub async fn me() -> Result<UserView, ErrorBody> {
     user().await

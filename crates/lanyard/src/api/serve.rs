@@ -61,7 +61,7 @@ impl Call {
     }
 
     /// A call from the request's parts, answering through `response`.
-    pub fn new(engine: Arc<Engine>, parts: Parts, response: ResponseOptions) -> Self {
+    pub(crate) fn new(engine: Arc<Engine>, parts: Parts, response: ResponseOptions) -> Self {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         let policy = engine.policy();
         let ip = client_ip(peer, &parts.headers, policy).map(|ip| ip.to_string());
@@ -118,7 +118,7 @@ impl Call {
 
     /// Every refresh cookie the request carries ([`refresh_cookie_values`]): the engine, not the
     /// order of the header, decides which one is live.
-    pub fn refresh_cookies(&self) -> Vec<String> {
+    pub(crate) fn refresh_cookies(&self) -> Vec<String> {
         refresh_cookie_values(&self.headers)
     }
 
@@ -140,7 +140,7 @@ impl Call {
     }
 
     /// Everything a login or refresh answer carries besides its body.
-    pub fn set_tokens(&self, issued: &Issued) {
+    pub(crate) fn set_tokens(&self, issued: &Issued) {
         self.no_store();
         self.set_session_user(&issued.user_id);
         self.set_refresh_cookie(issued.refresh_token.expose(), issued.refresh_max_age());
@@ -148,7 +148,7 @@ impl Call {
 
     /// Expires the refresh cookie in the browser once the session it names has ended (a sign-out,
     /// "Sign out everywhere", this session ended from the sessions page).
-    pub fn clear_refresh_cookie(&self) {
+    pub(crate) fn clear_refresh_cookie(&self) {
         self.set_refresh_cookie("", 0);
     }
 
@@ -170,7 +170,11 @@ impl Call {
 /// same function answers (`call`), with the same JSON body, status and headers, and without the
 /// dispatcher's per-call reactive owner, context and copies of the request. The server function
 /// stays the typed client's way in, so the two cannot drift apart.
-pub async fn direct<T, F>(engine: Arc<Engine>, parts: Parts, call: impl FnOnce(Call) -> F) -> axum::response::Response
+pub(crate) async fn direct<T, F>(
+    engine: Arc<Engine>,
+    parts: Parts,
+    call: impl FnOnce(Call) -> F,
+) -> axum::response::Response
 where
     T: serde::Serialize,
     F: std::future::Future<Output = Result<T, ErrorBody>>,
@@ -201,7 +205,7 @@ where
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy (addresses further left can be forged).
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, policy: &Policy) -> Option<IpAddr> {
+pub(crate) fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, policy: &Policy) -> Option<IpAddr> {
     let peer = peer?;
     if !policy.trusts(peer) {
         return Some(peer);
@@ -243,7 +247,7 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
 }
 
 /// The page a call came from, for `logout_path`: `X-Page-Path`, else the Referer's path.
-pub fn page_path(headers: &HeaderMap) -> String {
+pub(crate) fn page_path(headers: &HeaderMap) -> String {
     let from_referer = || {
         let after_scheme = header_str(headers, header::REFERER)?.split_once("://")?.1;
         Some(after_scheme.find('/').map_or("/", |slash| &after_scheme[slash..]))
@@ -253,7 +257,7 @@ pub fn page_path(headers: &HeaderMap) -> String {
 }
 
 /// Sets the status for errors raised by the server-function framework itself (undecodable input).
-pub fn set_status_for_framework_error(bad_input: bool, error: &leptos::server_fn::error::ServerFnErrorErr) {
+pub(crate) fn set_status_for_framework_error(bad_input: bool, error: &leptos::server_fn::error::ServerFnErrorErr) {
     if bad_input {
         // The decoder's message can quote the input (a password in the wrong field): never logged.
         tracing::debug!("undecodable request body");

@@ -30,7 +30,7 @@ pub use extract::SignedIn;
 pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, Switch};
 
 use crate::api::{Me, serve, signed_in_user};
-use crate::engine::{self, Clock, DemoAccount, Engine, OperatorError, SystemClock};
+use crate::engine::{self, Accounts, Clock, DemoAccount, Engine, OperatorError, SystemClock};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -84,7 +84,18 @@ impl Server {
     /// starts the background work: following other instances' changes, the hourly sweep, and the
     /// metrics listener of `LANYARD_METRICS_ADDR`.
     pub async fn start(settings: Settings) -> Result<Self, ServeError> {
-        let engine = engine(&settings, Arc::new(SystemClock)).await?;
+        let engine = connect(&settings, Arc::new(SystemClock)).await?;
+        Self::start_on(engine, settings).await
+    }
+
+    /// [`Server::start`] with the app's own [`Accounts`] in place of lanyard's accounts table.
+    pub async fn start_with_accounts(settings: Settings, accounts: Arc<dyn Accounts>) -> Result<Self, ServeError> {
+        let engine = connect(&settings, Arc::new(SystemClock)).await?.with_accounts(accounts);
+        Self::start_on(engine, settings).await
+    }
+
+    async fn start_on(engine: Engine, settings: Settings) -> Result<Self, ServeError> {
+        let engine = Arc::new(engine);
         if settings.seeds_demo() && engine.seed_demo().await.map_err(ServeError::Seed)? {
             tracing::info!("seeded the demo account {:?}", DemoAccount::ACCOUNT);
         }
@@ -153,16 +164,22 @@ impl Server {
     }
 }
 
-/// Connects to the database (migrating it) and builds the engine on `clock`. It also names what
-/// the server does with a body the server-function framework cannot decode (400, not 500), once
-/// per process rather than on every call.
+/// Connects to the database (migrating it) and builds the engine on `clock`, shared and ready to
+/// serve (see [`connect`] for an engine to adjust first).
 pub async fn engine(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, ServeError> {
+    Ok(Arc::new(connect(settings, clock).await?))
+}
+
+/// Connects to the database (migrating it) and builds the engine on `clock`, before it is shared:
+/// an app sets its own accounts here ([`Engine::with_accounts`]). It also names what the server does
+/// with a body the server-function framework cannot decode (400, not 500), once per process rather
+/// than on every call.
+pub async fn connect(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Engine, ServeError> {
     crate::contract::on_framework_error(serve::set_status_for_framework_error);
     let policy = settings.policy()?;
-    let engine = Engine::connect(&settings.database_url, clock, policy, settings.signing_secrets()?)
+    Engine::connect(&settings.database_url, clock, policy, settings.signing_secrets()?)
         .await
-        .map_err(|source| ServeError::Database { url: settings.redacted_database_url(), source })?;
-    Ok(Arc::new(engine))
+        .map_err(|source| ServeError::Database { url: settings.redacted_database_url(), source })
 }
 
 /// What a serving engine does besides answering requests: following other processes' changes, and
