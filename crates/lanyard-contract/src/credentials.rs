@@ -8,9 +8,16 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 /// The longest email address accepted (the SMTP path limit of RFC 5321).
 pub const EMAIL_MAX_CHARS: usize = 254;
 
+/// What a user is told of a password that is among the most common, or the product's name.
+pub const TOO_COMMON: &str = "This password is too common.";
+
+/// The product's name, which no password may be (with digits and signs added or not): the first
+/// word a guesser tries.
+pub const PRODUCT_NAME: &str = "lanyard";
+
 /// The password rule in words, as the forms show it.
 pub fn password_rule() -> String {
-    format!("{PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters, not your email address.")
+    format!("{PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters, not your email address, not a common password.")
 }
 
 /// The key emails are stored and looked up by: they are compared case-insensitively (SPEC §3).
@@ -67,6 +74,10 @@ impl<'a> NewPassword<'a> {
         if password.trim().eq_ignore_ascii_case(email.trim()) {
             return Err("Your password cannot be your email address.".into());
         }
+        let letters: String = password.chars().filter(|c| c.is_alphabetic()).flat_map(char::to_lowercase).collect();
+        if letters == PRODUCT_NAME {
+            return Err(TOO_COMMON.into());
+        }
         Ok(Self(password))
     }
 
@@ -88,6 +99,8 @@ mod tests {
         assert!(NewPassword::parse("A@Example.com", "a@example.com").is_err());
         assert!(NewPassword::parse("long enough", "a@example.com").is_ok());
         assert!(NewPassword::parse(&"x".repeat(128), "a@b.c").is_ok());
+        assert!(NewPassword::parse("Lanyard2026!", "a@b.c").is_err(), "the product's name, dressed up");
+        assert!(NewPassword::parse("my lanyard key", "a@b.c").is_ok());
     }
 
     #[test]

@@ -7,10 +7,11 @@ use super::error::{AuthError, AuthResult, OperatorError};
 use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
+use super::new_password::new_password;
 use super::policy::RequestMeta;
 use super::store::Store;
 use super::store::accounts::AccountChange;
-use lanyard_contract::credentials::{EmailAddress, NewPassword};
+use lanyard_contract::credentials::EmailAddress;
 use lanyard_contract::{LogoutCode, Role};
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ impl Engine {
                 .map_err(|_| OperatorError::Invalid(format!("the {field} has control characters")))?;
         }
         let email = EmailAddress::parse(email).map_err(OperatorError::Invalid)?;
-        let password = NewPassword::parse(password, email.as_str()).map_err(OperatorError::Invalid)?;
+        let password = new_password(password, email.as_str()).map_err(OperatorError::Invalid)?;
         let account_id = match self.accounts.named(account).await? {
             Some(id) => id,
             None => match self.accounts.create(account).await? {

@@ -11,7 +11,8 @@ use super::metrics::Metrics;
 use super::passwords::Passwords;
 use super::policy::Policy;
 use super::store::Store;
-use super::throttle::Throttle;
+use super::store::prune::PruneBefore;
+use super::throttle::{RefusedAddresses, Throttle};
 use super::tokens::{self, Keys, SigningSecrets};
 use lanyard_contract::Secret;
 use std::sync::Arc;
@@ -35,9 +36,9 @@ pub struct Engine {
     pub(super) live: LiveView,
     pub(super) policy: Policy,
     pub(super) passwords: Passwords,
-    /// Failed sign-ins per email+IP and per IP; client logout events per IP.
-    pub(super) login_failures: Throttle,
-    pub(super) login_failures_per_ip: Throttle,
+    /// Addresses the shared throttles refused lately (see `attempts`).
+    pub(super) refused_addresses: RefusedAddresses,
+    /// Client logout events per IP.
     pub(super) client_events: Throttle,
     pub(super) client_events_per_day: Throttle,
     /// Traces of refreshes that rotated nothing, per session or address.
@@ -93,8 +94,7 @@ impl Engine {
             store,
             live: LiveView::default(),
             passwords: Passwords::new(hashing_threads),
-            login_failures: Throttle::new(policy.login_max_failures, policy.login_window),
-            login_failures_per_ip: Throttle::new(policy.login_max_failures_per_ip, policy.login_window),
+            refused_addresses: RefusedAddresses::default(),
             client_events: Throttle::new(CLIENT_EVENTS_PER_MINUTE, 60),
             client_events_per_day: Throttle::new(CLIENT_EVENTS_PER_DAY, 86_400),
             refresh_traces: Throttle::new(REFRESH_TRACES_PER_MINUTE, 60),
@@ -162,10 +162,15 @@ impl Engine {
         }
     }
 
-    /// Removes history older than 90 days and the change sequence older than a day; returns the
-    /// rows removed.
+    /// Removes history older than 90 days, the change sequence older than a day and the throttles'
+    /// attempts older than their window; returns the rows removed.
     pub async fn prune_history(&self) -> AuthResult<u64> {
         let now = self.now();
-        self.store.prune(now - KEPT_DAYS * 86_400, now - 86_400).await
+        let before = PruneBefore {
+            history: now - KEPT_DAYS * 86_400,
+            changes: now - 86_400,
+            attempts: now - self.policy.login_window,
+        };
+        self.store.prune(before).await
     }
 }

@@ -31,6 +31,7 @@
 
 mod accounts;
 mod admin;
+mod attempts;
 mod audit;
 mod clock;
 mod directory;
@@ -42,6 +43,7 @@ mod input;
 mod instance;
 mod live;
 mod metrics;
+mod new_password;
 mod passwords;
 mod policy;
 mod sessions;
@@ -56,6 +58,7 @@ pub use accounts::{DEFAULT_ACCOUNT, DemoAccount};
 /// The attribute an app's [`Accounts`] implementation is written under (the trait's methods are
 /// async and the engine holds it as a trait object).
 pub use async_trait::async_trait;
+pub use attempts::Flow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::{AccountStanding, Accounts};
 pub use error::{AuthError, AuthResult, OperatorError, StartError};

@@ -105,6 +105,11 @@ impl Passwords {
         }
     }
 
+    /// Whether the queue is full: a password sent now would be shed (`AuthError::Overloaded`).
+    pub fn is_full(&self) -> bool {
+        self.permits.available_permits() == 0 && self.waiting.load(Ordering::Acquire) >= self.queue
+    }
+
     /// How many hashes have been computed (a verification is one) since this started.
     #[cfg(feature = "test-hooks")]
     pub fn computed(&self) -> u64 {

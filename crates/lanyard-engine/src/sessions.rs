@@ -1,5 +1,6 @@
 //! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
 
+use super::attempts::{Flow, Outcome};
 use super::ending::{Ending, Initiator};
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal, account_refusal};
@@ -8,13 +9,14 @@ use super::input::plain_text;
 use super::instance::Engine;
 use super::live::Change;
 use super::metrics::{LoginOutcome, RefreshOutcome};
+use super::new_password;
 use super::policy::RequestMeta;
 use super::store::accounts::UserRecord;
 use super::store::audit::AuthEvent;
 use super::store::sessions::{NewRefreshToken, NewSession, Replay, SessionState};
 use super::store::{Store, TokenOrigin, Tx, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
-use lanyard_contract::credentials::{EMAIL_MAX_CHARS, NewPassword, email_key};
+use lanyard_contract::credentials::EMAIL_MAX_CHARS;
 use lanyard_contract::{
     AuditKind, LogoutCode, LogoutContext, Secret, SessionView, SessionsAnswer, TokenInfo, UserView,
 };
@@ -255,10 +257,11 @@ impl Engine {
     }
 
     /// Checks `password` against `stored` (`None`: an unknown email, checked against a dummy hash)
-    /// under the sign-in throttle of `email` from this address. A failure is reserved before the
-    /// check and refunded when the password was right, so guesses sent in parallel cannot all be
-    /// judged, and a caller that leaves mid-check is counted. Sign-in and every check of the current
-    /// password go through here, so a stolen access token is no faster an oracle than the sign-in page.
+    /// under the password throttle of `email` from this address, shared by every instance
+    /// (`attempts`). The attempt is counted before the check and taken back when the password was
+    /// right, so guesses sent in parallel cannot all be judged, and a caller that leaves mid-check
+    /// is counted. Sign-in and every check of the current password go through here, so a stolen
+    /// access token is no faster an oracle than the sign-in page.
     async fn check_password(
         &self,
         email: &str,
@@ -266,22 +269,15 @@ impl Engine {
         stored: Option<&str>,
         meta: &RequestMeta,
     ) -> AuthResult<bool> {
-        let now = self.now();
-        let address = meta.address();
-        let key = format!("{}|{address}", email_key(email));
-        let limited = |retry_after| AuthError::RateLimited { retry_after };
-        self.login_failures_per_ip.try_hit(&address, now).map_err(limited)?;
-        if let Err(retry_after) = self.login_failures.try_hit(&key, now) {
-            self.login_failures_per_ip.refund(&address, now);
-            return Err(limited(retry_after));
-        }
+        let attempt = self.attempt(Flow::Password, email, meta).await?;
         let verified = self.passwords.verify(password, stored).await;
-        if !matches!(verified, Ok(false)) {
-            self.login_failures_per_ip.refund(&address, now);
-            match verified {
-                Ok(_) => self.login_failures.reset(&key),
-                Err(_) => self.login_failures.refund(&key, now),
-            }
+        let outcome = match verified {
+            Ok(true) => Outcome::Succeeded,
+            Ok(false) => Outcome::Counted,
+            Err(_) => Outcome::Refunded,
+        };
+        if let Err(error) = self.settle(attempt, outcome).await {
+            tracing::warn!("settling a password attempt: {error}");
         }
         verified
     }
@@ -624,7 +620,7 @@ impl Engine {
         let Some(user) = self.check_session_password(principal, current_password, meta).await? else {
             return Err(wrong_password);
         };
-        NewPassword::parse(new_password, &user.email).map_err(AuthError::Weak)?;
+        new_password::new_password(new_password, &user.email).map_err(AuthError::Weak)?;
         let hash = self.passwords.hash(new_password).await?;
 
         let now = self.now();

@@ -1,6 +1,8 @@
-//! Sliding-window counters for abuse limits: failed sign-ins per email+IP and per IP, and client
-//! logout events per IP. In memory, per instance: a limit protects this process's work, and a
-//! restart forgets it (no permanent lockout of anyone).
+//! Sliding-window counters for this process's own limits: client logout events per address, and
+//! traces of refreshes that rotated nothing. In memory, per instance: a limit protects this
+//! process's work, and a restart forgets it. SPEC §9's throttles, which must hold across instances,
+//! are the database's (`attempts`); this process only remembers which addresses the database
+//! refused ([`RefusedAddresses`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -53,19 +55,28 @@ impl Throttle {
             }
         }
     }
+}
 
-    /// Takes back one hit counted at `at` (a reserved failure that turned out a success).
-    pub fn refund(&self, key: &str, at: i64) {
-        let mut hits = self.hits.lock().expect("throttle lock");
-        if let Some(times) = hits.keys.get_mut(key)
-            && let Some(index) = times.iter().rposition(|&t| t == at)
-        {
-            times.remove(index);
+/// Addresses the database refused, per flow, and until when: the fast path of `Engine::admits` (see `attempts`).
+#[derive(Default)]
+pub struct RefusedAddresses(Mutex<HashMap<(&'static str, String), i64>>);
+
+/// Entries kept at most before the expired ones are dropped.
+const REFUSED_ADDRESSES_KEPT: usize = 10_000;
+
+impl RefusedAddresses {
+    pub fn refuse(&self, flow: &'static str, address: &str, until: i64, now: i64) {
+        let mut refused = self.0.lock().expect("refused addresses lock");
+        if refused.len() >= REFUSED_ADDRESSES_KEPT {
+            refused.retain(|_, until| *until > now);
         }
+        refused.insert((flow, address.to_owned()), until);
     }
 
-    pub fn reset(&self, key: &str) {
-        self.hits.lock().expect("throttle lock").keys.remove(key);
+    /// Seconds until `address` may try `flow` again, if it was refused.
+    pub fn retry_after(&self, flow: &'static str, address: &str, now: i64) -> Option<i64> {
+        let refused = self.0.lock().expect("refused addresses lock");
+        refused.get(&(flow, address.to_owned())).map(|until| until - now).filter(|secs| *secs > 0)
     }
 }
 
@@ -91,8 +102,6 @@ mod tests {
         let throttle = Throttle::new(5, 100);
         let passed = (0..20).filter(|_| throttle.try_hit("k", 0).is_ok()).count();
         assert_eq!(passed, 5);
-        throttle.refund("k", 0);
-        assert!(throttle.try_hit("k", 0).is_ok(), "a refunded hit frees its slot");
     }
 
     #[test]
@@ -129,7 +138,5 @@ mod tests {
         assert_eq!(throttle.try_hit("k", 30), Err(70));
         assert!(throttle.try_hit("other", 30).is_ok());
         assert!(throttle.try_hit("k", 100).is_ok());
-        throttle.reset("k");
-        assert!(throttle.try_hit("k", 31).is_ok());
     }
 }

@@ -66,6 +66,8 @@ struct KeySet {
     #[cfg(feature = "test-hooks")]
     access: [u8; 32],
     successor: Vec<u8>,
+    /// Keys the throttles' subjects and addresses as the database stores them.
+    throttle: [u8; 32],
 }
 
 impl KeySet {
@@ -79,6 +81,7 @@ impl KeySet {
             #[cfg(feature = "test-hooks")]
             access,
             successor: hmac(secret.as_bytes(), b"lanyard refresh successor v1").to_vec(),
+            throttle: hmac(secret.as_bytes(), b"lanyard throttle key v1"),
         }
     }
 
@@ -128,6 +131,12 @@ impl Keys {
             validation,
             verified: VerifiedTokens::default(),
         }
+    }
+
+    /// What the throttles store of an email or an address: a keyed hash (hex), which instances
+    /// sharing the secret agree on, and which reveals nothing of what was typed.
+    pub fn throttle_key(&self, text: &str) -> String {
+        hmac(&self.current.throttle, text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
     /// The id of the key that signs and derives now.

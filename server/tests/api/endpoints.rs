@@ -184,6 +184,7 @@ async fn the_operator_gives_a_password_on_standard_input(db: Db) {
     };
     assert!(!create(&["--password-stdin", "--password", "a long password"], ""), "one or the other");
     assert!(!create(&["--password-stdin"], ""), "nothing piped in");
+    assert!(!create(&["--password-stdin"], "Password123\n"), "a common password, as on every way in");
     assert!(create(&["--password-stdin"], "a piped long password\n"), "the first line, without its ending");
     let login =
         app.post("/api/auth/login", json!({ "email": "piped@example.com", "password": "a piped long password" })).await;

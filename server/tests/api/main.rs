@@ -27,4 +27,5 @@ mod rotation;
 mod schema;
 mod scope;
 mod step_up;
+mod throttles;
 mod tls;

@@ -10,11 +10,12 @@
 //! writer queues on the busy timeout instead of failing on a lock upgrade.
 
 pub mod accounts;
+pub mod attempts;
 pub mod audit;
 mod batch;
 pub mod feed;
 mod migrate;
-mod prune;
+pub mod prune;
 pub mod reports;
 pub mod sessions;
 
@@ -232,7 +233,8 @@ mod tests {
             .await
             .unwrap();
 
-        assert_eq!(store.prune(1_000, 1_000).await.unwrap(), 2_500, "three batches");
+        let before = super::prune::PruneBefore { history: 1_000, changes: 1_000, attempts: 1_000 };
+        assert_eq!(store.prune(before).await.unwrap(), 2_500, "three batches");
         let (left,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM lanyard_auth_events").fetch_one(&store.pool).await.unwrap();
         assert_eq!(left, 1);

@@ -2,7 +2,7 @@
 //! engine, answer; all the rules live in the engine. The bodies exist only in the server build.
 
 #[cfg(feature = "ssr")]
-mod answer;
+pub(crate) mod answer;
 pub mod credentials;
 #[cfg(feature = "ssr")]
 pub mod serve;

@@ -2,9 +2,11 @@
 //! unknown API paths and methods, the security headers; and the operator's routes outside the API
 //! (SPEC §3: `/healthz`, `/readyz`, `/metrics`).
 
-use crate::api::Refresh;
+use crate::api::answer;
+use crate::api::serve::client_ip;
+use crate::api::{ChangePassword, Login, Reauth, Refresh};
 use crate::contract::{ErrorBody, ErrorCode, HEADER_SESSION_USER};
-use crate::engine::Engine;
+use crate::engine::{Engine, Flow};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -87,7 +89,7 @@ pub(super) async fn gate(
     let session_user = SessionUserSlot::default();
     request.extensions_mut().insert(engine.clone());
     request.extensions_mut().insert(session_user.clone());
-    let mut response = match refusal(&request, over_tls) {
+    let mut response = match refusal(&request, over_tls).or_else(|| admission(&engine, &request, peer)) {
         Some(refused) => refused,
         None => {
             let response = next.run(request).await;
@@ -157,6 +159,25 @@ fn refusal(request: &Request<Body>, over_tls: bool) -> Option<Response> {
         ));
     }
     None
+}
+
+/// The calls that check a password, which a flooding address must not reach (SPEC §9).
+const PASSWORD_PATHS: [&str; 3] = [Login::PATH, Reauth::PATH, ChangePassword::PATH];
+
+/// A POST that would check a password is refused before its body is read when its address was
+/// refused by the shared throttle lately (429), or the hashing queue is full (503): a flood costs
+/// no more than this check ([`Engine::admits`]).
+fn admission(engine: &Engine, request: &Request<Body>, peer: Option<std::net::IpAddr>) -> Option<Response> {
+    if request.method() != Method::POST || !PASSWORD_PATHS.contains(&request.uri().path()) {
+        return None;
+    }
+    let ip = client_ip(peer, request.headers(), engine.policy()).map(|ip| ip.to_string());
+    let refused = engine.admits(Flow::Password, ip.as_deref()).err()?;
+    let mut response = (answer::status(&refused), axum::Json(answer::body(&refused, "/"))).into_response();
+    if let Some(secs) = answer::retry_after(&refused) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Some(response)
 }
 
 /// The 413 answer. The body is left unread, so the connection cannot carry another request: the
