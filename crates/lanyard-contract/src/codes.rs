@@ -22,6 +22,9 @@ closed_set! {
         /// The user's password was changed in another session, which ends every other session of
         /// the user.
         PasswordChanged = "PASSWORD_CHANGED",
+        /// The user's password was reset by email (SPEC §10), which ends every other session of
+        /// the user.
+        PasswordReset = "PASSWORD_RESET",
         /// An owner or admin of the account (`/admin/users`) or the operator
         /// (`admin sessions revoke`) ended the session.
         AdminRevoked = "ADMIN_REVOKED",
@@ -72,6 +75,7 @@ impl LogoutCode {
             Self::LogoutOtherDevice => "You were signed out from another device.",
             Self::LogoutAll => "You signed out everywhere.",
             Self::PasswordChanged => "Your password was changed.",
+            Self::PasswordReset => "Your password was reset.",
             Self::AdminRevoked => "An administrator ended this session.",
             Self::SessionExpired => "Your session reached its time limit.",
             Self::IdleTimeout => "Signed out after inactivity.",
@@ -135,6 +139,9 @@ closed_set! {
         MethodNotAllowed = "METHOD_NOT_ALLOWED",
         /// A body over the size limit (413), refused before it is read.
         PayloadTooLarge = "PAYLOAD_TOO_LARGE",
+        /// A link's token (SPEC §10) that is used, expired, replaced by a newer one or unknown (400);
+        /// `token_state` says which.
+        TokenInvalid = "TOKEN_INVALID",
         /// Too many attempts from this caller (429, with `Retry-After`): wrong passwords, or
         /// browser logout reports.
         RateLimited = "RATE_LIMITED",
@@ -280,6 +287,34 @@ closed_set! {
         /// A browser's report of a logout (`/api/auth/logout_event`, SPEC §4), with the reason it
         /// recorded.
         ClientLogout = "client_logout",
+        /// A password set through a reset link; every other session of the user ended with it.
+        PasswordReset = "password_reset",
+    }
+}
+
+closed_set! {
+    /// Why a link's token was refused (`token_state` of a 400 `TOKEN_INVALID`, SPEC §10).
+    pub enum TokenState {
+        /// The link was used already: each works once.
+        Used = "used",
+        /// The link's lifetime ran out.
+        Expired = "expired",
+        /// A newer link of the same kind was sent since, which voids this one.
+        Replaced = "replaced",
+        /// No such link: mistyped, cut off, or never sent.
+        Unknown = "unknown",
+    }
+}
+
+impl TokenState {
+    /// What the user reads on the page the link opened.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Used => "This link was already used.",
+            Self::Expired => "This link has expired.",
+            Self::Replaced => "This link was replaced by a newer one.",
+            Self::Unknown => "This link is not valid.",
+        }
     }
 }
 
@@ -292,6 +327,8 @@ closed_set! {
         NewDevice = "new_device",
         /// The user changed their password.
         PasswordChanged = "password_changed",
+        /// The user set a new password through a reset link (SPEC §10).
+        PasswordReset = "password_reset",
         /// The user confirmed their password for a sensitive action (step-up).
         Reauth = "reauth",
         /// One of the user's sessions ended, for any reason but a blocked reuse.

@@ -46,12 +46,12 @@ pub use audit::{ActivityAnswer, ActivityEvent, Diagnostics, EventView};
 pub use closed::UnknownName;
 pub use codes::{
     AccountStatus, ActivityKind, AuditKind, ErrorCode, EventSource, LogoutCode, LogoutSource, PlanStatus, Role,
-    TokenLevel,
+    TokenLevel, TokenState,
 };
 #[cfg(all(feature = "server-fn", feature = "ssr"))]
 pub use server_fn::{FrameworkErrorHook, on_framework_error};
 pub use session::{
-    ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, LogoutAllAnswer, LogoutContext,
-    LogoutEvent, NO_PERMISSION, REAUTH_PATH, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret, SessionView,
-    SessionsAnswer, TokenInfo, TokenStatus, UserView,
+    CheckYourEmail, ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, LogoutAllAnswer,
+    LogoutContext, LogoutEvent, NO_PERMISSION, REAUTH_PATH, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret,
+    SessionView, SessionsAnswer, TokenInfo, TokenStatus, UserView,
 };

@@ -2,7 +2,7 @@
 //! error body of SPEC §2 with its typed context, the sessions page's answers, and the reason object
 //! the browser records for every logout.
 
-use super::codes::{AccountStatus, ErrorCode, LogoutCode, LogoutSource, PlanStatus, Role, TokenLevel};
+use super::codes::{AccountStatus, ErrorCode, LogoutCode, LogoutSource, PlanStatus, Role, TokenLevel, TokenState};
 use serde::{Deserialize, Serialize};
 
 /// Name of the HttpOnly cookie that carries the refresh token. Scoped to [`REFRESH_COOKIE_PATH`] so
@@ -147,6 +147,20 @@ pub struct LoginAnswer {
     pub user: UserView,
 }
 
+/// The answer (202) to a request that may send a mail: the same whether or not the address has an
+/// account, so nobody learns which addresses do (SPEC §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckYourEmail {
+    /// Always `check_your_email`.
+    pub status: String,
+}
+
+impl Default for CheckYourEmail {
+    fn default() -> Self {
+        Self { status: "check_your_email".into() }
+    }
+}
+
 /// The body of every error answer of the API (SPEC §2).
 ///
 /// A 401 or 402 carries the `logout_*` fields; `logout_reason` is non-null only when the session has
@@ -180,6 +194,9 @@ pub struct ErrorBody {
     /// With 403 `REAUTH_REQUIRED`: where to confirm the password before retrying (SPEC §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reauth_path: Option<String>,
+    /// With 400 `TOKEN_INVALID`: why the link's token was refused (SPEC §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_state: Option<TokenState>,
 }
 
 impl ErrorBody {

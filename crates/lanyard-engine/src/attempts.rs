@@ -16,12 +16,15 @@ pub enum Flow {
     /// Wrong passwords: sign-in, reauth, a password change's current password. Counted per email
     /// and address, so a guesser elsewhere cannot lock the owner out, and per address.
     Password,
+    /// Requests for a password reset link: every one counts, per email and per address (SPEC §10).
+    Reset,
 }
 
 impl Flow {
     fn name(self) -> &'static str {
         match self {
             Self::Password => "password",
+            Self::Reset => "reset",
         }
     }
 
@@ -100,6 +103,13 @@ impl Engine {
                 self.store.clear_attempts(attempt.flow.name(), &attempt.subject, Some(&attempt.address)).await
             }
         }
+    }
+
+    /// Forgets every attempt of `flow` for `subject`, from every address (a password reset clears
+    /// the sign-in throttle of its email).
+    pub(crate) async fn clear_attempts(&self, flow: Flow, subject: &str) -> AuthResult<()> {
+        let subject = self.keys.throttle_key(&email_key(subject));
+        self.store.clear_attempts(flow.name(), &subject, None).await
     }
 
     /// Whether a request of `flow` from `ip` is admitted to be read at all: not when the database

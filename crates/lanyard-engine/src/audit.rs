@@ -146,6 +146,7 @@ impl Engine {
                     (AuditKind::SignedIn, _) if row.new_device != 0 => ActivityKind::NewDevice,
                     (AuditKind::SignedIn, _) => ActivityKind::SignedIn,
                     (AuditKind::PasswordChanged, _) => ActivityKind::PasswordChanged,
+                    (AuditKind::PasswordReset, _) => ActivityKind::PasswordReset,
                     (AuditKind::Reauthed, _) => ActivityKind::Reauth,
                     (AuditKind::SessionEnded, Some(LogoutCode::RefreshTokenReused)) => ActivityKind::ReuseBlocked,
                     (AuditKind::SessionEnded, _) => ActivityKind::SessionEnded,

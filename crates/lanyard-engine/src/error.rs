@@ -2,7 +2,7 @@
 //! call's answer (how each variant answers over HTTP is the API's business, `lanyard::api::answer`),
 //! [`StartError`] for start-up, [`OperatorError`] for the operator's commands (SPEC §8).
 
-use lanyard_contract::{ErrorCode, LogoutCode, LogoutContext};
+use lanyard_contract::{ErrorCode, LogoutCode, LogoutContext, TokenState};
 
 /// Why an engine call did not succeed, in the engine's words. The API turns each variant into a
 /// status and an error body of SPEC §2 (`lanyard::api::answer`); nothing here knows HTTP.
@@ -39,6 +39,9 @@ pub enum AuthError {
         /// The answer's message: fixed text, never built from the request.
         message: &'static str,
     },
+    /// A link's token that is used, expired, replaced or unknown (400 `TOKEN_INVALID`, SPEC §10).
+    #[error("link token {0}")]
+    TokenInvalid(TokenState),
     /// A sensitive action with no password check within the reauth window (step-up): 403, the
     /// session kept; the client confirms the password and retries.
     #[error("a fresh password check is required")]

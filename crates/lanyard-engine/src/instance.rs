@@ -7,6 +7,7 @@ use super::directory::{Accounts, TableAccounts};
 use super::error::{AuthResult, StartError};
 use super::hooks::Hooks;
 use super::live::LiveView;
+use super::mailer::{MailSettings, Mailer};
 use super::metrics::Metrics;
 use super::passwords::Passwords;
 use super::policy::Policy;
@@ -16,6 +17,9 @@ use super::throttle::{RefusedAddresses, Throttle};
 use super::tokens::{self, Keys, SigningSecrets};
 use lanyard_contract::Secret;
 use std::sync::Arc;
+
+/// Where links point until the app says otherwise (`Engine::with_mail`).
+const DEFAULT_PUBLIC_URL: &str = "http://localhost:3000";
 
 /// Client logout events accepted per address and minute, and per address and day: the intake needs
 /// no authentication, so what one address can make lanyard store is bounded (a browser sends one
@@ -48,6 +52,8 @@ pub struct Engine {
     /// Steps a test can hold or fail (no-ops without `test-hooks`).
     pub(super) hooks: Hooks,
     pub(super) metrics: Metrics,
+    /// How mail leaves, and the signal that wakes its delivery.
+    pub(super) mail: Mailer,
 }
 
 /// What `GET /readyz` reports: whether this instance can serve sign-ins and refreshes, and whether
@@ -102,6 +108,7 @@ impl Engine {
             keys: Keys::with_previous(secret.expose(), &previous),
             hooks: Hooks::default(),
             metrics: Metrics::default(),
+            mail: Mailer::new(MailSettings::outbox(DEFAULT_PUBLIC_URL)).expect("the default mail settings are valid"),
             policy,
         })
     }

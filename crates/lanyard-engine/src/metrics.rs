@@ -4,6 +4,7 @@
 //! only its own calls; the text is rendered by `metrics-exporter-prometheus`.
 
 use super::error::{AuthError, AuthResult};
+use super::mailer::{MailKind, MailOutcome};
 use lanyard_contract::LogoutCode;
 use metrics::{Key, Label, Level, Metadata, Recorder as _};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -15,6 +16,7 @@ const ENDINGS: &str = "lanyard_session_endings_total";
 const CLIENT_LOGOUTS: &str = "lanyard_client_logout_events_total";
 const REFRESH_DURATION: &str = "lanyard_refresh_duration_seconds";
 const LIVE_SESSIONS: &str = "lanyard_live_sessions";
+const MAIL: &str = "lanyard_mail_total";
 
 /// Histogram buckets of a refresh, in seconds: from a cached rotation to a database that stalls.
 const REFRESH_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -103,6 +105,11 @@ impl Default for Metrics {
             metrics.counter(ENDINGS, "reason", code.as_str()).increment(0);
             metrics.counter(CLIENT_LOGOUTS, "code", code.as_str()).increment(0);
         }
+        for kind in MailKind::ALL {
+            for outcome in MailOutcome::ALL {
+                metrics.mail_counter(*kind, *outcome).increment(0);
+            }
+        }
         // Registered with no sample: rendered with a count of 0.
         drop(metrics.recorder.register_histogram(&Key::from_static_name(REFRESH_DURATION), &METADATA));
         metrics
@@ -138,6 +145,18 @@ impl Metrics {
 
     pub fn client_logout(&self, code: LogoutCode) {
         self.count(CLIENT_LOGOUTS, "code", code.as_str());
+    }
+
+    fn mail_counter(&self, kind: MailKind, outcome: MailOutcome) -> metrics::Counter {
+        let labels = vec![
+            Label::from_static_parts("kind", kind.as_str()),
+            Label::from_static_parts("outcome", outcome.as_str()),
+        ];
+        self.recorder.register_counter(&Key::from_parts(MAIL, labels), &METADATA)
+    }
+
+    pub fn mail(&self, kind: MailKind, outcome: MailOutcome) {
+        self.mail_counter(kind, outcome).increment(1);
     }
 
     /// The Prometheus text, with the live-session gauge set to what the database counts now.
@@ -188,6 +207,11 @@ mod tests {
         for code in LogoutCode::ALL {
             has(format!(r#"lanyard_session_endings_total{{reason="{code}"}} 0"#));
             has(format!(r#"lanyard_client_logout_events_total{{code="{code}"}} 0"#));
+        }
+        for kind in MailKind::ALL {
+            for outcome in MailOutcome::ALL {
+                has(format!(r#"lanyard_mail_total{{kind="{kind}",outcome="{outcome}"}} 0"#));
+            }
         }
         has("lanyard_refresh_duration_seconds_count 0".into());
         has(r#"lanyard_refresh_duration_seconds_bucket{le="+Inf"} 0"#.into());

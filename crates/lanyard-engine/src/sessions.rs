@@ -1,6 +1,7 @@
 //! Sign-in, refresh-token rotation and sign-out: where sessions begin, live and end.
 
 use super::attempts::{Flow, Outcome};
+use super::directory::AccountStanding;
 use super::ending::{Ending, Initiator};
 use super::error::{AuthError, AuthResult};
 use super::guard::{PlanCheck, Principal, account_refusal};
@@ -33,6 +34,22 @@ pub struct Issued {
     pub user_id: String,
 }
 
+/// What a new session is made of: whose, in which account, for how long, on which device.
+pub(super) struct SessionRequest<'a> {
+    pub user_id: &'a str,
+    pub account_id: &'a str,
+    pub remember_me: bool,
+    pub device_id: Option<&'a str>,
+}
+
+/// A session written by `Engine::open_session`, with the endings to announce once it commits.
+pub(super) struct OpenedSession {
+    pub session_id: String,
+    pub refresh_token: String,
+    pub expires_at: i64,
+    pub endings: Vec<Ending>,
+}
+
 impl Issued {
     /// The cookie's Max-Age: the session's remaining lifetime.
     pub fn refresh_max_age(&self) -> i64 {
@@ -57,7 +74,7 @@ const MAX_REFRESH_COOKIES: usize = 4;
 
 impl Engine {
     /// The access token and expiries for a live session. The access token never outlives the session.
-    fn issue(
+    pub(super) fn issue(
         &self,
         session_id: &str,
         user_id: &str,
@@ -125,6 +142,39 @@ impl Engine {
             other => return Err(self.refuse_sign_in(other.as_ref(), email, now, meta).await),
         };
 
+        let (account_id, account) = self.account_to_sign_in(&user).await?;
+
+        let new_session = SessionRequest { user_id: &user.id, account_id: &account_id, remember_me, device_id };
+        let new_device = self.is_new_device(&new_session).await?;
+        let mut tx = self.store.write_tx().await?;
+        // The password checked must still be the user's as the session is made: a change that
+        // committed meanwhile wins, and this sign-in is refused as a wrong password would be.
+        let checked = user.password_hash.expose();
+        if !Store::swap_password_hash(&mut tx, &user.id, checked, checked).await? {
+            tx.rollback().await?;
+            return Err(self.refuse_sign_in(Some(&user), email, now, meta).await);
+        }
+        let opened = self.open_session(&mut tx, &new_session, new_device, now, meta).await?;
+        tx.commit().await?;
+        for ending in opened.endings {
+            self.announce(ending, meta);
+        }
+        self.hooks.reach(Step::SignInCommitted).await?;
+
+        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
+        let view = UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            account_id: Some(account_id),
+            account_name: Some(account.name),
+            role: user.role,
+        };
+        Ok((issued, view))
+    }
+
+    /// The account `user` signs in to, and how it stands: refused with ACCOUNT_MISSING, or the
+    /// account's own code when it is suspended or cancelled.
+    pub(super) async fn account_to_sign_in(&self, user: &UserRecord) -> AuthResult<(String, AccountStanding)> {
         let context = LogoutContext {
             user_id: Some(user.id.clone()),
             account_id: user.account_id.clone(),
@@ -135,39 +185,47 @@ impl Engine {
         else {
             return Err(AuthError::logout(LogoutCode::AccountMissing, context));
         };
-        if let Some(code) = account_refusal(account.status) {
-            return Err(AuthError::logout(code, context));
+        match account_refusal(account.status) {
+            Some(code) => Err(AuthError::logout(code, context)),
+            None => Ok((account_id, account)),
         }
+    }
 
-        // Without a device id a device cannot be recognised, so it counts as new.
-        let new_device = match device_id {
-            Some(device_id) => !self.store.knows_device(&user.id, device_id).await?,
+    /// Whether `request`'s device is new to its user: without a device id a device cannot be
+    /// recognised, so it counts as new.
+    pub(super) async fn is_new_device(&self, request: &SessionRequest<'_>) -> AuthResult<bool> {
+        Ok(match request.device_id {
+            Some(device_id) => !self.store.knows_device(request.user_id, device_id).await?,
             None => true,
-        };
-        let ttl = if remember_me { self.policy.remember_ttl } else { self.policy.session_ttl };
+        })
+    }
+
+    /// Writes a new session into `tx`: its row, the first refresh token of its chain, its `login`
+    /// event, and the endings `LANYARD_MAX_SESSIONS` asks for (to announce once `tx` commits).
+    pub(super) async fn open_session(
+        &self,
+        tx: &mut Tx,
+        request: &SessionRequest<'_>,
+        new_device: bool,
+        now: i64,
+        meta: &RequestMeta,
+    ) -> AuthResult<OpenedSession> {
+        let ttl = if request.remember_me { self.policy.remember_ttl } else { self.policy.session_ttl };
         let session_id = new_id();
         let refresh_token = new_refresh_token();
         let session = NewSession {
             id: &session_id,
-            user_id: &user.id,
-            account_id: Some(&account_id),
-            device_id,
+            user_id: request.user_id,
+            account_id: Some(request.account_id),
+            device_id: request.device_id,
             user_agent: meta.user_agent.as_deref(),
             ip: meta.ip.as_deref(),
-            remember_me,
+            remember_me: request.remember_me,
             new_device,
             created_at: now,
             expires_at: now + ttl,
         };
-        let mut tx = self.store.write_tx().await?;
-        // The password checked must still be the user's as the session is made: a change that
-        // committed meanwhile wins, and this sign-in is refused as a wrong password would be.
-        let checked = user.password_hash.expose();
-        if !Store::swap_password_hash(&mut tx, &user.id, checked, checked).await? {
-            tx.rollback().await?;
-            return Err(self.refuse_sign_in(Some(&user), email, now, meta).await);
-        }
-        Store::insert_session(&mut tx, &session).await?;
+        Store::insert_session(tx, &session).await?;
         let first = NewRefreshToken {
             hash: &hash_refresh_token(&refresh_token),
             session_id: &session_id,
@@ -175,31 +233,17 @@ impl Engine {
             origin: TokenOrigin::SignIn,
             key_id: None,
         };
-        Store::insert_refresh_token(&mut tx, &first, now).await?;
+        Store::insert_refresh_token(tx, &first, now).await?;
         let event = AuthEvent {
-            user_id: Some(&user.id),
-            account_id: Some(&account_id),
+            user_id: Some(request.user_id),
+            account_id: Some(request.account_id),
             session_id: Some(&session_id),
-            detail: Some(json!({ "remember_me": remember_me }).to_string()),
+            detail: Some(json!({ "remember_me": request.remember_me }).to_string()),
             ..self.event(AuditKind::SignedIn, now, meta)
         };
-        Store::record_event(&mut tx, &event).await?;
-        let endings = self.keep_session_limit(&mut tx, &user.id, &session_id, meta).await?;
-        tx.commit().await?;
-        for ending in endings {
-            self.announce(ending, meta);
-        }
-        self.hooks.reach(Step::SignInCommitted).await?;
-
-        let issued = self.issue(&session_id, &user.id, session.expires_at, refresh_token, now)?;
-        let view = UserView {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            account_id: Some(account_id),
-            account_name: Some(account.name),
-            role: user.role,
-        };
-        Ok((issued, view))
+        Store::record_event(tx, &event).await?;
+        let endings = self.keep_session_limit(tx, request.user_id, &session_id, meta).await?;
+        Ok(OpenedSession { expires_at: session.expires_at, session_id, refresh_token, endings })
     }
 
     /// A sign-in refused as wrong credentials, recorded. The email is kept only when it names a

@@ -33,21 +33,40 @@ fn unique_name() -> String {
     format!("lanyard_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
-/// A database that exists for one test and is removed after it.
+/// A database that exists for one test and is removed after it, with the folder its instances
+/// write their mail into.
 pub struct TestDb {
     pub url: String,
+    pub outbox: std::path::PathBuf,
     cleanup: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl TestDb {
     pub async fn create(db: Db) -> Self {
         let name = unique_name();
+        let outbox = std::env::temp_dir().join(format!("{name}-outbox"));
+        let mut created = Self::create_named(db, &name).await;
+        let cleanup = created.cleanup.take();
+        let remove_outbox = outbox.clone();
+        created.cleanup = Some(Box::new(move || {
+            let _ = std::fs::remove_dir_all(remove_outbox);
+            if let Some(cleanup) = cleanup {
+                cleanup();
+            }
+        }));
+        created.outbox = outbox;
+        created
+    }
+
+    async fn create_named(db: Db, name: &str) -> Self {
+        let name = name.to_owned();
+        let outbox = std::path::PathBuf::new();
         match db {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = format!("sqlite://{}/lanyard.db", dir.display());
-                Self { url, cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))) }
+                Self { url, outbox, cleanup: Some(Box::new(move || drop(std::fs::remove_dir_all(dir)))) }
             }
             Db::Postgres => {
                 let admin = postgres_admin_url();
@@ -67,7 +86,7 @@ impl TestDb {
                         }
                     });
                 };
-                Self { url, cleanup: Some(Box::new(cleanup)) }
+                Self { url, outbox, cleanup: Some(Box::new(cleanup)) }
             }
         }
     }
@@ -126,6 +145,7 @@ async fn spawn_engine(
 ) -> TestApp {
     let mut config = Config::for_tests(&db.url);
     config.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.mail_outbox = db.outbox.clone();
     adjust(&mut config);
     let clock = ManualClock::starting_at(1_800_000_000);
     let engine = lanyard::server::connect(&config.lanyard, Arc::new(clock.clone())).await.expect("engine starts");
@@ -229,6 +249,40 @@ impl TestApp {
         self.create_user(email).await;
         self.sign_in(email).await
     }
+}
+
+impl TestApp {
+    /// The messages of `kind` in the outbox, in the order they were written, each as its file's
+    /// name and text.
+    pub fn mail(&self, kind: &str) -> Vec<(String, String)> {
+        let Ok(entries) = std::fs::read_dir(&self.db.outbox) else { return Vec::new() };
+        let mut mail: Vec<(std::time::SystemTime, String, String)> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".eml") && name.split('-').nth(1) == Some(kind))
+            .map(|name| {
+                let path = self.db.outbox.join(&name);
+                let written = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
+                (written, name, std::fs::read_to_string(path).unwrap())
+            })
+            .collect();
+        mail.sort();
+        mail.into_iter().map(|(_, name, text)| (name, text)).collect()
+    }
+
+    /// Waits for the `n`th message of `kind` and returns its text.
+    pub async fn nth_mail(&self, kind: &str, n: usize) -> String {
+        let arrived = eventually(std::time::Duration::from_secs(10), || async { self.mail(kind).len() >= n }).await;
+        assert!(arrived, "no message {n} of {kind} in {}", self.db.outbox.display());
+        self.mail(kind).swap_remove(n - 1).1
+    }
+}
+
+/// The token of the one link in `message` (its plain text and its HTML carry the same).
+pub fn link_token(message: &str) -> String {
+    let plain = message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let start = plain.find("?token=").expect("the message has a link") + "?token=".len();
+    plain[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
 /// Runs each listed test function on SQLite and on PostgreSQL.

@@ -117,6 +117,28 @@ impl Store {
             .await?)
     }
 
+    pub async fn user_by_id(&self, id: &str) -> AuthResult<Option<UserRecord>> {
+        Ok(sqlx::query_as("SELECT id, email, password_hash, role, account_id FROM lanyard_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Sets the user's password hash, whatever it was (a reset by email proves the address, not the
+    /// old password), and counts the address verified from now if it was not.
+    pub async fn reset_password(tx: &mut Tx, user_id: &str, hash: &str, now: i64) -> AuthResult<()> {
+        sqlx::query(
+            "UPDATE lanyard_users SET password_hash = $1, email_verified_at = COALESCE(email_verified_at, $3)
+             WHERE id = $2",
+        )
+        .bind(hash)
+        .bind(user_id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Live sessions and users of an account, for the admin overview.
     pub async fn account_counts(&self, account_id: &str, now: i64) -> AuthResult<AccountCounts> {
         let (sessions,): (i64,) = sqlx::query_as(

@@ -88,15 +88,15 @@ impl Store {
     }
 
     /// The user's security activity since `since`, newest first, at most `limit` lines: sign-ins,
-    /// password changes, reauths and endings, each with the session it concerns.
+    /// password changes and resets, reauths and endings, each with the session it concerns.
     pub async fn activity(&self, user_id: &str, since: i64, limit: i64) -> AuthResult<Vec<ActivityRow>> {
         Ok(sqlx::query_as(
             "SELECT e.at, e.kind, e.reason, e.session_id, s.device_id,
                     COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
                     COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
              FROM lanyard_auth_events e LEFT JOIN lanyard_sessions s ON s.id = e.session_id
-             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6)
-             ORDER BY e.at DESC, e.id DESC LIMIT $7",
+             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7)
+             ORDER BY e.at DESC, e.id DESC LIMIT $8",
         )
         .bind(user_id)
         .bind(since)
@@ -104,6 +104,7 @@ impl Store {
         .bind(AuditKind::PasswordChanged.as_str())
         .bind(AuditKind::Reauthed.as_str())
         .bind(AuditKind::SessionEnded.as_str())
+        .bind(AuditKind::PasswordReset.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -14,6 +14,8 @@ pub mod attempts;
 pub mod audit;
 mod batch;
 pub mod feed;
+pub mod links;
+pub mod mail;
 mod migrate;
 pub mod prune;
 pub mod reports;

@@ -14,7 +14,7 @@ pub fn status(error: &AuthError) -> StatusCode {
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
         AuthError::AccessTokenInvalid(_) | AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        AuthError::BadRequest(_) | AuthError::Weak(_) => StatusCode::BAD_REQUEST,
+        AuthError::BadRequest(_) | AuthError::Weak(_) | AuthError::TokenInvalid(_) => StatusCode::BAD_REQUEST,
         AuthError::Forbidden { .. } | AuthError::ReauthRequired => StatusCode::FORBIDDEN,
         AuthError::NotFound => StatusCode::NOT_FOUND,
         AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -58,6 +58,9 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         },
         AuthError::BadRequest(message) => plain(ErrorCode::BadRequest, message),
         AuthError::Weak(message) => plain(ErrorCode::WeakPassword, message),
+        AuthError::TokenInvalid(state) => {
+            ErrorBody { token_state: Some(*state), ..plain(ErrorCode::TokenInvalid, state.message()) }
+        }
         AuthError::Forbidden { code, message } => plain(*code, message),
         AuthError::ReauthRequired => ErrorBody {
             reauth_path: Some(REAUTH_PATH.into()),

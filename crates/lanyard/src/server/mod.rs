@@ -30,7 +30,7 @@ pub use extract::SignedIn;
 pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, Switch};
 
 use crate::api::{Me, serve, signed_in_user};
-use crate::engine::{self, Accounts, Clock, DemoAccount, Engine, OperatorError, SystemClock};
+use crate::engine::{self, Accounts, Clock, Delivery, DemoAccount, Engine, OperatorError, SystemClock};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -96,6 +96,12 @@ impl Server {
 
     async fn start_on(engine: Engine, settings: Settings) -> Result<Self, ServeError> {
         let engine = Arc::new(engine);
+        if let Delivery::Outbox(folder) = &engine.mail_settings().delivery {
+            tracing::info!("mail goes to the outbox {} (LANYARD_SMTP_URL is not set)", folder.display());
+            if !settings.site_addr.ip().is_loopback() {
+                tracing::warn!("no mail leaves this server: set LANYARD_SMTP_URL (docs/DEPLOY.md)");
+            }
+        }
         if settings.seeds_demo() && engine.seed_demo().await.map_err(ServeError::Seed)? {
             tracing::info!("seeded the demo account {:?}", DemoAccount::ACCOUNT);
         }
@@ -177,26 +183,30 @@ pub async fn engine(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<En
 pub async fn connect(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Engine, ServeError> {
     crate::contract::on_framework_error(serve::set_status_for_framework_error);
     let policy = settings.policy()?;
-    Engine::connect(&settings.database_url, clock, policy, settings.signing_secrets()?)
+    let mail = settings.mail()?;
+    let engine = Engine::connect(&settings.database_url, clock, policy, settings.signing_secrets()?)
         .await
-        .map_err(|source| ServeError::Database { url: settings.redacted_database_url(), source })
+        .map_err(|source| ServeError::Database { url: settings.redacted_database_url(), source })?;
+    Ok(engine.with_mail(mail).map_err(SettingsError::Mail)?)
 }
 
-/// What a serving engine does besides answering requests: following other processes' changes, and
-/// the hourly sweep. The tasks stop when this is shut down or dropped, so a stopped (or restarted)
+/// What a serving engine does besides answering requests: following other processes' changes, the
+/// hourly sweep, and delivering the mail queue. The tasks stop when this is shut down or dropped, so a stopped (or restarted)
 /// instance leaves nothing running behind it.
 pub struct Background {
     tasks: JoinSet<()>,
 }
 
 impl Background {
-    /// Starts following other processes' changes and the hourly sweep on `engine`: what
+    /// Starts following other processes' changes, the hourly sweep and the mail delivery on
+    /// `engine`: what
     /// [`Server::start`] runs, and what a caller that builds its own engine (a test on its own
     /// clock) starts beside it.
     pub fn start(engine: &Arc<Engine>) -> Self {
         let mut tasks = JoinSet::new();
         tasks.spawn(engine.clone().follow_changes());
         tasks.spawn(engine.clone().keep_house());
+        tasks.spawn(engine.clone().deliver_mail());
         Self { tasks }
     }
 

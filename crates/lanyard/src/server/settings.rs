@@ -3,7 +3,7 @@
 //! public fields), and checked when the server starts.
 
 use crate::contract::Secret;
-use crate::engine::{MAX_PREVIOUS_SECRETS, Policy, SigningSecrets};
+use crate::engine::{Delivery, MAX_PREVIOUS_SECRETS, MailSettings, Policy, SigningSecrets, SmtpUrl};
 use crate::ui::UiSettings;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use std::net::SocketAddr;
@@ -72,6 +72,10 @@ pub enum SettingsError {
     /// A variable that does not parse (clap's own message).
     #[error("{0}")]
     Environment(String),
+    /// `LANYARD_PUBLIC_URL`, `LANYARD_SMTP_URL` or `LANYARD_MAIL_FROM` cannot be used; the message
+    /// says which and why, never quoting a password.
+    #[error("{0}")]
+    Mail(String),
 }
 
 /// lanyard's settings. Each field is the variable of SPEC §7 it is read from.
@@ -179,6 +183,24 @@ pub struct Settings {
     /// Seed the demo account on an empty database: `auto` (only on a loopback address), 1 or 0.
     #[arg(long, env = "LANYARD_DEMO", value_enum, default_value_t = DemoSeed::Auto)]
     pub demo: DemoSeed,
+
+    /// The site's address in the links of lanyard's mail; by default `http://` and the site
+    /// address, with `localhost` for a loopback IP (WebAuthn refuses IP addresses).
+    #[arg(long, env = "LANYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Send mail by SMTP: `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465`
+    /// (TLS), `smtp://host:25?tls=none` (loopback only). Unset, mail goes to the outbox.
+    #[arg(long, env = "LANYARD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of lanyard's mail.
+    #[arg(long, env = "LANYARD_MAIL_FROM", default_value = "lanyard <no-reply@localhost>")]
+    pub mail_from: String,
+
+    /// Without `LANYARD_SMTP_URL`, every message is written here as an `.eml` file.
+    #[arg(long, env = "LANYARD_MAIL_OUTBOX", default_value = "data/outbox")]
+    pub mail_outbox: std::path::PathBuf,
 }
 
 /// The settings alone as a command line, for reading them from the environment.
@@ -268,6 +290,23 @@ impl Settings {
             }
         }
         Ok(SigningSecrets { current, previous })
+    }
+
+    /// How lanyard's mail leaves, and where its links point (SPEC §10).
+    pub fn mail(&self) -> Result<MailSettings, SettingsError> {
+        let public_url = self.public_url.clone().unwrap_or_else(|| {
+            let port = self.site_addr.port();
+            match self.site_addr.ip() {
+                ip if ip.is_loopback() => format!("http://localhost:{port}"),
+                std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+                ip => format!("http://{ip}:{port}"),
+            }
+        });
+        let delivery = match &self.smtp_url {
+            Some(url) => Delivery::Smtp(SmtpUrl::parse(url.expose()).map_err(SettingsError::Mail)?),
+            None => Delivery::Outbox(self.mail_outbox.clone()),
+        };
+        MailSettings { public_url, from: self.mail_from.clone(), delivery }.checked().map_err(SettingsError::Mail)
     }
 
     /// What the pages need to know of the settings.

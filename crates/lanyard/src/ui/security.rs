@@ -82,6 +82,7 @@ fn what_happened(event: &ActivityEvent) -> String {
         ActivityKind::SignedIn => "Signed in".into(),
         ActivityKind::NewDevice => "New device".into(),
         ActivityKind::PasswordChanged => "Password changed".into(),
+        ActivityKind::PasswordReset => "Password reset".into(),
         ActivityKind::Reauth => "Password confirmed".into(),
         ActivityKind::ReuseBlocked => "Suspicious refresh blocked".into(),
         ActivityKind::SessionEnded => {

@@ -1,0 +1,159 @@
+//! A way back in (SPEC §10): a password reset by email. Asking for a link answers at once and the
+//! same for every address; setting the new password ends every other session of the user with
+//! PASSWORD_RESET, in the transaction that sets it, and signs this device in.
+
+use super::attempts::{Flow, Outcome};
+use super::ending::Initiator;
+use super::error::{AuthError, AuthResult};
+use super::guard::account_refusal;
+use super::input::plain_text;
+use super::instance::Engine;
+use super::links::{LinkKind, LinkToken};
+use super::live::Change;
+use super::mail::Letter;
+use super::mailer::{MailKind, html_escape, mail_time};
+use super::new_password::new_password;
+use super::policy::RequestMeta;
+use super::sessions::{Issued, SessionRequest};
+use super::store::Store;
+use super::store::audit::AuthEvent;
+use super::store::links::NewLink;
+use lanyard_contract::credentials::EMAIL_MAX_CHARS;
+use lanyard_contract::{AuditKind, LogoutCode, TokenState, UserView};
+use std::sync::Arc;
+
+impl Engine {
+    /// Sends a password reset link to `email` if it names a user of an active account, and answers
+    /// at once either way: what the request costs and what it answers do not depend on the address
+    /// (the lookup, the link and the mail happen after the answer). Throttled per email and per
+    /// address, every request counted.
+    pub async fn request_password_reset(self: &Arc<Self>, email: &str, meta: &RequestMeta) -> AuthResult<()> {
+        plain_text("email address", email)?;
+        if email.trim().is_empty() || email.chars().count() > EMAIL_MAX_CHARS {
+            return Err(AuthError::BadRequest("Enter your email address.".into()));
+        }
+        let attempt = self.attempt(Flow::Reset, email, meta).await?;
+        self.settle(attempt, Outcome::Counted).await?;
+        let (engine, email, meta) = (self.clone(), email.trim().to_owned(), meta.clone());
+        tokio::spawn(async move {
+            if let Err(error) = engine.send_password_reset(&email, &meta).await {
+                tracing::warn!("a password reset link could not be sent: {error}");
+            }
+        });
+        Ok(())
+    }
+
+    async fn send_password_reset(&self, email: &str, meta: &RequestMeta) -> AuthResult<()> {
+        let Some(user) = self.store.user_by_email(email).await? else { return Ok(()) };
+        let account = self.standing(user.account_id.as_deref()).await?;
+        if account.is_none_or(|account| account_refusal(account.status).is_some()) {
+            return Ok(());
+        }
+        let now = self.now();
+        let kind = LinkKind::PasswordReset;
+        let link = LinkToken::new();
+        let stored = NewLink {
+            hash: &link.hash,
+            kind: kind.as_str(),
+            user_id: Some(&user.id),
+            email: &user.email,
+            account_id: None,
+            role: None,
+            expires_at: now + kind.lifetime_secs(),
+        };
+        let address = self.mail.link(kind.page(), &link.token);
+        let device = meta.user_agent.as_deref().unwrap_or("an unknown device");
+        let letter = Letter {
+            kind: MailKind::PasswordReset,
+            to: &user.email,
+            subject: "Reset your lanyard password".into(),
+            text: format!(
+                "Someone asked to reset the password of the lanyard account {email} on {time}, from {device}.\n\n\
+                 To choose a new password, open this link within 30 minutes:\n{address}\n\n\
+                 The link works once. Setting a new password signs you out everywhere else.\n\
+                 If you did not ask for it, ignore this message: your password stays as it is.\n",
+                email = user.email,
+                time = mail_time(now),
+            ),
+            html: format!(
+                "<p>Someone asked to reset the password of the lanyard account {email} on {time}, from {device}.</p>\
+                 <p><a href=\"{address}\">Choose a new password</a> within 30 minutes.</p>\
+                 <p>The link works once. Setting a new password signs you out everywhere else. \
+                 If you did not ask for it, ignore this message: your password stays as it is.</p>",
+                email = html_escape(&user.email),
+                time = mail_time(now),
+                device = html_escape(device),
+            ),
+        };
+        let mut tx = self.store.write_tx().await?;
+        Store::insert_link(&mut tx, &stored, now).await?;
+        self.queue_letter(&mut tx, letter, now).await?;
+        tx.commit().await?;
+        self.mail_queued();
+        Ok(())
+    }
+
+    /// Sets a new password through a reset link, and signs this device in (`remember_me` false).
+    /// The new hash, the used link, the ending of every other session with PASSWORD_RESET and the
+    /// new session commit in one transaction, or none of them does (SPEC §4's all-or-nothing rule).
+    /// The address counts as verified from now, and the sign-in throttle of the email is cleared.
+    pub async fn confirm_password_reset(
+        &self,
+        token: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> AuthResult<(Issued, UserView)> {
+        let (hash, link) = self.live_link(LinkKind::PasswordReset, token).await?;
+        let user = match &link.user_id {
+            Some(id) => self.store.user_by_id(id).await?,
+            None => None,
+        }
+        .ok_or(AuthError::TokenInvalid(TokenState::Unknown))?;
+        new_password(password, &user.email).map_err(AuthError::Weak)?;
+        let (account_id, account) = self.account_to_sign_in(&user).await?;
+        let password_hash = self.passwords.hash(password).await?;
+
+        let now = self.now();
+        let request =
+            SessionRequest { user_id: &user.id, account_id: &account_id, remember_me: false, device_id: None };
+        let mut tx = self.store.write_tx().await?;
+        // The user's row first, as every transaction that holds a user's and a session's rows.
+        Store::reset_password(&mut tx, &user.id, &password_hash, now).await?;
+        if !Store::use_link(&mut tx, &hash, now).await? {
+            tx.rollback().await?;
+            return Err(self.link_lost(&hash).await);
+        }
+        let mut endings = Vec::new();
+        for state in Store::live_sessions_of_user_in(&mut tx, &user.id).await? {
+            let ended = self.write_ending(&mut tx, &state, LogoutCode::PasswordReset, Initiator::Automatic, meta);
+            endings.extend(ended.await?);
+        }
+        let opened = self.open_session(&mut tx, &request, true, now, meta).await?;
+        let event = AuthEvent {
+            user_id: Some(&user.id),
+            account_id: Some(&account_id),
+            session_id: Some(&opened.session_id),
+            ..self.event(AuditKind::PasswordReset, now, meta)
+        };
+        Store::record_event(&mut tx, &event).await?;
+        let change = Change::User(user.id.clone());
+        change.publish(&mut tx, &self.store, now).await?;
+        tx.commit().await?;
+        self.live.apply(&change);
+        for ending in endings.into_iter().chain(opened.endings) {
+            self.announce(ending, meta);
+        }
+        if let Err(error) = self.clear_attempts(Flow::Password, &user.email).await {
+            tracing::warn!("clearing the sign-in throttle after a reset: {error}");
+        }
+        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
+        let view = UserView {
+            id: user.id,
+            email: user.email,
+            account_id: Some(account_id),
+            account_name: Some(account.name),
+            role: user.role,
+        };
+        Ok((issued, view))
+    }
+}
