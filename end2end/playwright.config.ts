@@ -28,6 +28,8 @@ const webServer = Object.values(servers).map(({ port, db, env, ...server }) => (
     LEPTOS_SITE_ROOT: 'target/site',
     LEPTOS_SITE_PKG_DIR: 'pkg',
     LANYARD_DEMO: '1',
+    // Each server's mail, read by the tests as a mailbox would be; removed with its database.
+    LANYARD_MAIL_OUTBOX: `${db.replace(/\/[^/]*$/, '')}/outbox`,
     RUST_LOG: 'warn',
     ...env,
   },

@@ -188,10 +188,10 @@ impl Client {
     }
 }
 
-/// The page this tab shows (path and query), for `X-Page-Path` and endings.
+/// The page this tab shows (path and query, never a link's token), for `X-Page-Path` and endings.
 pub fn current_page() -> String {
     let location = web_sys::window().map(|w| w.location());
     let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
     let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
-    format!("{path}{search}")
+    crate::paths::without_link_token(&format!("{path}{search}"))
 }

@@ -2,7 +2,7 @@
 //! page load, sign out, change the password, and the few browser facts the pages show.
 
 use crate::api;
-use crate::contract::{ErrorBody, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
+use crate::contract::{ErrorBody, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
 use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
@@ -91,13 +91,43 @@ pub fn answer_reauth(password: Option<String>) {
 /// answer's error body, and `describe` words it.
 pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<UserView, ErrorBody> {
     let answer = api::login(email, password.into(), remember_me, Some(storage::device_id())).await?;
+    Ok(hold(answer))
+}
+
+/// Holds the session a sign-in (or a password reset) just opened in this tab.
+fn hold(answer: LoginAnswer) -> UserView {
     // A sign-out still pending from before was for the earlier session; it never ends this one.
     storage::drop_sign_out();
     renew::keep(answer.token, answer.user.id.clone());
     if let Some(view) = client().view() {
         view.auth.set(AuthStatus::SignedIn(answer.user.clone()));
     }
-    Ok(answer.user)
+    answer.user
+}
+
+/// Asks for a password reset link for `email`; the answer is the same whatever the address.
+pub async fn request_password_reset(email: String) -> Result<(), ErrorBody> {
+    api::recovery::request_password_reset(email).await.map(drop)
+}
+
+/// Sets a new password with a reset link's token, and holds the session it opens, as a sign-in does.
+pub async fn reset_password(token: String, new_password: String) -> Result<UserView, ErrorBody> {
+    let answer = api::recovery::confirm_password_reset(token.into(), new_password.into()).await?;
+    Ok(hold(answer))
+}
+
+/// The token of the link that opened this page, taken from its address, which is then replaced by
+/// the bare path (`history.replaceState`): no later call, history entry or `next=` carries it.
+pub fn take_link_token() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let search = location.search().ok()?;
+    let token = crate::paths::link_token(&search)?;
+    let bare = crate::paths::without_link_token(&format!("{}{search}", location.pathname().ok()?));
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
+    }
+    Some(token)
 }
 
 /// Restores the session after a page load. No hint and no session: straight to sign-in, silently. A

@@ -18,6 +18,21 @@ pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> R
     Err(not_in_the_browser())
 }
 
+/// Asks for a password reset link; refused on the server, where no page submits a form.
+pub async fn request_password_reset(_email: String) -> Result<(), ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+/// Sets a new password with a reset link; refused on the server, where no page submits a form.
+pub async fn reset_password(_token: String, _new_password: String) -> Result<UserView, ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+/// The token of the link that opened the page; the server renders the page without reading it.
+pub fn take_link_token() -> Option<String> {
+    None
+}
+
 /// Restores the session after a page load; the server has none to restore (the access token
 /// lives only in the tab), so the protected frame renders "Restoring your session…" there.
 pub async fn restore(_retry_notice: RwSignal<Option<String>>) {}

@@ -13,6 +13,7 @@ mod notices;
 mod pages;
 mod protected;
 mod reauth;
+mod recovery;
 mod security;
 mod sessions;
 mod signin;
@@ -20,6 +21,7 @@ mod signin;
 pub use admin::{AdminUsers, Table};
 pub use pages::{DataPage, Password, loading, shown};
 pub use protected::Protected;
+pub use recovery::{ForgotPassword, ResetPassword};
 pub use security::Security;
 pub use sessions::Sessions;
 pub use signin::SignIn;
@@ -109,8 +111,8 @@ fn reload_source(options: &LeptosOptions) -> String {
 }
 
 /// lanyard's pages at their SPEC paths, mounted by one element inside an app's `<Routes>`:
-/// `/signin` (with the logout banner), `/sessions`, `/security`, `/account/password` and
-/// `/admin/users`.
+/// `/signin` (with the logout banner), `/sessions`, `/security`, `/account/password`,
+/// `/admin/users`, `/forgot-password` and `/reset-password`.
 #[component(transparent)]
 pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     use leptos_router::components::Route;
@@ -121,6 +123,8 @@ pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=StaticSegment("security") view=Security/>
         <Route path=path!("/account/password") view=Password/>
         <Route path=path!("/admin/users") view=AdminUsers/>
+        <Route path=StaticSegment("forgot-password") view=ForgotPassword/>
+        <Route path=StaticSegment("reset-password") view=ResetPassword/>
     }
     .into_inner()
 }

@@ -4,6 +4,7 @@ use crate::paths::next_from_query;
 use crate::session;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
 /// `/signin`: the banner saying why the last session ended (once), then the form; a success goes to
@@ -88,6 +89,7 @@ pub fn SignIn() -> impl IntoView {
                 <p class="form-problem" aria-live="polite">{move || problem.get()}</p>
                 <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Sign in"</button>
             </form>
+            <p class="signin-links"><A href="/forgot-password">"Forgot password?"</A></p>
         </main>
     }
 }

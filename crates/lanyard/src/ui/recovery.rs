@@ -1,0 +1,145 @@
+//! A way back in (SPEC §10): `/forgot-password` asks for a reset link, `/reset-password` sets a
+//! new password with it. What goes wrong is said with role="status" (the banner on `/signin` stays
+//! the only role="alert"), and a link that no longer works offers a new one. As on `/signin`, the
+//! buttons wait for hydration (a native submit would put the field in a URL) and what was typed
+//! before then is kept.
+
+use crate::contract::TokenState;
+use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
+use crate::session;
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+/// A field's text, followed as it changes and read once the page is hydrated, so that what was
+/// typed (or filled in) while the page loaded is kept; and whether the page is hydrated.
+fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>) {
+    let (field, text, hydrated) = (NodeRef::new(), RwSignal::new(String::new()), RwSignal::new(false));
+    Effect::new(move |_| {
+        if let Some(typed) = session::field_text(&field) {
+            text.set(typed);
+        }
+        hydrated.set(true);
+    });
+    (field, text, hydrated)
+}
+
+/// `/forgot-password`: the email, then "Check your email", whatever the address (the answer does
+/// not say whether it has an account).
+#[component]
+pub fn ForgotPassword() -> impl IntoView {
+    let (email_field, email, hydrated) = typed_field();
+    let sent = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        pending.set(true);
+        problem.set(None);
+        leptos::task::spawn_local(async move {
+            let asked = session::request_password_reset(email.get_untracked()).await;
+            pending.set(false);
+            match asked {
+                Ok(()) => sent.set(true),
+                Err(error) => problem.set(Some(session::describe(&error))),
+            }
+        });
+    };
+    view! {
+        <main class="page narrow signin">
+            <h1>"Reset your password"</h1>
+            <Show
+                when=move || sent.get()
+                fallback=move || view! {
+                    <form class="card" method="post" action="" on:submit=on_submit>
+                        <label for="email">"Email"</label>
+                        <input
+                            id="email"
+                            type="email"
+                            autocomplete="username"
+                            required
+                            node_ref=email_field
+                            on:input=move |event| email.set(event_target_value(&event))
+                        />
+                        <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Send reset link"</button>
+                        <p class="problem" role="status">{move || problem.get()}</p>
+                    </form>
+                }
+            >
+                <div class="card" role="status">
+                    <h2>"Check your email"</h2>
+                    <p>"If an account uses that address, a link to set a new password is on its way. It works once, for 30 minutes."</p>
+                </div>
+            </Show>
+            <p><A href="/signin">"Back to sign in"</A></p>
+        </main>
+    }
+}
+
+/// `/reset-password?token=…`: the page takes the token from its address, and drops it from there,
+/// before any call; then the new password. Set, this device is signed in and goes home; every other
+/// session of the user has ended.
+#[component]
+pub fn ResetPassword() -> impl IntoView {
+    let token = RwSignal::new(None::<String>);
+    Effect::new(move |_| token.set(session::take_link_token()));
+    let (password_field, password, hydrated) = typed_field();
+    let problem = RwSignal::new(None::<String>);
+    let dead_link = RwSignal::new(None::<TokenState>);
+    let pending = RwSignal::new(false);
+    let navigate = use_navigate();
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(link) = token.get_untracked() else {
+            dead_link.set(Some(TokenState::Unknown));
+            return;
+        };
+        pending.set(true);
+        problem.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let reset = session::reset_password(link, password.get_untracked()).await;
+            pending.set(false);
+            match reset {
+                Ok(_) => navigate("/", Default::default()),
+                Err(error) => match error.token_state {
+                    Some(state) => dead_link.set(Some(state)),
+                    None => problem.set(Some(session::describe(&error))),
+                },
+            }
+        });
+    };
+    view! {
+        <main class="page narrow signin">
+            <h1>"Set a new password"</h1>
+            <Show
+                when=move || dead_link.get().is_none()
+                fallback=move || view! {
+                    <div class="card" role="status">
+                        <p>{move || dead_link.get().map(TokenState::message)}</p>
+                        <p><A href="/forgot-password">"Send a new link"</A></p>
+                    </div>
+                }
+            >
+                <form class="card" method="post" action="" on:submit=on_submit.clone()>
+                    <label for="new-password">"New password"</label>
+                    <input
+                        id="new-password"
+                        type="password"
+                        autocomplete="new-password"
+                        required
+                        minlength=PASSWORD_MIN_CHARS
+                        maxlength=PASSWORD_MAX_CHARS
+                        node_ref=password_field
+                        on:input=move |event| password.set(event_target_value(&event))
+                    />
+                    <p class="muted">{password_rule()}</p>
+                    <p class="muted">"Setting it signs you out everywhere else."</p>
+                    <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Set new password"</button>
+                    <p class="problem" role="status">{move || problem.get()}</p>
+                </form>
+            </Show>
+        </main>
+    }
+}
