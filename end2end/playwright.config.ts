@@ -2,12 +2,12 @@ import { defineConfig } from '@playwright/test';
 
 // The tests drive the server built by `scripts/site` (scripts/test builds it first), in Debian's
 // Chromium: no browser is ever downloaded. Four instances run, each on a fresh SQLite file:
-// `standard` with the default lifetimes, `short` with 5-second access tokens and a 5-second reauth
+// `standard` with the default lifetimes (and sign-up open, as `scripts/run` has it), `short` with 5-second access tokens and a 5-second reauth
 // window so that expiry, refresh and step-up happen while a test watches, `idle` with a 65-second
 // idle timeout, and `limited` with one session per user. `host` is examples/host, another app built
 // on lanyard's crates, serving its own site (`scripts/example-host --build` builds it).
 export const servers = {
-  standard: { port: 3100, db: 'target/e2e-standard/lanyard.db', env: {} },
+  standard: { port: 3100, db: 'target/e2e-standard/lanyard.db', env: { LANYARD_SIGNUP: 'open' } },
   short: { port: 3101, db: 'target/e2e-short/lanyard.db', env: { LANYARD_ACCESS_TTL: '5', LANYARD_REAUTH_WINDOW: '5' } },
   idle: { port: 3102, db: 'target/e2e-idle/lanyard.db', env: { LANYARD_IDLE_TIMEOUT: '65' } },
   limited: { port: 3103, db: 'target/e2e-limited/lanyard.db', env: { LANYARD_MAX_SESSIONS: '1' } },

@@ -142,6 +142,14 @@ closed_set! {
         /// A link's token (SPEC §10) that is used, expired, replaced by a newer one or unknown (400);
         /// `token_state` says which.
         TokenInvalid = "TOKEN_INVALID",
+        /// A sign-up or an invitation for an address another user has (409), or an email change to
+        /// one.
+        EmailTaken = "EMAIL_TAKEN",
+        /// Sign-up is off, or by invitation only (403, `LANYARD_SIGNUP`).
+        SignupClosed = "SIGNUP_CLOSED",
+        /// A right password of a user who has not yet confirmed the address (401, `logout_reason`
+        /// null): not an ending; the sign-in page offers to send the link again.
+        EmailNotVerified = "EMAIL_NOT_VERIFIED",
         /// Too many attempts from this caller (429, with `Retry-After`): wrong passwords, or
         /// browser logout reports.
         RateLimited = "RATE_LIMITED",
@@ -289,6 +297,8 @@ closed_set! {
         ClientLogout = "client_logout",
         /// A password set through a reset link; every other session of the user ended with it.
         PasswordReset = "password_reset",
+        /// An address confirmed with its verification link.
+        EmailVerified = "email_verified",
     }
 }
 
@@ -329,6 +339,8 @@ closed_set! {
         PasswordChanged = "password_changed",
         /// The user set a new password through a reset link (SPEC §10).
         PasswordReset = "password_reset",
+        /// The user confirmed their address with its link (SPEC §10).
+        EmailVerified = "email_verified",
         /// The user confirmed their password for a sensitive action (step-up).
         Reauth = "reauth",
         /// One of the user's sessions ended, for any reason but a blocked reuse.

@@ -53,5 +53,5 @@ pub use server_fn::{FrameworkErrorHook, on_framework_error};
 pub use session::{
     CheckYourEmail, ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, LogoutAllAnswer,
     LogoutContext, LogoutEvent, NO_PERMISSION, REAUTH_PATH, REFRESH_COOKIE, REFRESH_COOKIE_PATH, ReauthAnswer, Secret,
-    SessionView, SessionsAnswer, TokenInfo, TokenStatus, UserView,
+    SessionView, SessionsAnswer, SignUpAnswer, TokenInfo, TokenStatus, UserView, VerifiedEmail,
 };

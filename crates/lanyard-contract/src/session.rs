@@ -161,6 +161,24 @@ impl Default for CheckYourEmail {
     }
 }
 
+/// The answer to a sign-up: "check your email" (202) when the address must be confirmed first,
+/// else the sign-in's answer (200).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SignUpAnswer {
+    /// Signed in at once (`LANYARD_VERIFY_EMAIL=off`).
+    SignedIn(LoginAnswer),
+    /// A link is on its way.
+    CheckYourEmail(CheckYourEmail),
+}
+
+/// The answer to a verification link: the address it confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedEmail {
+    /// The address now confirmed.
+    pub email: String,
+}
+
 /// The body of every error answer of the API (SPEC §2).
 ///
 /// A 401 or 402 carries the `logout_*` fields; `logout_reason` is non-null only when the session has

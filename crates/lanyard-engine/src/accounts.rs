@@ -68,7 +68,7 @@ impl Engine {
         let hash = self.passwords.hash(password.expose()).await?;
         let user_id = self
             .store
-            .insert_user(email.as_str(), &hash, role, Some(&account_id), self.now())
+            .insert_user(email.as_str(), &hash, role, Some(&account_id), Some(self.now()), self.now())
             .await?
             .ok_or_else(|| OperatorError::UserExists(email.as_str().to_owned()))?;
         self.accounts.add_member(&account_id, &user_id, role).await?;

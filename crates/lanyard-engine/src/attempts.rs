@@ -18,6 +18,10 @@ pub enum Flow {
     Password,
     /// Requests for a password reset link: every one counts, per email and per address (SPEC §10).
     Reset,
+    /// Sign-ups, counted as reset requests are.
+    SignUp,
+    /// Requests to send a verification link again, counted as reset requests are.
+    Resend,
 }
 
 impl Flow {
@@ -25,6 +29,8 @@ impl Flow {
         match self {
             Self::Password => "password",
             Self::Reset => "reset",
+            Self::SignUp => "signup",
+            Self::Resend => "resend",
         }
     }
 

@@ -147,6 +147,7 @@ impl Engine {
                     (AuditKind::SignedIn, _) => ActivityKind::SignedIn,
                     (AuditKind::PasswordChanged, _) => ActivityKind::PasswordChanged,
                     (AuditKind::PasswordReset, _) => ActivityKind::PasswordReset,
+                    (AuditKind::EmailVerified, _) => ActivityKind::EmailVerified,
                     (AuditKind::Reauthed, _) => ActivityKind::Reauth,
                     (AuditKind::SessionEnded, Some(LogoutCode::RefreshTokenReused)) => ActivityKind::ReuseBlocked,
                     (AuditKind::SessionEnded, _) => ActivityKind::SessionEnded,

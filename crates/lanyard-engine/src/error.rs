@@ -39,6 +39,17 @@ pub enum AuthError {
         /// The answer's message: fixed text, never built from the request.
         message: &'static str,
     },
+    /// The request conflicts with what exists (409): `EMAIL_TAKEN`.
+    #[error("conflict: {code}")]
+    Conflict {
+        /// The answer's code.
+        code: ErrorCode,
+        /// The answer's message: fixed text, never built from the request.
+        message: &'static str,
+    },
+    /// A right password of a user who has not confirmed the address yet (401, not an ending).
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     /// A link's token that is used, expired, replaced or unknown (400 `TOKEN_INVALID`, SPEC §10).
     #[error("link token {0}")]
     TokenInvalid(TokenState),

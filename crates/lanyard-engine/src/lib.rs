@@ -51,6 +51,7 @@ mod passwords;
 mod policy;
 mod recovery;
 mod sessions;
+mod signup;
 mod step_up;
 mod store;
 #[cfg(feature = "test-hooks")]
@@ -69,7 +70,8 @@ pub use error::{AuthError, AuthResult, OperatorError, StartError};
 pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use mailer::{Delivery, MailKind, MailOutcome, MailSettings, SmtpSecurity, SmtpUrl};
-pub use policy::{Policy, RequestMeta};
+pub use policy::{Policy, RequestMeta, Signup};
 pub use sessions::{Issued, SignedOutCookie};
+pub use signup::SignedUp;
 pub use store::accounts::AccountChange;
 pub use tokens::{Keys, MAX_PREVIOUS_SECRETS, SigningSecrets};

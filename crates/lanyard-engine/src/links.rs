@@ -3,7 +3,9 @@
 
 use super::error::{AuthError, AuthResult};
 use super::instance::Engine;
-use super::store::links::LinkRow;
+use super::mail::Letter;
+use super::store::Store;
+use super::store::links::{LinkRow, NewLink};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use lanyard_contract::TokenState;
 
@@ -47,14 +49,14 @@ impl LinkKind {
 }
 
 /// A new link's token: what goes in the mail, and what is stored.
-pub(crate) struct LinkToken {
-    pub token: String,
-    pub hash: String,
+struct LinkToken {
+    token: String,
+    hash: String,
 }
 
 impl LinkToken {
     /// A fresh token: 256 random bits, as a refresh token is.
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         let token = new_refresh_token();
         Self { hash: hash_refresh_token(&token), token }
     }
@@ -73,7 +75,43 @@ fn state_of(link: &LinkRow, now: i64) -> Option<TokenState> {
     }
 }
 
+/// Who a link is for: a user, or an invitee (an email, an account and a role).
+pub(crate) struct LinkFor<'a> {
+    pub user_id: Option<&'a str>,
+    pub email: &'a str,
+    pub account_id: Option<&'a str>,
+    pub role: Option<&'a str>,
+}
+
 impl Engine {
+    /// Makes a link of `kind` for `to`, and queues the letter `write` makes of the link's address, in
+    /// one transaction: a token is stored (hashed) only with its mail, and the mail only with it.
+    pub(crate) async fn send_link<'a>(
+        &self,
+        kind: LinkKind,
+        to: LinkFor<'a>,
+        write: impl FnOnce(&str) -> Letter<'a>,
+    ) -> AuthResult<()> {
+        let now = self.now();
+        let link = LinkToken::new();
+        let stored = NewLink {
+            hash: &link.hash,
+            kind: kind.as_str(),
+            user_id: to.user_id,
+            email: to.email,
+            account_id: to.account_id,
+            role: to.role,
+            expires_at: now + kind.lifetime_secs(),
+        };
+        let letter = write(&self.mail.link(kind.page(), &link.token));
+        let mut tx = self.store.write_tx().await?;
+        Store::insert_link(&mut tx, &stored, now).await?;
+        self.queue_letter(&mut tx, letter, now).await?;
+        tx.commit().await?;
+        self.mail_queued();
+        Ok(())
+    }
+
     /// The live link of `kind` that `token` names, with its hash; otherwise 400 `TOKEN_INVALID`
     /// saying why. A token of another kind is unknown here: a reset link does not verify an address.
     pub(crate) async fn live_link(&self, kind: LinkKind, token: &str) -> AuthResult<(String, LinkRow)> {

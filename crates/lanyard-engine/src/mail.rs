@@ -53,6 +53,16 @@ impl Engine {
         Ok(())
     }
 
+    /// Queues `letter` on its own, and wakes the delivery.
+    pub(crate) async fn send_letter(&self, letter: Letter<'_>) -> AuthResult<()> {
+        let now = self.now();
+        let mut tx = self.store.write_tx().await?;
+        self.queue_letter(&mut tx, letter, now).await?;
+        tx.commit().await?;
+        self.mail_queued();
+        Ok(())
+    }
+
     /// Wakes the delivery: a message was queued and committed.
     pub(crate) fn mail_queued(&self) {
         self.mail.queued.notify_one();

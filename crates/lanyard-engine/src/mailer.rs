@@ -197,6 +197,11 @@ impl Mailer {
         Ok(Self { settings, from, smtp, queued: Notify::new() })
     }
 
+    /// The address of the page `path` on the site.
+    pub(crate) fn page(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url)
+    }
+
     /// The link to `path` on the site, with `token` in its query.
     pub(crate) fn link(&self, path: &str, token: &str) -> String {
         format!("{}{path}?token={token}", self.settings.public_url)

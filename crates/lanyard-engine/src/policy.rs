@@ -28,9 +28,24 @@ pub struct Policy {
     pub login_window: i64,
     /// Live sessions a user may have; a sign-in beyond it ends the least recently active (0: no limit).
     pub max_sessions: usize,
+    /// Who may create an account (`LANYARD_SIGNUP`).
+    pub signup: Signup,
+    /// Whether a new user signs in only after confirming the address (`LANYARD_VERIFY_EMAIL`).
+    pub verify_email: bool,
     /// Proxies (address ranges) whose `X-Forwarded-For` names the client and whose
     /// `X-Forwarded-Proto` says whether the client used TLS; empty: the peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Who may create an account (SPEC §10, `LANYARD_SIGNUP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signup {
+    /// Nobody: accounts come from the operator's CLI (and invitations).
+    Off,
+    /// Anyone, at `/signup`.
+    Open,
+    /// Only through an invitation.
+    Invite,
 }
 
 impl Default for Policy {
@@ -55,6 +70,8 @@ impl Policy {
         login_max_failures_per_ip: 50,
         max_sessions: 0,
         login_window: 900,
+        signup: Signup::Off,
+        verify_email: true,
         trusted_proxies: Vec::new(),
     };
 }

@@ -8,16 +8,15 @@ use super::error::{AuthError, AuthResult};
 use super::guard::account_refusal;
 use super::input::plain_text;
 use super::instance::Engine;
-use super::links::{LinkKind, LinkToken};
+use super::links::{LinkFor, LinkKind};
 use super::live::Change;
 use super::mail::Letter;
 use super::mailer::{MailKind, html_escape, mail_time};
 use super::new_password::new_password;
 use super::policy::RequestMeta;
-use super::sessions::{Issued, SessionRequest};
+use super::sessions::{Issued, SessionRequest, signed_in_view};
 use super::store::Store;
 use super::store::audit::AuthEvent;
-use super::store::links::NewLink;
 use lanyard_contract::credentials::EMAIL_MAX_CHARS;
 use lanyard_contract::{AuditKind, LogoutCode, TokenState, UserView};
 use std::sync::Arc;
@@ -50,20 +49,9 @@ impl Engine {
             return Ok(());
         }
         let now = self.now();
-        let kind = LinkKind::PasswordReset;
-        let link = LinkToken::new();
-        let stored = NewLink {
-            hash: &link.hash,
-            kind: kind.as_str(),
-            user_id: Some(&user.id),
-            email: &user.email,
-            account_id: None,
-            role: None,
-            expires_at: now + kind.lifetime_secs(),
-        };
-        let address = self.mail.link(kind.page(), &link.token);
         let device = meta.user_agent.as_deref().unwrap_or("an unknown device");
-        let letter = Letter {
+        let to = LinkFor { user_id: Some(&user.id), email: &user.email, account_id: None, role: None };
+        self.send_link(LinkKind::PasswordReset, to, |address| Letter {
             kind: MailKind::PasswordReset,
             to: &user.email,
             subject: "Reset your lanyard password".into(),
@@ -84,13 +72,8 @@ impl Engine {
                 time = mail_time(now),
                 device = html_escape(device),
             ),
-        };
-        let mut tx = self.store.write_tx().await?;
-        Store::insert_link(&mut tx, &stored, now).await?;
-        self.queue_letter(&mut tx, letter, now).await?;
-        tx.commit().await?;
-        self.mail_queued();
-        Ok(())
+        })
+        .await
     }
 
     /// Sets a new password through a reset link, and signs this device in (`remember_me` false).
@@ -147,13 +130,7 @@ impl Engine {
             tracing::warn!("clearing the sign-in throttle after a reset: {error}");
         }
         let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = UserView {
-            id: user.id,
-            email: user.email,
-            account_id: Some(account_id),
-            account_name: Some(account.name),
-            role: user.role,
-        };
+        let view = signed_in_view(user, account_id, account);
         Ok((issued, view))
     }
 }

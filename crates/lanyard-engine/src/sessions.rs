@@ -34,6 +34,17 @@ pub struct Issued {
     pub user_id: String,
 }
 
+/// The user a sign-in answers with.
+pub(super) fn signed_in_view(user: UserRecord, account_id: String, account: AccountStanding) -> UserView {
+    UserView {
+        id: user.id,
+        email: user.email,
+        account_id: Some(account_id),
+        account_name: Some(account.name),
+        role: user.role,
+    }
+}
+
 /// What a new session is made of: whose, in which account, for how long, on which device.
 pub(super) struct SessionRequest<'a> {
     pub user_id: &'a str,
@@ -142,6 +153,9 @@ impl Engine {
             other => return Err(self.refuse_sign_in(other.as_ref(), email, now, meta).await),
         };
 
+        if self.policy.verify_email && user.email_verified_at.is_none() {
+            return Err(AuthError::EmailNotVerified);
+        }
         let (account_id, account) = self.account_to_sign_in(&user).await?;
 
         let new_session = SessionRequest { user_id: &user.id, account_id: &account_id, remember_me, device_id };
@@ -162,13 +176,7 @@ impl Engine {
         self.hooks.reach(Step::SignInCommitted).await?;
 
         let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = UserView {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            account_id: Some(account_id),
-            account_name: Some(account.name),
-            role: user.role,
-        };
+        let view = signed_in_view(user, account_id, account);
         Ok((issued, view))
     }
 

@@ -28,6 +28,7 @@ mod revocation;
 mod rotation;
 mod schema;
 mod scope;
+mod signup;
 mod step_up;
 mod throttles;
 mod tls;

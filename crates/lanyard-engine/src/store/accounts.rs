@@ -17,6 +17,8 @@ pub struct UserRecord {
     pub password_hash: Secret,
     pub role: Role,
     pub account_id: Option<String>,
+    /// When the user confirmed the address; `None` while a sign-up waits for its link.
+    pub email_verified_at: Option<i64>,
 }
 
 /// An account row of lanyard's own table, as the default accounts read it.
@@ -83,19 +85,20 @@ impl Store {
         Ok(count)
     }
 
-    /// Inserts a user; returns `None` if the email is taken.
+    /// Inserts a user, verified at `verified_at` or not yet; returns `None` if the email is taken.
     pub async fn insert_user(
         &self,
         email: &str,
         password_hash: &str,
         role: Role,
         account_id: Option<&str>,
+        verified_at: Option<i64>,
         now: i64,
     ) -> AuthResult<Option<String>> {
         let id = new_id();
         let inserted = sqlx::query(
-            "INSERT INTO lanyard_users (id, email, email_key, password_hash, role, account_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING",
+            "INSERT INTO lanyard_users (id, email, email_key, password_hash, role, account_id, email_verified_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (email_key) DO NOTHING",
         )
         .bind(&id)
         .bind(email.trim())
@@ -103,6 +106,7 @@ impl Store {
         .bind(password_hash)
         .bind(role.as_str())
         .bind(account_id)
+        .bind(verified_at)
         .bind(now)
         .execute(&self.pool)
         .await?
@@ -111,17 +115,19 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> AuthResult<Option<UserRecord>> {
-        Ok(sqlx::query_as("SELECT id, email, password_hash, role, account_id FROM lanyard_users WHERE email_key = $1")
+        Ok(sqlx::query_as("SELECT id, email, password_hash, role, account_id, email_verified_at FROM lanyard_users WHERE email_key = $1")
             .bind(email_key(email))
             .fetch_optional(&self.pool)
             .await?)
     }
 
     pub async fn user_by_id(&self, id: &str) -> AuthResult<Option<UserRecord>> {
-        Ok(sqlx::query_as("SELECT id, email, password_hash, role, account_id FROM lanyard_users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, email, password_hash, role, account_id, email_verified_at FROM lanyard_users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Sets the user's password hash, whatever it was (a reset by email proves the address, not the
@@ -136,6 +142,26 @@ impl Store {
         .bind(now)
         .execute(tx.conn())
         .await?;
+        Ok(())
+    }
+
+    /// Sets the password of a user who has not verified the address (a repeated sign-up).
+    pub async fn set_unverified_password(tx: &mut Tx, user_id: &str, hash: &str) -> AuthResult<()> {
+        sqlx::query("UPDATE lanyard_users SET password_hash = $1 WHERE id = $2 AND email_verified_at IS NULL")
+            .bind(hash)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Counts the user's address verified from `now`, if it was not.
+    pub async fn verify_user(tx: &mut Tx, user_id: &str, now: i64) -> AuthResult<()> {
+        sqlx::query("UPDATE lanyard_users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1")
+            .bind(user_id)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
         Ok(())
     }
 

@@ -95,8 +95,8 @@ impl Store {
                     COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
                     COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
              FROM lanyard_auth_events e LEFT JOIN lanyard_sessions s ON s.id = e.session_id
-             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7)
-             ORDER BY e.at DESC, e.id DESC LIMIT $8",
+             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7, $8)
+             ORDER BY e.at DESC, e.id DESC LIMIT $9",
         )
         .bind(user_id)
         .bind(since)
@@ -105,6 +105,7 @@ impl Store {
         .bind(AuditKind::Reauthed.as_str())
         .bind(AuditKind::SessionEnded.as_str())
         .bind(AuditKind::PasswordReset.as_str())
+        .bind(AuditKind::EmailVerified.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

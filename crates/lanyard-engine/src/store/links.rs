@@ -67,6 +67,17 @@ impl Store {
         Ok(())
     }
 
+    /// When the newest link of `kind` for the user was made.
+    pub async fn newest_link_at(&self, user_id: &str, kind: &str) -> AuthResult<Option<i64>> {
+        let (newest,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(created_at) FROM lanyard_link_tokens WHERE user_id = $1 AND kind = $2")
+                .bind(user_id)
+                .bind(kind)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(newest)
+    }
+
     pub async fn link(&self, hash: &str) -> AuthResult<Option<LinkRow>> {
         Ok(sqlx::query_as(
             "SELECT kind, user_id, expires_at, used_at, replaced_at

@@ -13,7 +13,10 @@ pub fn status(error: &AuthError) -> StatusCode {
         AuthError::Logout { code, .. } => {
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
-        AuthError::AccessTokenInvalid(_) | AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AuthError::AccessTokenInvalid(_) | AuthError::InvalidCredentials | AuthError::EmailNotVerified => {
+            StatusCode::UNAUTHORIZED
+        }
+        AuthError::Conflict { .. } => StatusCode::CONFLICT,
         AuthError::BadRequest(_) | AuthError::Weak(_) | AuthError::TokenInvalid(_) => StatusCode::BAD_REQUEST,
         AuthError::Forbidden { .. } | AuthError::ReauthRequired => StatusCode::FORBIDDEN,
         AuthError::NotFound => StatusCode::NOT_FOUND,
@@ -61,7 +64,10 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         AuthError::TokenInvalid(state) => {
             ErrorBody { token_state: Some(*state), ..plain(ErrorCode::TokenInvalid, state.message()) }
         }
-        AuthError::Forbidden { code, message } => plain(*code, message),
+        AuthError::Forbidden { code, message } | AuthError::Conflict { code, message } => plain(*code, message),
+        AuthError::EmailNotVerified => {
+            plain(ErrorCode::EmailNotVerified, "Confirm your email address first: the link is in your mail.")
+        }
         AuthError::ReauthRequired => ErrorBody {
             reauth_path: Some(REAUTH_PATH.into()),
             ..plain(ErrorCode::ReauthRequired, "Confirm your password to continue.")

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod serve;
+pub mod signup;
 
 pub use credentials::{Login, Logout, LogoutEvent, Refresh, login, logout, logout_event, refresh};
 

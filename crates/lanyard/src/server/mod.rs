@@ -27,7 +27,7 @@ mod settings;
 
 pub use edge::{MAX_BODY_BYTES, json_error, metrics_router};
 pub use extract::SignedIn;
-pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, Switch};
+pub use settings::{DemoSeed, MIN_SECRET_BYTES, Settings, SettingsError, SignupMode, Switch, Verification};
 
 use crate::api::{Me, serve, signed_in_user};
 use crate::engine::{self, Accounts, Clock, Delivery, DemoAccount, Engine, OperatorError, SystemClock};

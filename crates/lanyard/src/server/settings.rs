@@ -3,7 +3,7 @@
 //! public fields), and checked when the server starts.
 
 use crate::contract::Secret;
-use crate::engine::{Delivery, MAX_PREVIOUS_SECRETS, MailSettings, Policy, SigningSecrets, SmtpUrl};
+use crate::engine::{Delivery, MAX_PREVIOUS_SECRETS, MailSettings, Policy, SigningSecrets, Signup, SmtpUrl};
 use crate::ui::UiSettings;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use std::net::SocketAddr;
@@ -33,6 +33,26 @@ pub enum DemoSeed {
     /// Never.
     #[value(name = "0", alias = "false", alias = "off")]
     Never,
+}
+
+/// `LANYARD_SIGNUP`: who may create an account (SPEC §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SignupMode {
+    /// Nobody: accounts come from the operator's CLI and invitations.
+    Off,
+    /// Anyone, at `/signup`.
+    Open,
+    /// Only through an invitation.
+    Invite,
+}
+
+/// `LANYARD_VERIFY_EMAIL`: whether a new sign-up confirms its address before it signs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Verification {
+    /// A link is mailed; sign-in waits for it.
+    Required,
+    /// The new user is signed in at once.
+    Off,
 }
 
 /// What is wrong with the settings; the server does not start with it.
@@ -184,6 +204,15 @@ pub struct Settings {
     #[arg(long, env = "LANYARD_DEMO", value_enum, default_value_t = DemoSeed::Auto)]
     pub demo: DemoSeed,
 
+    /// Who may create an account: `off`, `open` (anyone, at `/signup`) or `invite` (only through an
+    /// invitation).
+    #[arg(long, env = "LANYARD_SIGNUP", value_enum, default_value_t = SignupMode::Off)]
+    pub signup: SignupMode,
+
+    /// `required`: a new sign-up signs in only after confirming its address; `off`: at once.
+    #[arg(long, env = "LANYARD_VERIFY_EMAIL", value_enum, default_value_t = Verification::Required)]
+    pub verify_email: Verification,
+
     /// The site's address in the links of lanyard's mail; by default `http://` and the site
     /// address, with `localhost` for a loopback IP (WebAuthn refuses IP addresses).
     #[arg(long, env = "LANYARD_PUBLIC_URL")]
@@ -254,6 +283,12 @@ impl Settings {
             login_max_failures_per_ip: self.login_max_failures_per_ip as usize,
             max_sessions: self.max_sessions as usize,
             login_window: self.login_window,
+            signup: match self.signup {
+                SignupMode::Off => Signup::Off,
+                SignupMode::Open => Signup::Open,
+                SignupMode::Invite => Signup::Invite,
+            },
+            verify_email: self.verify_email == Verification::Required,
             trusted_proxies,
             leeway: Policy::default().leeway,
         })
@@ -311,7 +346,7 @@ impl Settings {
 
     /// What the pages need to know of the settings.
     pub fn ui(&self) -> UiSettings {
-        UiSettings { debug_panel: self.debug_panel == Switch::On }
+        UiSettings { debug_panel: self.debug_panel == Switch::On, signup_open: self.signup == SignupMode::Open }
     }
 
     /// The database URL without its password, for messages.

@@ -2,7 +2,7 @@
 //! page load, sign out, change the password, and the few browser facts the pages show.
 
 use crate::api;
-use crate::contract::{ErrorBody, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, UserView};
+use crate::contract::{ErrorBody, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, SignUpAnswer, UserView};
 use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
@@ -103,6 +103,25 @@ fn hold(answer: LoginAnswer) -> UserView {
         view.auth.set(AuthStatus::SignedIn(answer.user.clone()));
     }
     answer.user
+}
+
+/// Signs up; with verification off the new user is signed in here, as a sign-in does.
+pub async fn sign_up(email: String, password: String, account_name: Option<String>) -> Result<SignUpAnswer, ErrorBody> {
+    let answer = api::signup::sign_up(email, password.into(), account_name).await?;
+    if let SignUpAnswer::SignedIn(signed_in) = &answer {
+        hold(signed_in.clone());
+    }
+    Ok(answer)
+}
+
+/// Confirms an address with its link's token; returns the address.
+pub async fn verify_email(token: String) -> Result<String, ErrorBody> {
+    Ok(api::signup::verify_email(token.into()).await?.email)
+}
+
+/// Sends the verification link again; the answer is the same whatever the address.
+pub async fn resend_verification(email: String) -> Result<(), ErrorBody> {
+    api::signup::resend_verification(email).await.map(drop)
 }
 
 /// Asks for a password reset link for `email`; the answer is the same whatever the address.

@@ -1,7 +1,7 @@
 //! The session's face in the server build, where no page runs its effects or handlers: the same
 //! names as the browser's `flows`, doing nothing, so the pages compile unchanged in both builds.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutEvent, UserView};
+use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutEvent, SignUpAnswer, UserView};
 use crate::session::view::ClientView;
 use leptos::html::Input;
 use leptos::prelude::{NodeRef, RwSignal};
@@ -15,6 +15,25 @@ pub fn start(_view: ClientView) {}
 
 /// Signs in; refused on the server, which holds no tab's token.
 pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> Result<UserView, ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+/// Signs up; refused on the server, where no page submits a form.
+pub async fn sign_up(
+    _email: String,
+    _password: String,
+    _account_name: Option<String>,
+) -> Result<SignUpAnswer, ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+/// Confirms an address; refused on the server, where no page runs its effects.
+pub async fn verify_email(_token: String) -> Result<String, ErrorBody> {
+    Err(not_in_the_browser())
+}
+
+/// Sends the verification link again; refused on the server, where no page submits a form.
+pub async fn resend_verification(_email: String) -> Result<(), ErrorBody> {
     Err(not_in_the_browser())
 }
 

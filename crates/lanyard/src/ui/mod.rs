@@ -16,7 +16,9 @@ mod reauth;
 mod recovery;
 mod security;
 mod sessions;
+mod settings;
 mod signin;
+mod signup;
 
 pub use admin::{AdminUsers, Table};
 pub use pages::{DataPage, Password, loading, shown};
@@ -24,27 +26,14 @@ pub use protected::Protected;
 pub use recovery::{ForgotPassword, ResetPassword};
 pub use security::Security;
 pub use sessions::Sessions;
+pub use settings::UiSettings;
+use settings::{DEBUG_PANEL_META, SIGNUP_META, debug_panel_enabled};
 pub use signin::SignIn;
+pub use signup::{SignUp, VerifyEmail};
 
 use crate::session::{self, ClientView};
 use leptos::prelude::*;
 use leptos_meta::MetaTags;
-
-/// Instance-wide settings the pages need, provided by the server.
-#[derive(Clone, Copy, Debug)]
-pub struct UiSettings {
-    /// `LANYARD_DEBUG_PANEL`: whether the auth debug panel exists.
-    pub debug_panel: bool,
-}
-
-impl Default for UiSettings {
-    fn default() -> Self {
-        Self { debug_panel: true }
-    }
-}
-
-/// The meta tag that carries [`UiSettings::debug_panel`] to the browser, so hydration renders the same.
-const DEBUG_PANEL_META: &str = "lanyard-debug-panel";
 
 /// The HTML document around an app: lanyard's head (the Content-Security-Policy with the hydration
 /// script's nonce, the debug panel's setting for the browser, the hydration scripts) and
@@ -59,13 +48,14 @@ pub fn Document(
 ) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy(&options);
-    let debug_panel = use_context::<UiSettings>().unwrap_or_default().debug_panel;
+    let UiSettings { debug_panel, signup_open } = use_context::<UiSettings>().unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name=DEBUG_PANEL_META content=if debug_panel { "on" } else { "off" }/>
+                <meta name=SIGNUP_META content=if signup_open { "on" } else { "off" }/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 // No favicon file to fetch: an empty data URL keeps the console free of 404s.
                 <link rel="icon" href="data:,"/>
@@ -125,6 +115,8 @@ pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=path!("/admin/users") view=AdminUsers/>
         <Route path=StaticSegment("forgot-password") view=ForgotPassword/>
         <Route path=StaticSegment("reset-password") view=ResetPassword/>
+        <Route path=StaticSegment("signup") view=SignUp/>
+        <Route path=StaticSegment("verify-email") view=VerifyEmail/>
     }
     .into_inner()
 }
@@ -155,19 +147,6 @@ pub fn Lanyard(
         {view.debug_panel.then(|| view! { <debug_panel::DebugPanel/> })}
     }
     .into_any()
-}
-
-/// On the server, the setting; in the browser, the meta tag the server rendered from it.
-fn debug_panel_enabled() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        let meta = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(&format!("meta[name={DEBUG_PANEL_META}]")).ok().flatten());
-        meta.and_then(|m| m.get_attribute("content")).is_none_or(|content| content == "on")
-    }
-    #[cfg(not(feature = "hydrate"))]
-    use_context::<UiSettings>().unwrap_or_default().debug_panel
 }
 
 #[cfg(all(test, feature = "ssr"))]

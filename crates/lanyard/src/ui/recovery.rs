@@ -14,7 +14,7 @@ use leptos_router::hooks::use_navigate;
 
 /// A field's text, followed as it changes and read once the page is hydrated, so that what was
 /// typed (or filled in) while the page loaded is kept; and whether the page is hydrated.
-fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>) {
+pub(super) fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>) {
     let (field, text, hydrated) = (NodeRef::new(), RwSignal::new(String::new()), RwSignal::new(false));
     Effect::new(move |_| {
         if let Some(typed) = session::field_text(&field) {
@@ -23,6 +23,18 @@ fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>) {
         hydrated.set(true);
     });
     (field, text, hydrated)
+}
+
+/// "Check your email", once a request that mails a link was answered: `note` says what is on its
+/// way.
+#[component]
+pub(super) fn CheckYourEmail(note: &'static str) -> impl IntoView {
+    view! {
+        <div class="card" role="status">
+            <h2>"Check your email"</h2>
+            <p>{note}</p>
+        </div>
+    }
 }
 
 /// `/forgot-password`: the email, then "Check your email", whatever the address (the answer does
@@ -67,10 +79,7 @@ pub fn ForgotPassword() -> impl IntoView {
                     </form>
                 }
             >
-                <div class="card" role="status">
-                    <h2>"Check your email"</h2>
-                    <p>"If an account uses that address, a link to set a new password is on its way. It works once, for 30 minutes."</p>
-                </div>
+                <CheckYourEmail note="If an account uses that address, a link to set a new password is on its way. It works once, for 30 minutes."/>
             </Show>
             <p><A href="/signin">"Back to sign in"</A></p>
         </main>

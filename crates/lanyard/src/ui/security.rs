@@ -83,6 +83,7 @@ fn what_happened(event: &ActivityEvent) -> String {
         ActivityKind::NewDevice => "New device".into(),
         ActivityKind::PasswordChanged => "Password changed".into(),
         ActivityKind::PasswordReset => "Password reset".into(),
+        ActivityKind::EmailVerified => "Email verified".into(),
         ActivityKind::Reauth => "Password confirmed".into(),
         ActivityKind::ReuseBlocked => "Suspicious refresh blocked".into(),
         ActivityKind::SessionEnded => {

@@ -19,6 +19,7 @@ pub fn SignIn() -> impl IntoView {
         remember_me: RwSignal::new(false),
         problem: RwSignal::new(None),
         pending: RwSignal::new(false),
+        unverified: RwSignal::new(false),
     };
     // The form works only once hydrated; before that the button stays disabled so a native submit can
     // never put a password in a URL. What the fields hold by then (typed, or filled in by a password
@@ -51,7 +52,13 @@ pub fn SignIn() -> impl IntoView {
         leptos::task::spawn_local(submit(form, next, navigate.clone()));
     };
 
-    let SignInForm { email, password, remember_me, problem, pending } = form;
+    let SignInForm { email, password, remember_me, problem, pending, unverified } = form;
+    let resent = RwSignal::new(false);
+    let resend = move |_| {
+        leptos::task::spawn_local(async move {
+            resent.set(session::resend_verification(email.get_untracked()).await.is_ok());
+        });
+    };
     view! {
         <main class="page narrow signin">
             <super::banner::LogoutBanner/>
@@ -89,7 +96,16 @@ pub fn SignIn() -> impl IntoView {
                 <p class="form-problem" aria-live="polite">{move || problem.get()}</p>
                 <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Sign in"</button>
             </form>
-            <p class="signin-links"><A href="/forgot-password">"Forgot password?"</A></p>
+            {move || unverified.get().then(|| view! {
+                <p class="card" role="status">
+                    {move || resent.get().then_some("Check your email: a new link is on its way. ")}
+                    <button type="button" on:click=resend>"Resend the link"</button>
+                </p>
+            })}
+            <p class="signin-links">
+                <A href="/forgot-password">"Forgot password?"</A>
+                {super::settings::signup_open().then(|| view! { " · " <A href="/signup">"Create account"</A> })}
+            </p>
         </main>
     }
 }
@@ -103,6 +119,8 @@ struct SignInForm {
     /// Why the last attempt failed, in words for the user.
     problem: RwSignal<Option<String>>,
     pending: RwSignal<bool>,
+    /// Whether the last attempt was refused as EMAIL_NOT_VERIFIED: the page offers the link again.
+    unverified: RwSignal<bool>,
 }
 
 /// Signs in and goes to `next`, the page the user came for.
@@ -113,6 +131,9 @@ async fn submit(form: SignInForm, next: String, navigate: impl Fn(&str, leptos_r
     form.pending.set(false);
     match outcome {
         Ok(_) => navigate(&next, Default::default()),
-        Err(error) => form.problem.set(Some(session::describe(&error))),
+        Err(error) => {
+            form.unverified.set(error.error == Some(crate::contract::ErrorCode::EmailNotVerified));
+            form.problem.set(Some(session::describe(&error)));
+        }
     }
 }

@@ -1,0 +1,51 @@
+import { expect, test } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { servers } from '../playwright.config';
+import { expectSignedIn, signIn, watchConsole } from './fixtures';
+
+// Creating an account (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
+// link arrives in its outbox, as in a mailbox.
+
+const OUTBOX = path.resolve(__dirname, '..', '..', path.dirname(servers.standard.db), 'outbox');
+const PASSWORD = 'a brand new passphrase';
+
+async function verificationLink(email: string): Promise<string> {
+  let link = '';
+  await expect.poll(() => {
+    const names = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((name) => name.includes('-verify_email-')) : [];
+    for (const name of names) {
+      const message = fs.readFileSync(path.join(OUTBOX, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const found = message.includes(`To: ${email}`) ? message.match(/\/verify-email\?token=[A-Za-z0-9_-]{43}/) : null;
+      if (found) link = found[0];
+    }
+    return link;
+  }, { timeout: 10_000 }).not.toBe('');
+  return link;
+}
+
+test('a new account is created from /signin, confirmed by the link in the mail, and signed in to', async ({ page }) => {
+  const problems = watchConsole(page);
+  const email = `signup-${Date.now()}@example.com`;
+  await page.goto('/signin');
+  await page.getByRole('link', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(page.getByRole('button', { name: 'Create account' })).toBeEnabled();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Account name').fill('Playwright & Co');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Check your email' })).toBeVisible();
+
+  await page.goto('/signin');
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('button', { name: 'Resend the link' })).toBeVisible();
+
+  await page.goto(await verificationLink(email));
+  await expect(page).toHaveURL(/\/verify-email$/);
+  await expect(page.getByRole('heading', { name: 'Email verified' })).toBeVisible();
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await signIn(page, email, PASSWORD);
+  await expectSignedIn(page, email);
+  expect(problems).toEqual([]);
+});
