@@ -299,6 +299,8 @@ closed_set! {
         PasswordReset = "password_reset",
         /// An address confirmed with its verification link.
         EmailVerified = "email_verified",
+        /// The user's address changed, or a confirmed change was undone from the old address.
+        EmailChanged = "email_changed",
     }
 }
 
@@ -341,6 +343,8 @@ closed_set! {
         PasswordReset = "password_reset",
         /// The user confirmed their address with its link (SPEC §10).
         EmailVerified = "email_verified",
+        /// The user's address changed (or a change was undone) through its links (SPEC §10).
+        EmailChanged = "email_changed",
         /// The user confirmed their password for a sensitive action (step-up).
         Reauth = "reauth",
         /// One of the user's sessions ended, for any reason but a blocked reuse.

@@ -148,6 +148,7 @@ impl Engine {
                     (AuditKind::PasswordChanged, _) => ActivityKind::PasswordChanged,
                     (AuditKind::PasswordReset, _) => ActivityKind::PasswordReset,
                     (AuditKind::EmailVerified, _) => ActivityKind::EmailVerified,
+                    (AuditKind::EmailChanged, _) => ActivityKind::EmailChanged,
                     (AuditKind::Reauthed, _) => ActivityKind::Reauth,
                     (AuditKind::SessionEnded, Some(LogoutCode::RefreshTokenReused)) => ActivityKind::ReuseBlocked,
                     (AuditKind::SessionEnded, _) => ActivityKind::SessionEnded,

@@ -35,6 +35,7 @@ mod attempts;
 mod audit;
 mod clock;
 mod directory;
+mod emails;
 mod ending;
 mod error;
 mod guard;

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod binary;
+mod email;
 mod endpoints;
 mod failpoints;
 mod guard;

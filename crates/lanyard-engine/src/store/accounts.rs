@@ -155,6 +155,21 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the user's address in `tx`; false when another user has it.
+    pub async fn set_email(tx: &mut Tx, user_id: &str, email: &str) -> AuthResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE lanyard_users SET email = $1, email_key = $2
+             WHERE id = $3 AND NOT EXISTS (SELECT 1 FROM lanyard_users WHERE email_key = $2 AND id <> $3)",
+        )
+        .bind(email.trim())
+        .bind(email_key(email))
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
     /// Counts the user's address verified from `now`, if it was not.
     pub async fn verify_user(tx: &mut Tx, user_id: &str, now: i64) -> AuthResult<()> {
         sqlx::query("UPDATE lanyard_users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1")

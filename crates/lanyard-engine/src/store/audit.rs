@@ -95,8 +95,8 @@ impl Store {
                     COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
                     COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
              FROM lanyard_auth_events e LEFT JOIN lanyard_sessions s ON s.id = e.session_id
-             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7, $8)
-             ORDER BY e.at DESC, e.id DESC LIMIT $9",
+             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7, $8, $9)
+             ORDER BY e.at DESC, e.id DESC LIMIT $10",
         )
         .bind(user_id)
         .bind(since)
@@ -106,6 +106,7 @@ impl Store {
         .bind(AuditKind::SessionEnded.as_str())
         .bind(AuditKind::PasswordReset.as_str())
         .bind(AuditKind::EmailVerified.as_str())
+        .bind(AuditKind::EmailChanged.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

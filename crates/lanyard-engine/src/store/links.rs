@@ -23,6 +23,8 @@ pub struct NewLink<'a> {
 pub struct LinkRow {
     pub kind: String,
     pub user_id: Option<String>,
+    /// Where the link was sent.
+    pub email: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub replaced_at: Option<i64>,
@@ -80,12 +82,26 @@ impl Store {
 
     pub async fn link(&self, hash: &str) -> AuthResult<Option<LinkRow>> {
         Ok(sqlx::query_as(
-            "SELECT kind, user_id, expires_at, used_at, replaced_at
+            "SELECT kind, user_id, email, expires_at, used_at, replaced_at
              FROM lanyard_link_tokens WHERE hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Voids the user's unused links of `kind` in `tx` (a cancelled email change).
+    pub async fn void_links(tx: &mut Tx, user_id: &str, kind: &str, now: i64) -> AuthResult<()> {
+        sqlx::query(
+            "UPDATE lanyard_link_tokens SET replaced_at = $3
+             WHERE user_id = $1 AND kind = $2 AND used_at IS NULL AND replaced_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        Ok(())
     }
 
     /// Marks the token `hash` used in `tx`; false when it was used, replaced or expired meanwhile

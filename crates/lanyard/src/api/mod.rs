@@ -4,6 +4,7 @@
 #[cfg(feature = "ssr")]
 pub(crate) mod answer;
 pub mod credentials;
+pub mod email;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod serve;

@@ -9,6 +9,7 @@
 mod admin;
 mod banner;
 mod debug_panel;
+mod email;
 mod notices;
 mod pages;
 mod protected;
@@ -21,6 +22,7 @@ mod signin;
 mod signup;
 
 pub use admin::{AdminUsers, Table};
+pub use email::{ChangeEmail, EmailCancel, EmailChange};
 pub use pages::{DataPage, Password, loading, shown};
 pub use protected::Protected;
 pub use recovery::{ForgotPassword, ResetPassword};
@@ -117,6 +119,9 @@ pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=StaticSegment("reset-password") view=ResetPassword/>
         <Route path=StaticSegment("signup") view=SignUp/>
         <Route path=StaticSegment("verify-email") view=VerifyEmail/>
+        <Route path=path!("/account/email") view=ChangeEmail/>
+        <Route path=StaticSegment("email-change") view=EmailChange/>
+        <Route path=StaticSegment("email-cancel") view=EmailCancel/>
     }
     .into_inner()
 }

@@ -84,6 +84,7 @@ fn what_happened(event: &ActivityEvent) -> String {
         ActivityKind::PasswordChanged => "Password changed".into(),
         ActivityKind::PasswordReset => "Password reset".into(),
         ActivityKind::EmailVerified => "Email verified".into(),
+        ActivityKind::EmailChanged => "Email changed".into(),
         ActivityKind::Reauth => "Password confirmed".into(),
         ActivityKind::ReuseBlocked => "Suspicious refresh blocked".into(),
         ActivityKind::SessionEnded => {

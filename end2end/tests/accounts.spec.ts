@@ -2,21 +2,23 @@ import { expect, test } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { servers } from '../playwright.config';
-import { expectSignedIn, signIn, watchConsole } from './fixtures';
+import { cli, expectSignedIn, signIn, watchConsole } from './fixtures';
 
-// Creating an account (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
+// Creating an account and changing its address (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
 // link arrives in its outbox, as in a mailbox.
 
 const OUTBOX = path.resolve(__dirname, '..', '..', path.dirname(servers.standard.db), 'outbox');
 const PASSWORD = 'a brand new passphrase';
 
-async function verificationLink(email: string): Promise<string> {
+/** The path and token of the newest link to `page` in a message of `kind` to `email`. */
+async function mailedLink(kind: string, email: string, page: string): Promise<string> {
   let link = '';
+  const pattern = new RegExp(`${page}\\?token=[A-Za-z0-9_-]{43}`);
   await expect.poll(() => {
-    const names = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((name) => name.includes('-verify_email-')) : [];
+    const names = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((name) => name.includes(`-${kind}-`)) : [];
     for (const name of names) {
       const message = fs.readFileSync(path.join(OUTBOX, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-      const found = message.includes(`To: ${email}`) ? message.match(/\/verify-email\?token=[A-Za-z0-9_-]{43}/) : null;
+      const found = message.includes(`To: ${email}`) ? message.match(pattern) : null;
       if (found) link = found[0];
     }
     return link;
@@ -41,11 +43,31 @@ test('a new account is created from /signin, confirmed by the link in the mail, 
   await signIn(page, email, PASSWORD);
   await expect(page.getByRole('button', { name: 'Resend the link' })).toBeVisible();
 
-  await page.goto(await verificationLink(email));
+  await page.goto(await mailedLink('verify_email', email, '/verify-email'));
   await expect(page).toHaveURL(/\/verify-email$/);
   await expect(page.getByRole('heading', { name: 'Email verified' })).toBeVisible();
   await page.getByRole('link', { name: 'Sign in' }).click();
   await signIn(page, email, PASSWORD);
   await expectSignedIn(page, email);
+  expect(problems).toEqual([]);
+});
+
+test('an address is changed from /account/email and confirmed by the link sent to it', async ({ page }) => {
+  const problems = watchConsole(page);
+  const email = `change-${Date.now()}@example.com`;
+  const next = `changed-${Date.now()}@example.com`;
+  cli(['admin', 'user', 'create', '--email', email, '--password', PASSWORD, '--account', email]);
+  await page.goto('/signin?next=%2Faccount%2Femail');
+  await signIn(page, email, PASSWORD);
+  await page.getByLabel('New email').fill(next);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change email' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Check your new address' })).toBeVisible();
+
+  await page.goto(await mailedLink('email_change', next, '/email-change'));
+  await expect(page).toHaveURL(/\/email-change$/);
+  await expect(page.getByRole('status')).toHaveText(`Your email is now ${next}.`);
+  await page.goto('/');
+  await expectSignedIn(page, next);
   expect(problems).toEqual([]);
 });
