@@ -4,7 +4,7 @@ import path from 'node:path';
 import { servers } from '../playwright.config';
 import { cli, expectSignedIn, signIn, watchConsole } from './fixtures';
 
-// Creating an account and changing its address (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
+// Creating an account, changing its address and inviting into it (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
 // link arrives in its outbox, as in a mailbox.
 
 const OUTBOX = path.resolve(__dirname, '..', '..', path.dirname(servers.standard.db), 'outbox');
@@ -69,5 +69,30 @@ test('an address is changed from /account/email and confirmed by the link sent t
   await expect(page.getByRole('status')).toHaveText(`Your email is now ${next}.`);
   await page.goto('/');
   await expectSignedIn(page, next);
+  expect(problems).toEqual([]);
+});
+
+test('an owner invites an address from /admin/users, and the invitee joins from the link', async ({ page, browser }) => {
+  const problems = watchConsole(page);
+  const owner = `owner-${Date.now()}@example.com`;
+  const invitee = `invitee-${Date.now()}@example.com`;
+  cli(['admin', 'user', 'create', '--email', owner, '--password', PASSWORD, '--role', 'owner', '--account', `team-${Date.now()}`]);
+  await page.goto('/signin?next=%2Fadmin%2Fusers');
+  await signIn(page, owner, PASSWORD);
+  await page.getByLabel('Email').fill(invitee);
+  await page.getByLabel('Role').selectOption('admin');
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Invitation sent to ${invitee}.` })).toBeVisible();
+
+  const other = await browser.newContext();
+  const join = await other.newPage();
+  await join.goto(await mailedLink('invitation', invitee, '/invite'));
+  await expect(join).toHaveURL(/\/invite$/);
+  await expect(join.getByRole('heading', { name: /^Join team-/ })).toBeVisible();
+  await expect(join.getByText(`${invitee} is invited as admin.`)).toBeVisible();
+  await join.getByLabel('Password').fill(PASSWORD);
+  await join.getByRole('button', { name: 'Join' }).click();
+  await expectSignedIn(join, invitee);
+  await other.close();
   expect(problems).toEqual([]);
 });

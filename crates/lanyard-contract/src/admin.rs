@@ -134,3 +134,25 @@ pub const SESSION_LENGTH_BANDS: [(Option<i64>, &str); 6] = [
     (Some(604_800), "1 to 7 d"),
     (None, "over 7 d"),
 ];
+
+/// An invitation sent (201 of `/api/admin/invitations`, SPEC §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationSent {
+    /// The invitation's id: its link's hash, which names it without revealing it.
+    pub id: String,
+    /// The invitee's address.
+    pub email: String,
+    /// When the link stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// What an invitation link offers (`/api/auth/invitation`): the address, the account and the role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// The invited address, which the new user signs in with.
+    pub email: String,
+    /// The account the invitee joins.
+    pub account_name: String,
+    /// The role the invitee joins with.
+    pub role: Role,
+}

@@ -39,8 +39,8 @@ mod server_fn;
 mod session;
 
 pub use admin::{
-    AccountUser, AccountUsers, AdminOverview, EndedSessions, LengthBand, LogoutCount, LogoutReport, RefreshDay,
-    SESSION_LENGTH_BANDS, SessionHealth, SignInDay,
+    AccountUser, AccountUsers, AdminOverview, EndedSessions, InvitationSent, InvitationView, LengthBand, LogoutCount,
+    LogoutReport, RefreshDay, SESSION_LENGTH_BANDS, SessionHealth, SignInDay,
 };
 pub use audit::{ActivityAnswer, ActivityEvent, Diagnostics, EventView};
 pub use closed::UnknownName;

@@ -22,6 +22,8 @@ pub enum Flow {
     SignUp,
     /// Requests to send a verification link again, counted as reset requests are.
     Resend,
+    /// Invitation lookups: per link and per address, every one counted.
+    Invitation,
 }
 
 impl Flow {
@@ -31,6 +33,7 @@ impl Flow {
             Self::Reset => "reset",
             Self::SignUp => "signup",
             Self::Resend => "resend",
+            Self::Invitation => "invitation",
         }
     }
 

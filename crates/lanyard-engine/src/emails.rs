@@ -81,7 +81,8 @@ impl Engine {
                 new = html_escape(new),
             ),
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Confirms a change with the link sent to the new address; returns the new address. 409

@@ -42,6 +42,7 @@ mod guard;
 mod hooks;
 mod input;
 mod instance;
+mod invitations;
 mod links;
 mod live;
 mod mail;

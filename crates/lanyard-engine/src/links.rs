@@ -86,12 +86,13 @@ pub(crate) struct LinkFor<'a> {
 impl Engine {
     /// Makes a link of `kind` for `to`, and queues the letter `write` makes of the link's address, in
     /// one transaction: a token is stored (hashed) only with its mail, and the mail only with it.
+    /// Returns the stored hash, which names the link without revealing it.
     pub(crate) async fn send_link<'a>(
         &self,
         kind: LinkKind,
         to: LinkFor<'a>,
         write: impl FnOnce(&str) -> Letter<'a>,
-    ) -> AuthResult<()> {
+    ) -> AuthResult<String> {
         let now = self.now();
         let link = LinkToken::new();
         let stored = NewLink {
@@ -109,7 +110,7 @@ impl Engine {
         self.queue_letter(&mut tx, letter, now).await?;
         tx.commit().await?;
         self.mail_queued();
-        Ok(())
+        Ok(link.hash)
     }
 
     /// The live link of `kind` that `token` names, with its hash; otherwise 400 `TOKEN_INVALID`

@@ -73,7 +73,8 @@ impl Engine {
                 device = html_escape(device),
             ),
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Sets a new password through a reset link, and signs this device in (`remember_me` false).

@@ -169,7 +169,8 @@ impl Engine {
                 account = html_escape(account_name),
             ),
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// The note to an address that signed up again although it has an account.

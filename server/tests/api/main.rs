@@ -11,6 +11,7 @@ mod failpoints;
 mod guard;
 mod helpers;
 mod input;
+mod invitations;
 mod jwt;
 mod keys;
 mod limit;

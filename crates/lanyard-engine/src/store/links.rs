@@ -25,6 +25,9 @@ pub struct LinkRow {
     pub user_id: Option<String>,
     /// Where the link was sent.
     pub email: String,
+    /// An invitation's account and role.
+    pub account_id: Option<String>,
+    pub role: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub replaced_at: Option<i64>,
@@ -82,7 +85,7 @@ impl Store {
 
     pub async fn link(&self, hash: &str) -> AuthResult<Option<LinkRow>> {
         Ok(sqlx::query_as(
-            "SELECT kind, user_id, email, expires_at, used_at, replaced_at
+            "SELECT kind, user_id, email, account_id, role, expires_at, used_at, replaced_at
              FROM lanyard_link_tokens WHERE hash = $1",
         )
         .bind(hash)

@@ -5,6 +5,7 @@
 pub(crate) mod answer;
 pub mod credentials;
 pub mod email;
+pub mod invitations;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod serve;

@@ -3,6 +3,7 @@
 //! (SPEC §3: `/healthz`, `/readyz`, `/metrics`).
 
 use crate::api::answer;
+use crate::api::invitations::AcceptInvitation;
 use crate::api::recovery::ConfirmPasswordReset;
 use crate::api::serve::client_ip;
 use crate::api::signup::SignUp;
@@ -164,8 +165,8 @@ fn refusal(request: &Request<Body>, over_tls: bool) -> Option<Response> {
 }
 
 /// The calls that check a password, which a flooding address must not reach (SPEC §9).
-const PASSWORD_PATHS: [&str; 5] =
-    [Login::PATH, Reauth::PATH, ChangePassword::PATH, ConfirmPasswordReset::PATH, SignUp::PATH];
+const PASSWORD_PATHS: [&str; 6] =
+    [Login::PATH, Reauth::PATH, ChangePassword::PATH, ConfirmPasswordReset::PATH, SignUp::PATH, AcceptInvitation::PATH];
 
 /// A POST that would check a password is refused before its body is read when its address was
 /// refused by the shared throttle lately (429), or the hashing queue is full (503): a flood costs

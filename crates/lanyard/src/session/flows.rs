@@ -2,7 +2,9 @@
 //! page load, sign out, change the password, and the few browser facts the pages show.
 
 use crate::api;
-use crate::contract::{ErrorBody, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, SignUpAnswer, UserView};
+use crate::contract::{
+    ErrorBody, InvitationView, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, SignUpAnswer, UserView,
+};
 use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
@@ -122,6 +124,22 @@ pub async fn verify_email(token: String) -> Result<String, ErrorBody> {
 /// Sends the verification link again; the answer is the same whatever the address.
 pub async fn resend_verification(email: String) -> Result<(), ErrorBody> {
     api::signup::resend_verification(email).await.map(drop)
+}
+
+/// What an invitation link offers; `Err` says, in words, why it does not work.
+pub async fn invitation(token: String) -> Result<InvitationView, String> {
+    api::invitations::invitation(token.into()).await.map_err(|error| link_problem(&error))
+}
+
+/// Joins the inviting account and holds the session it opens, as a sign-in does.
+pub async fn accept_invitation(token: String, password: String) -> Result<UserView, String> {
+    let answer = api::invitations::accept_invitation(token.into(), password.into()).await;
+    answer.map(hold).map_err(|error| link_problem(&error))
+}
+
+/// Why a link's call failed, in words: the token's state, or the answer's problem.
+fn link_problem(error: &ErrorBody) -> String {
+    error.token_state.map_or_else(|| describe(error), |state| state.message().to_owned())
 }
 
 /// Asks for a password reset link for `email`; the answer is the same whatever the address.

@@ -39,17 +39,17 @@ mod offline;
 
 #[cfg(feature = "hydrate")]
 pub use flows::{
-    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, field_checked,
-    field_text, local_time, logout_history, note_activity, pause, request_password_reset, resend_verification,
-    reset_password, restore, server_now, sign_in, sign_out, sign_out_all, sign_up, start, tab_id, take_link_token,
-    take_logout_reason, verify_email,
+    accept_invitation, answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in,
+    disown_sign_in, field_checked, field_text, invitation, local_time, logout_history, note_activity, pause,
+    request_password_reset, resend_verification, reset_password, restore, server_now, sign_in, sign_out, sign_out_all,
+    sign_up, start, tab_id, take_link_token, take_logout_reason, verify_email,
 };
 #[cfg(not(feature = "hydrate"))]
 pub use offline::{
-    answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in, disown_sign_in, field_checked,
-    field_text, local_time, logout_history, note_activity, pause, request_password_reset, resend_verification,
-    reset_password, restore, server_now, sign_in, sign_out, sign_out_all, sign_up, start, tab_id, take_link_token,
-    take_logout_reason, verify_email,
+    accept_invitation, answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in,
+    disown_sign_in, field_checked, field_text, invitation, local_time, logout_history, note_activity, pause,
+    request_password_reset, resend_verification, reset_password, restore, server_now, sign_in, sign_out, sign_out_all,
+    sign_up, start, tab_id, take_link_token, take_logout_reason, verify_email,
 };
 pub use view::{
     AuthStatus, ClientView, NewSignIn, ReauthPrompt, browser_name, describe, device_label, human_duration, problem,

@@ -1,7 +1,7 @@
 //! The session's face in the server build, where no page runs its effects or handlers: the same
 //! names as the browser's `flows`, doing nothing, so the pages compile unchanged in both builds.
 
-use crate::contract::{ErrorBody, ErrorCode, LogoutAllAnswer, LogoutEvent, SignUpAnswer, UserView};
+use crate::contract::{ErrorBody, ErrorCode, InvitationView, LogoutAllAnswer, LogoutEvent, SignUpAnswer, UserView};
 use crate::session::view::ClientView;
 use leptos::html::Input;
 use leptos::prelude::{NodeRef, RwSignal};
@@ -16,6 +16,16 @@ pub fn start(_view: ClientView) {}
 /// Signs in; refused on the server, which holds no tab's token.
 pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> Result<UserView, ErrorBody> {
     Err(not_in_the_browser())
+}
+
+/// What an invitation link offers; the server renders the page without calling.
+pub async fn invitation(_token: String) -> Result<InvitationView, String> {
+    Err(not_in_the_browser().message.unwrap_or_default())
+}
+
+/// Joins an account; refused on the server, where no page submits a form.
+pub async fn accept_invitation(_token: String, _password: String) -> Result<UserView, String> {
+    Err(not_in_the_browser().message.unwrap_or_default())
 }
 
 /// Signs up; refused on the server, where no page submits a form.

@@ -4,7 +4,7 @@
 use super::pages::{loading, shown};
 use super::protected::Protected;
 use crate::api;
-use crate::contract::{AccountUser, AccountUsers};
+use crate::contract::{AccountUser, AccountUsers, Role};
 use crate::session;
 use leptos::prelude::*;
 
@@ -16,6 +16,7 @@ pub fn AdminUsers() -> impl IntoView {
         <Protected>
             <h1>"Users"</h1>
             <UserTable/>
+            <InviteForm/>
         </Protected>
     }
 }
@@ -62,6 +63,44 @@ fn UserTable() -> impl IntoView {
                 view! { <Table head=&["Email", "Role", "Live sessions", ""] rows empty="No users."/> }.into_any()
             }))}
         </Suspense>
+    }
+}
+
+/// "Invite": an address and a role. A sensitive action: a session whose password check is old is
+/// asked for its password in place first (the transport's step-up).
+#[component]
+fn InviteForm() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Viewer);
+    let outcome = RwSignal::new(None::<(bool, String)>);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        leptos::task::spawn_local(async move {
+            outcome.set(Some(match api::invitations::invite(email.get_untracked(), role.get_untracked()).await {
+                Ok(sent) => (true, format!("Invitation sent to {}.", sent.email)),
+                Err(error) => (false, session::describe(&error)),
+            }));
+        });
+    };
+    view! {
+        <h2>"Invite"</h2>
+        <form class="card narrow-form" on:submit=on_submit>
+            <label for="invite-email">"Email"</label>
+            <input id="invite-email" type="email" required bind:value=email/>
+            <label for="invite-role">"Role"</label>
+            <select
+                id="invite-role"
+                on:change=move |event| role.set(Role::parse(&event_target_value(&event)).unwrap_or(Role::Viewer))
+            >
+                {Role::ALL.iter().rev().map(|choice| view! {
+                    <option value=choice.as_str() selected=*choice == Role::Viewer>{choice.as_str()}</option>
+                }).collect_view()}
+            </select>
+            <button type="submit">"Send invitation"</button>
+            {move || outcome.get().map(|(ok, message)| view! {
+                <p class=if ok { "success" } else { "problem" } role="status">{message}</p>
+            })}
+        </form>
     }
 }
 

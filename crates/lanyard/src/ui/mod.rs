@@ -10,6 +10,7 @@ mod admin;
 mod banner;
 mod debug_panel;
 mod email;
+mod invite;
 mod notices;
 mod pages;
 mod protected;
@@ -23,6 +24,7 @@ mod signup;
 
 pub use admin::{AdminUsers, Table};
 pub use email::{ChangeEmail, EmailCancel, EmailChange};
+pub use invite::Invite;
 pub use pages::{DataPage, Password, loading, shown};
 pub use protected::Protected;
 pub use recovery::{ForgotPassword, ResetPassword};
@@ -122,6 +124,7 @@ pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=path!("/account/email") view=ChangeEmail/>
         <Route path=StaticSegment("email-change") view=EmailChange/>
         <Route path=StaticSegment("email-cancel") view=EmailCancel/>
+        <Route path=StaticSegment("invite") view=Invite/>
     }
     .into_inner()
 }
