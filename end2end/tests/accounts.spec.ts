@@ -4,8 +4,8 @@ import path from 'node:path';
 import { servers } from '../playwright.config';
 import { cli, expectSignedIn, signIn, watchConsole } from './fixtures';
 
-// Creating an account, changing its address and inviting into it (SPEC §10) on the standard server, which runs with LANYARD_SIGNUP=open: the
-// link arrives in its outbox, as in a mailbox.
+// Creating an account, changing its address and inviting into it (SPEC §10), on the standard
+// server, which runs with LANYARD_SIGNUP=open; each link arrives in its outbox, as in a mailbox.
 
 const OUTBOX = path.resolve(__dirname, '..', '..', path.dirname(servers.standard.db), 'outbox');
 const PASSWORD = 'a brand new passphrase';
@@ -79,6 +79,8 @@ test('an owner invites an address from /admin/users, and the invitee joins from 
   cli(['admin', 'user', 'create', '--email', owner, '--password', PASSWORD, '--role', 'owner', '--account', `team-${Date.now()}`]);
   await page.goto('/signin?next=%2Fadmin%2Fusers');
   await signIn(page, owner, PASSWORD);
+  // The sign-in page has an "Email" field too: fill the invitation's once the users page shows.
+  await expect(page.getByRole('heading', { name: 'Invite' })).toBeVisible();
   await page.getByLabel('Email').fill(invitee);
   await page.getByLabel('Role').selectOption('admin');
   await page.getByRole('button', { name: 'Send invitation' }).click();

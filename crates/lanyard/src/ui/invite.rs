@@ -1,9 +1,8 @@
 //! `/invite?token=…` (SPEC §10): the invitation the link carries (the account, the address, the
 //! role), then a password to join with. The token leaves the address before any call.
 
-use super::recovery::typed_field;
+use super::recovery::{NewPasswordField, typed_field};
 use crate::contract::InvitationView;
-use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
 use crate::session;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -62,17 +61,7 @@ pub fn Invite() -> impl IntoView {
             }}
             <form class="card" method="post" action="" on:submit=on_submit>
                 <label for="password">"Password"</label>
-                <input
-                    id="password"
-                    type="password"
-                    autocomplete="new-password"
-                    required
-                    minlength=PASSWORD_MIN_CHARS
-                    maxlength=PASSWORD_MAX_CHARS
-                    node_ref=password_field
-                    on:input=move |event| password.set(event_target_value(&event))
-                />
-                <p class="muted">{password_rule()}</p>
+                <NewPasswordField id="password" field=password_field password/>
                 <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Join"</button>
                 <p class="problem" role="status">{move || problem.get()}</p>
             </form>

@@ -25,6 +25,32 @@ pub(super) fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>
     (field, text, hydrated)
 }
 
+/// A new password's field (its label is the page's), with the rule the server enforces stated
+/// under it; what was typed before hydration is kept (see [`typed_field`]).
+#[component]
+pub(super) fn NewPasswordField(
+    /// The field's id, which its label names.
+    id: &'static str,
+    /// The field, read once hydrated.
+    field: NodeRef<Input>,
+    /// What the field holds.
+    password: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <input
+            id=id
+            type="password"
+            autocomplete="new-password"
+            required
+            minlength=PASSWORD_MIN_CHARS
+            maxlength=PASSWORD_MAX_CHARS
+            node_ref=field
+            on:input=move |event| password.set(event_target_value(&event))
+        />
+        <p class="muted">{password_rule()}</p>
+    }
+}
+
 /// "Check your email", once a request that mails a link was answered: `note` says what is on its
 /// way.
 #[component]
@@ -133,17 +159,7 @@ pub fn ResetPassword() -> impl IntoView {
             >
                 <form class="card" method="post" action="" on:submit=on_submit.clone()>
                     <label for="new-password">"New password"</label>
-                    <input
-                        id="new-password"
-                        type="password"
-                        autocomplete="new-password"
-                        required
-                        minlength=PASSWORD_MIN_CHARS
-                        maxlength=PASSWORD_MAX_CHARS
-                        node_ref=password_field
-                        on:input=move |event| password.set(event_target_value(&event))
-                    />
-                    <p class="muted">{password_rule()}</p>
+                    <NewPasswordField id="new-password" field=password_field password/>
                     <p class="muted">"Setting it signs you out everywhere else."</p>
                     <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Set new password"</button>
                     <p class="problem" role="status">{move || problem.get()}</p>

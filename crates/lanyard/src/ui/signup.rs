@@ -2,9 +2,8 @@
 //! name, then says "Check your email" (or, with verification off, signs in); `/verify-email`
 //! confirms the address with the link's token, which it drops from its address first.
 
-use super::recovery::{CheckYourEmail, typed_field};
+use super::recovery::{CheckYourEmail, NewPasswordField, typed_field};
 use crate::contract::{SignUpAnswer, TokenState};
-use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
 use crate::session;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -53,17 +52,7 @@ pub fn SignUp() -> impl IntoView {
                             on:input=move |event| email.set(event_target_value(&event))
                         />
                         <label for="password">"Password"</label>
-                        <input
-                            id="password"
-                            type="password"
-                            autocomplete="new-password"
-                            required
-                            minlength=PASSWORD_MIN_CHARS
-                            maxlength=PASSWORD_MAX_CHARS
-                            node_ref=password_field
-                            on:input=move |event| password.set(event_target_value(&event))
-                        />
-                        <p class="muted">{password_rule()}</p>
+                        <NewPasswordField id="password" field=password_field password/>
                         <label for="account-name">"Account name"</label>
                         <input
                             id="account-name"
