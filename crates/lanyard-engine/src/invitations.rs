@@ -13,7 +13,7 @@ use super::mail::Letter;
 use super::mailer::{MailKind, html_escape};
 use super::new_password::new_password;
 use super::policy::RequestMeta;
-use super::sessions::{Issued, SessionRequest, signed_in_view};
+use super::sessions::{Issued, SessionRequest};
 use super::store::Store;
 use lanyard_contract::credentials::EmailAddress;
 use lanyard_contract::{ErrorCode, InvitationSent, InvitationView, NO_PERMISSION, Role, TokenState, UserView};
@@ -100,14 +100,12 @@ impl Engine {
             tx.rollback().await?;
             return Err(self.link_lost(&hash).await);
         }
-        let opened = self.open_session(&mut tx, &request, true, now, meta).await?;
+        let mut opened = self.open_session(&mut tx, &request, true, now, meta).await?;
         tx.commit().await?;
-        for ending in opened.endings {
+        for ending in std::mem::take(&mut opened.endings) {
             self.announce(ending, meta);
         }
-        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = signed_in_view(user, account_id, account);
-        Ok((issued, view))
+        self.signed_in(opened, user, account_id, account, now)
     }
 }
 

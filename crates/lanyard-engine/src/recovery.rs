@@ -14,7 +14,7 @@ use super::mail::Letter;
 use super::mailer::{MailKind, html_escape, mail_time};
 use super::new_password::new_password;
 use super::policy::RequestMeta;
-use super::sessions::{Issued, SessionRequest, signed_in_view};
+use super::sessions::{Issued, SessionRequest};
 use super::store::Store;
 use super::store::audit::AuthEvent;
 use lanyard_contract::credentials::EMAIL_MAX_CHARS;
@@ -112,7 +112,7 @@ impl Engine {
             let ended = self.write_ending(&mut tx, &state, LogoutCode::PasswordReset, Initiator::Automatic, meta);
             endings.extend(ended.await?);
         }
-        let opened = self.open_session(&mut tx, &request, true, now, meta).await?;
+        let mut opened = self.open_session(&mut tx, &request, true, now, meta).await?;
         let event = AuthEvent {
             user_id: Some(&user.id),
             account_id: Some(&account_id),
@@ -124,14 +124,12 @@ impl Engine {
         change.publish(&mut tx, &self.store, now).await?;
         tx.commit().await?;
         self.live.apply(&change);
-        for ending in endings.into_iter().chain(opened.endings) {
+        for ending in endings.into_iter().chain(std::mem::take(&mut opened.endings)) {
             self.announce(ending, meta);
         }
         if let Err(error) = self.clear_attempts(Flow::Password, &user.email).await {
             tracing::warn!("clearing the sign-in throttle after a reset: {error}");
         }
-        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = signed_in_view(user, account_id, account);
-        Ok((issued, view))
+        self.signed_in(opened, user, account_id, account, now)
     }
 }

@@ -34,17 +34,6 @@ pub struct Issued {
     pub user_id: String,
 }
 
-/// The user a sign-in answers with.
-pub(super) fn signed_in_view(user: UserRecord, account_id: String, account: AccountStanding) -> UserView {
-    UserView {
-        id: user.id,
-        email: user.email,
-        account_id: Some(account_id),
-        account_name: Some(account.name),
-        role: user.role,
-    }
-}
-
 /// What a new session is made of: whose, in which account, for how long, on which device.
 pub(super) struct SessionRequest<'a> {
     pub user_id: &'a str,
@@ -168,16 +157,14 @@ impl Engine {
             tx.rollback().await?;
             return Err(self.refuse_sign_in(Some(&user), email, now, meta).await);
         }
-        let opened = self.open_session(&mut tx, &new_session, new_device, now, meta).await?;
+        let mut opened = self.open_session(&mut tx, &new_session, new_device, now, meta).await?;
         tx.commit().await?;
-        for ending in opened.endings {
+        for ending in std::mem::take(&mut opened.endings) {
             self.announce(ending, meta);
         }
         self.hooks.reach(Step::SignInCommitted).await?;
 
-        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = signed_in_view(user, account_id, account);
-        Ok((issued, view))
+        self.signed_in(opened, user, account_id, account, now)
     }
 
     /// The account `user` signs in to, and how it stands: refused with ACCOUNT_MISSING, or the
@@ -197,6 +184,27 @@ impl Engine {
             Some(code) => Err(AuthError::logout(code, context)),
             None => Ok((account_id, account)),
         }
+    }
+
+    /// The answer of a sign-in that opened `opened` (its endings announced): the tokens, and the user
+    /// in the account it signed in to.
+    pub(super) fn signed_in(
+        &self,
+        opened: OpenedSession,
+        user: UserRecord,
+        account_id: String,
+        account: AccountStanding,
+        now: i64,
+    ) -> AuthResult<(Issued, UserView)> {
+        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
+        let view = UserView {
+            id: user.id,
+            email: user.email,
+            account_id: Some(account_id),
+            account_name: Some(account.name),
+            role: user.role,
+        };
+        Ok((issued, view))
     }
 
     /// Whether `request`'s device is new to its user: without a device id a device cannot be

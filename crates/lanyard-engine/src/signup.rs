@@ -13,7 +13,7 @@ use super::mail::Letter;
 use super::mailer::{MailKind, html_escape};
 use super::new_password::new_password;
 use super::policy::{RequestMeta, Signup};
-use super::sessions::{Issued, SessionRequest, signed_in_view};
+use super::sessions::{Issued, SessionRequest};
 use super::store::Store;
 use super::store::audit::AuthEvent;
 use lanyard_contract::credentials::EmailAddress;
@@ -107,14 +107,12 @@ impl Engine {
         let request =
             SessionRequest { user_id: &user.id, account_id: &account_id, remember_me: false, device_id: None };
         let mut tx = self.store.write_tx().await?;
-        let opened = self.open_session(&mut tx, &request, true, now, meta).await?;
+        let mut opened = self.open_session(&mut tx, &request, true, now, meta).await?;
         tx.commit().await?;
-        for ending in opened.endings {
+        for ending in std::mem::take(&mut opened.endings) {
             self.announce(ending, meta);
         }
-        let issued = self.issue(&opened.session_id, &user.id, opened.expires_at, opened.refresh_token, now)?;
-        let view = signed_in_view(user, account_id, account);
-        Ok(SignedUp::SignedIn(Box::new((issued, view))))
+        Ok(SignedUp::SignedIn(Box::new(self.signed_in(opened, user, account_id, account, now)?)))
     }
 
     /// Verification required, after the answer: a new address gets its account, its user (not yet
