@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use lanyard::contract::Role;
-use lanyard::engine::{Engine, ManualClock, RequestMeta};
+use lanyard::engine::{Engine, ManualClock, RequestMeta, SignIn};
 use server::config::Config;
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -137,16 +137,18 @@ impl Harness {
         };
         let issued = match refreshed {
             Some(issued) => issued,
-            None => match self.engine.login(EMAIL, PASSWORD, false, None, &meta).await {
-                Ok((issued, _)) => issued,
-                Err(_) => {
+            None => match self.engine.login(EMAIL, PASSWORD, false, None, &meta).await.map(SignIn::session) {
+                Ok(Some((issued, _))) => issued,
+                _ => {
                     sqlx::query("UPDATE lanyard_users SET password_hash = ? WHERE email = ?")
                         .bind(&self.password_hash)
                         .bind(EMAIL)
                         .execute(self.engine.database())
                         .await
                         .expect("the password is put back");
-                    self.engine.login(EMAIL, PASSWORD, false, None, &meta).await.expect("the user signs in").0
+                    let signed_in =
+                        self.engine.login(EMAIL, PASSWORD, false, None, &meta).await.expect("the user signs in");
+                    signed_in.session().expect("the user has no second factor").0
                 }
             },
         };

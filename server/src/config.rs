@@ -60,6 +60,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// The second factors of a user.
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]
@@ -109,6 +114,16 @@ pub enum AccountCommand {
 pub enum SessionsCommand {
     /// End every live session of the user with ADMIN_REVOKED.
     Revoke {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// Remove the user's authenticator app, passkeys and recovery codes, for a user who lost them
+    /// all; recorded in the user's security activity, and no session ends.
+    Reset {
         #[arg(long)]
         email: String,
     },

@@ -3,7 +3,8 @@ use clap::Parser;
 use lanyard::contract::LogoutCode;
 use lanyard::engine::{AccountChange, DEFAULT_ACCOUNT, SystemClock};
 use server::config::{
-    AccountCommand, AdminCommand, Cli, Command, Config, LogFormat, ReportCommand, SessionsCommand, UserCommand,
+    AccountCommand, AdminCommand, Cli, Command, Config, LogFormat, MfaCommand, ReportCommand, SessionsCommand,
+    UserCommand,
 };
 use std::net::SocketAddr;
 use tracing_subscriber::EnvFilter;
@@ -80,6 +81,10 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Sessions { command: SessionsCommand::Revoke { email } } => {
             let revoked = engine.revoke_user_sessions(&email).await.context("revoking the sessions")?;
             println!("ended {} session(s) of {email} with {}", revoked.len(), LogoutCode::AdminRevoked);
+        }
+        AdminCommand::Mfa { command: MfaCommand::Reset { email } } => {
+            let removed = engine.reset_second_factor(&email).await.context("removing the second factors")?;
+            println!("removed the second factors of {email} ({removed} row(s)); they sign in with a password alone");
         }
         AdminCommand::Report { command: ReportCommand::Logouts { days } } => {
             let report = engine.logout_report(None, days).await.context("reading the report")?;

@@ -150,6 +150,15 @@ closed_set! {
         /// A right password of a user who has not yet confirmed the address (401, `logout_reason`
         /// null): not an ending; the sign-in page offers to send the link again.
         EmailNotVerified = "EMAIL_NOT_VERIFIED",
+        /// A wrong or used code, or a refused passkey, in a second factor (SPEC §11): 401 at a
+        /// sign-in's second step, where the same `mfa_token` may try again; 403 on a call with a
+        /// bearer, whose session is kept.
+        InvalidMfaCode = "INVALID_MFA_CODE",
+        /// A sign-in's second step with an `mfa_token` that is used, unknown or older than five
+        /// minutes (401): the page starts over at the password.
+        MfaTokenExpired = "MFA_TOKEN_EXPIRED",
+        /// Setting up an authenticator app while one is turned on (409): it is turned off first.
+        MfaAlreadyEnabled = "MFA_ALREADY_ENABLED",
         /// Too many attempts from this caller (429, with `Retry-After`): wrong passwords, or
         /// browser logout reports.
         RateLimited = "RATE_LIMITED",
@@ -301,6 +310,20 @@ closed_set! {
         EmailVerified = "email_verified",
         /// The user's address changed, or a confirmed change was undone from the old address.
         EmailChanged = "email_changed",
+        /// An authenticator app was turned on.
+        MfaEnabled = "mfa_enabled",
+        /// The authenticator app was turned off.
+        MfaDisabled = "mfa_disabled",
+        /// A passkey was added.
+        PasskeyAdded = "passkey_added",
+        /// A passkey was removed.
+        PasskeyRemoved = "passkey_removed",
+        /// A recovery code was used in place of a second factor.
+        RecoveryCodeUsed = "recovery_code_used",
+        /// An operator removed every second factor of the user (`admin mfa reset`).
+        MfaReset = "mfa_reset",
+        /// A wrong code or a refused passkey in a second factor.
+        SecondFactorFailed = "mfa_failed",
     }
 }
 
@@ -345,6 +368,18 @@ closed_set! {
         EmailVerified = "email_verified",
         /// The user's address changed (or a change was undone) through its links (SPEC §10).
         EmailChanged = "email_changed",
+        /// An authenticator app was turned on (SPEC §11).
+        MfaEnabled = "mfa_enabled",
+        /// The authenticator app was turned off.
+        MfaDisabled = "mfa_disabled",
+        /// A passkey was added.
+        PasskeyAdded = "passkey_added",
+        /// A passkey was removed.
+        PasskeyRemoved = "passkey_removed",
+        /// A recovery code was used in place of a second factor.
+        RecoveryCodeUsed = "recovery_code_used",
+        /// An administrator removed every second factor of the user.
+        MfaReset = "mfa_reset",
         /// The user confirmed their password for a sensitive action (step-up).
         Reauth = "reauth",
         /// One of the user's sessions ended, for any reason but a blocked reuse.

@@ -33,6 +33,7 @@ mod audit;
 mod closed;
 mod codes;
 pub mod credentials;
+mod factors;
 pub mod paths;
 #[cfg(feature = "server-fn")]
 mod server_fn;
@@ -47,6 +48,10 @@ pub use closed::UnknownName;
 pub use codes::{
     AccountStatus, ActivityKind, AuditKind, ErrorCode, EventSource, LogoutCode, LogoutSource, PlanStatus, Role,
     TokenLevel, TokenState,
+};
+pub use factors::{
+    MfaMethod, MfaProof, MfaRequired, MfaStatus, PasskeyAdded, PasskeyList, PasskeyView, RecoveryCodes, SignInAnswer,
+    TotpSetup,
 };
 #[cfg(all(feature = "server-fn", feature = "ssr"))]
 pub use server_fn::{FrameworkErrorHook, on_framework_error};

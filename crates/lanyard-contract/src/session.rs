@@ -145,6 +145,9 @@ pub struct LoginAnswer {
     pub token: TokenInfo,
     /// The user who signed in, so the page needs no second call to show them.
     pub user: UserView,
+    /// After a sign-in with a recovery code: how many are left unused (SPEC §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes_left: Option<u32>,
 }
 
 /// The answer (202) to a request that may send a mail: the same whether or not the address has an

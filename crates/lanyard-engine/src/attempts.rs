@@ -24,6 +24,9 @@ pub enum Flow {
     Resend,
     /// Invitation lookups: per link and per address, every one counted.
     Invitation,
+    /// Wrong codes and refused passkeys of a second factor (SPEC §11), counted as wrong passwords
+    /// are, per email and address.
+    SecondFactor,
 }
 
 impl Flow {
@@ -34,12 +37,13 @@ impl Flow {
             Self::SignUp => "signup",
             Self::Resend => "resend",
             Self::Invitation => "invitation",
+            Self::SecondFactor => "second_factor",
         }
     }
 
     /// Whether the per-subject limit counts the subject's attempts from one address only.
     fn per_subject_and_address(self) -> bool {
-        matches!(self, Self::Password)
+        matches!(self, Self::Password | Self::SecondFactor)
     }
 }
 

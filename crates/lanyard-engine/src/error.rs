@@ -47,6 +47,15 @@ pub enum AuthError {
         /// The answer's message: fixed text, never built from the request.
         message: &'static str,
     },
+    /// A refusal at sign-in that ends nothing (401, `logout_reason` null): a wrong second factor
+    /// (`INVALID_MFA_CODE`), or a second step whose first one expired (`MFA_TOKEN_EXPIRED`).
+    #[error("unauthorized: {code}")]
+    Unauthorized {
+        /// The answer's code.
+        code: ErrorCode,
+        /// The answer's message: fixed text, never built from the request.
+        message: &'static str,
+    },
     /// A right password of a user who has not confirmed the address yet (401, not an ending).
     #[error("the email address is not verified")]
     EmailNotVerified,
@@ -114,6 +123,11 @@ pub enum StartError {
     /// the schema is not the one this build expects.
     #[error("lanyard's migration {0} is not the one this database applied")]
     ChangedMigration(i64),
+    /// A second factor's secret in the database opens under none of the signing secrets given
+    /// (the secret it was sealed under is no longer among `LANYARD_SECRET_PREVIOUS`): starting would
+    /// lock its user out.
+    #[error("{0}; add the signing secret it was sealed under to LANYARD_SECRET_PREVIOUS")]
+    UnreadableFactor(String),
     /// Reading or creating the instance's settings (its secret) failed.
     #[error("reading the instance's settings: {0}")]
     Settings(AuthError),

@@ -4,7 +4,7 @@
 
 use super::clock::Clock;
 use super::directory::{Accounts, TableAccounts};
-use super::error::{AuthResult, StartError};
+use super::error::{AuthError, AuthResult, StartError};
 use super::hooks::Hooks;
 use super::live::LiveView;
 use super::mailer::{MailSettings, Mailer};
@@ -76,14 +76,23 @@ impl Readiness {
 
 impl Engine {
     /// Connects to the database at `url` (creating a SQLite file, migrating either) and builds the
-    /// engine on it.
+    /// engine on it. Second-factor secrets sealed under an earlier signing secret are re-sealed
+    /// under the current one; one that no secret given opens stops the start.
     pub async fn connect(
         url: &str,
         clock: Arc<dyn Clock>,
         policy: Policy,
         secrets: SigningSecrets,
     ) -> Result<Self, StartError> {
-        Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Settings)
+        let engine =
+            Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Settings)?;
+        match engine.reseal_factor_secrets().await {
+            Ok(0) => {}
+            Ok(resealed) => tracing::info!("re-sealed {resealed} authenticator app secrets under the current key"),
+            Err(AuthError::Internal(detail)) => return Err(StartError::UnreadableFactor(detail)),
+            Err(error) => return Err(StartError::Settings(error)),
+        }
+        Ok(engine)
     }
 
     /// Builds the engine on a migrated store. Without a configured secret, the instance secret is

@@ -18,7 +18,8 @@
 //! engine.create_user("ada@example.com", "a long password", Role::Owner, "acme").await?;
 //!
 //! let meta = RequestMeta::background();
-//! let (issued, user) = engine.login("ada@example.com", "a long password", false, None, &meta).await?;
+//! let signed_in = engine.login("ada@example.com", "a long password", false, None, &meta).await?;
+//! let (issued, user) = signed_in.session().expect("no second factor: signed in");
 //! let principal = engine.authenticate(Some(issued.token.access_token.expose()), PlanCheck::Required, &meta).await?;
 //! assert_eq!((principal.user.id, user.email.as_str()), (user.id.clone(), "ada@example.com"));
 //! # engine.close().await?;
@@ -49,9 +50,13 @@ mod mail;
 mod mailer;
 mod metrics;
 mod new_password;
+#[cfg(feature = "passkeys")]
+mod passkeys;
 mod passwords;
 mod policy;
 mod recovery;
+mod recovery_codes;
+mod second_factor;
 mod sessions;
 mod signup;
 mod step_up;
@@ -60,6 +65,7 @@ mod store;
 pub mod testing;
 mod throttle;
 mod tokens;
+mod totp;
 
 pub use accounts::{DEFAULT_ACCOUNT, DemoAccount};
 /// The attribute an app's [`Accounts`] implementation is written under (the trait's methods are
@@ -73,7 +79,9 @@ pub use guard::{Admin, PlanCheck, Principal};
 pub use instance::{Engine, Readiness};
 pub use mailer::{Delivery, MailKind, MailOutcome, MailSettings, SmtpSecurity, SmtpUrl};
 pub use policy::{Policy, RequestMeta, Signup};
-pub use sessions::{Issued, SignedOutCookie};
+pub use second_factor::SecondStep;
+pub use sessions::{Issued, SignIn, SignedOutCookie};
 pub use signup::SignedUp;
+pub use step_up::StepUp;
 pub use store::accounts::AccountChange;
 pub use tokens::{Keys, MAX_PREVIOUS_SECRETS, SigningSecrets};

@@ -32,6 +32,8 @@ lanyard_contract::closed_set! {
         Shed = "shed",
         Unavailable = "unavailable",
         Refused = "refused",
+        /// A right password of a user with a second factor: the sign-in waits for it.
+        SecondFactor = "second_factor",
     }
 }
 

@@ -3,7 +3,7 @@
 //! PASSWORD_RESET, in the transaction that sets it, and signs this device in.
 
 use super::attempts::{Flow, Outcome};
-use super::ending::Initiator;
+use super::ending::{Ending, Initiator};
 use super::error::{AuthError, AuthResult};
 use super::guard::account_refusal;
 use super::input::plain_text;
@@ -14,11 +14,12 @@ use super::mail::Letter;
 use super::mailer::{MailKind, html_escape, mail_time};
 use super::new_password::new_password;
 use super::policy::RequestMeta;
-use super::sessions::{Issued, SessionRequest};
-use super::store::Store;
+use super::second_factor::PendingReset;
+use super::sessions::{SessionRequest, SignIn};
 use super::store::audit::AuthEvent;
+use super::store::{Store, Tx};
 use lanyard_contract::credentials::EMAIL_MAX_CHARS;
-use lanyard_contract::{AuditKind, LogoutCode, TokenState, UserView};
+use lanyard_contract::{AuditKind, LogoutCode, TokenState};
 use std::sync::Arc;
 
 impl Engine {
@@ -81,12 +82,9 @@ impl Engine {
     /// The new hash, the used link, the ending of every other session with PASSWORD_RESET and the
     /// new session commit in one transaction, or none of them does (SPEC §4's all-or-nothing rule).
     /// The address counts as verified from now, and the sign-in throttle of the email is cleared.
-    pub async fn confirm_password_reset(
-        &self,
-        token: &str,
-        password: &str,
-        meta: &RequestMeta,
-    ) -> AuthResult<(Issued, UserView)> {
+    /// For a user with a second factor, nothing commits yet: the answer asks for the factor, and
+    /// the reset commits with the second step ([`Engine::login_mfa`]).
+    pub async fn confirm_password_reset(&self, token: &str, password: &str, meta: &RequestMeta) -> AuthResult<SignIn> {
         let (hash, link) = self.live_link(LinkKind::PasswordReset, token).await?;
         let user = match &link.user_id {
             Some(id) => self.store.user_by_id(id).await?,
@@ -100,36 +98,77 @@ impl Engine {
         let now = self.now();
         let request =
             SessionRequest { user_id: &user.id, account_id: &account_id, remember_me: false, device_id: None };
+        let pending = PendingReset { link_hash: hash.clone(), password_hash: password_hash.clone() };
+        if let Some(second_factor) = self.begin_second_step(&request, Some(pending)).await? {
+            return Ok(SignIn::SecondFactor(second_factor));
+        }
         let mut tx = self.store.write_tx().await?;
-        // The user's row first, as every transaction that holds a user's and a session's rows.
-        Store::reset_password(&mut tx, &user.id, &password_hash, now).await?;
-        if !Store::use_link(&mut tx, &hash, now).await? {
+        let Some(endings) = self.write_password_reset(&mut tx, &user.id, &hash, &password_hash, now, meta).await?
+        else {
             tx.rollback().await?;
             return Err(self.link_lost(&hash).await);
-        }
-        let mut endings = Vec::new();
-        for state in Store::live_sessions_of_user_in(&mut tx, &user.id).await? {
-            let ended = self.write_ending(&mut tx, &state, LogoutCode::PasswordReset, Initiator::Automatic, meta);
-            endings.extend(ended.await?);
-        }
-        let mut opened = self.open_session(&mut tx, &request, true, now, meta).await?;
-        let event = AuthEvent {
-            user_id: Some(&user.id),
-            account_id: Some(&account_id),
-            session_id: Some(&opened.session_id),
-            ..self.event(AuditKind::PasswordReset, now, meta)
         };
-        Store::record_event(&mut tx, &event).await?;
-        let change = Change::User(user.id.clone());
-        change.publish(&mut tx, &self.store, now).await?;
+        let mut opened = self.open_session(&mut tx, &request, true, now, meta).await?;
+        self.record_password_reset(&mut tx, &user.id, &account_id, &opened.session_id, now, meta).await?;
         tx.commit().await?;
-        self.live.apply(&change);
         for ending in endings.into_iter().chain(std::mem::take(&mut opened.endings)) {
             self.announce(ending, meta);
         }
-        if let Err(error) = self.clear_attempts(Flow::Password, &user.email).await {
+        self.password_reset_committed(&user.id, &user.email).await;
+        let (issued, user) = self.signed_in(opened, user, account_id, account, now)?;
+        Ok(SignIn::Done(issued, user))
+    }
+
+    /// Writes a reset into `tx`: the new hash (the user's row first, as every transaction that
+    /// holds a user's and a session's rows), the link used, and the ending of every session of the
+    /// user with PASSWORD_RESET, to announce once `tx` commits. `None` when the link was used,
+    /// replaced or ran out meanwhile: nothing is to commit.
+    pub(crate) async fn write_password_reset(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        link_hash: &str,
+        password_hash: &str,
+        now: i64,
+        meta: &RequestMeta,
+    ) -> AuthResult<Option<Vec<Ending>>> {
+        Store::reset_password(tx, user_id, password_hash, now).await?;
+        if !Store::use_link(tx, link_hash, now).await? {
+            return Ok(None);
+        }
+        let mut endings = Vec::new();
+        for state in Store::live_sessions_of_user_in(tx, user_id).await? {
+            endings.extend(self.write_ending(tx, &state, LogoutCode::PasswordReset, Initiator::Automatic, meta).await?);
+        }
+        Change::User(user_id.to_owned()).publish(tx, &self.store, now).await?;
+        Ok(Some(endings))
+    }
+
+    /// Records in `tx` the reset that signed in the session `session_id`.
+    pub(crate) async fn record_password_reset(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        account_id: &str,
+        session_id: &str,
+        now: i64,
+        meta: &RequestMeta,
+    ) -> AuthResult<()> {
+        let event = AuthEvent {
+            user_id: Some(user_id),
+            account_id: Some(account_id),
+            session_id: Some(session_id),
+            ..self.event(AuditKind::PasswordReset, now, meta)
+        };
+        Store::record_event(tx, &event).await
+    }
+
+    /// Once a reset committed: this instance sees the user's new password at once, and the sign-in
+    /// throttle of the email is cleared.
+    pub(crate) async fn password_reset_committed(&self, user_id: &str, email: &str) {
+        self.live.apply(&Change::User(user_id.to_owned()));
+        if let Err(error) = self.clear_attempts(Flow::Password, email).await {
             tracing::warn!("clearing the sign-in throttle after a reset: {error}");
         }
-        self.signed_in(opened, user, account_id, account, now)
     }
 }

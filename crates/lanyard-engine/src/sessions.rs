@@ -19,7 +19,7 @@ use super::store::{Store, TokenOrigin, Tx, new_id};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use lanyard_contract::credentials::EMAIL_MAX_CHARS;
 use lanyard_contract::{
-    AuditKind, LogoutCode, LogoutContext, Secret, SessionView, SessionsAnswer, TokenInfo, UserView,
+    AuditKind, LogoutCode, LogoutContext, MfaRequired, Secret, SessionView, SessionsAnswer, TokenInfo, UserView,
 };
 use serde_json::json;
 
@@ -32,6 +32,25 @@ pub struct Issued {
     pub refresh_token: Secret,
     /// The session's user, for the answer's `X-Session-User`.
     pub user_id: String,
+}
+
+/// What a sign-in's first step leads to: a session, or the second factor of SPEC §11.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the tokens and the user.
+    Done(Issued, UserView),
+    /// The password was right and the user has a second factor: no session yet.
+    SecondFactor(MfaRequired),
+}
+
+impl SignIn {
+    /// The session, for a user without a second factor.
+    pub fn session(self) -> Option<(Issued, UserView)> {
+        match self {
+            Self::Done(issued, user) => Some((issued, user)),
+            Self::SecondFactor(_) => None,
+        }
+    }
 }
 
 /// What a new session is made of: whose, in which account, for how long, on which device.
@@ -98,7 +117,9 @@ impl Engine {
     }
 
     /// Signs in: one answer for a wrong password and an unknown email, a new session with an absolute
-    /// lifetime (`remember_me` picks the longer one), and the first refresh token of its chain.
+    /// lifetime (`remember_me` picks the longer one), and the first refresh token of its chain. For
+    /// a user with a second factor the right password opens no session yet: the answer asks for the
+    /// factor ([`Engine::login_mfa`]).
     pub async fn login(
         &self,
         email: &str,
@@ -106,9 +127,12 @@ impl Engine {
         remember_me: bool,
         device_id: Option<&str>,
         meta: &RequestMeta,
-    ) -> AuthResult<(Issued, UserView)> {
+    ) -> AuthResult<SignIn> {
         let signed_in = self.sign_in(email, password, remember_me, device_id, meta).await;
-        self.metrics.login(LoginOutcome::of(&signed_in));
+        self.metrics.login(match &signed_in {
+            Ok(SignIn::SecondFactor(_)) => LoginOutcome::SecondFactor,
+            other => LoginOutcome::of(other),
+        });
         signed_in
     }
 
@@ -119,7 +143,7 @@ impl Engine {
         remember_me: bool,
         device_id: Option<&str>,
         meta: &RequestMeta,
-    ) -> AuthResult<(Issued, UserView)> {
+    ) -> AuthResult<SignIn> {
         plain_text("email address", email)?;
         if email.trim().is_empty() || email.chars().count() > EMAIL_MAX_CHARS {
             return Err(AuthError::BadRequest("Enter your email address.".into()));
@@ -148,6 +172,9 @@ impl Engine {
         let (account_id, account) = self.account_to_sign_in(&user).await?;
 
         let new_session = SessionRequest { user_id: &user.id, account_id: &account_id, remember_me, device_id };
+        if let Some(second_factor) = self.begin_second_step(&new_session, None).await? {
+            return Ok(SignIn::SecondFactor(second_factor));
+        }
         let new_device = self.is_new_device(&new_session).await?;
         let mut tx = self.store.write_tx().await?;
         // The password checked must still be the user's as the session is made: a change that
@@ -164,7 +191,8 @@ impl Engine {
         }
         self.hooks.reach(Step::SignInCommitted).await?;
 
-        self.signed_in(opened, user, account_id, account, now)
+        let (issued, user) = self.signed_in(opened, user, account_id, account, now)?;
+        Ok(SignIn::Done(issued, user))
     }
 
     /// The account `user` signs in to, and how it stands: refused with ACCOUNT_MISSING, or the

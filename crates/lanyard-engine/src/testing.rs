@@ -6,6 +6,7 @@ pub use super::hooks::{Gate, Hooks, Step};
 use super::instance::Engine;
 pub use super::store::TokenOrigin;
 pub use super::tokens::{Claims, Forgery, Keys, hash_refresh_token, looks_like_refresh_token};
+pub use super::totp::code_at;
 
 impl Engine {
     /// The engine's own connection pool.

@@ -1,9 +1,12 @@
-//! Access tokens (JWT, HS256) and refresh tokens (opaque, hashed, successors derived by HMAC).
+//! Access tokens (JWT, HS256) and refresh tokens (opaque, hashed, successors derived by HMAC), and
+//! the sealing of the second factor's secrets, all keyed by the signing secrets.
 
 use super::error::{AuthError, AuthResult};
 use super::store::TokenOrigin;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lanyard_contract::Secret;
@@ -68,6 +71,8 @@ struct KeySet {
     successor: Vec<u8>,
     /// Keys the throttles' subjects and addresses as the database stores them.
     throttle: [u8; 32],
+    /// Seals the second factor's secrets (an authenticator app's) in the database.
+    factor: [u8; 32],
 }
 
 impl KeySet {
@@ -82,6 +87,7 @@ impl KeySet {
             access,
             successor: hmac(secret.as_bytes(), b"lanyard refresh successor v1").to_vec(),
             throttle: hmac(secret.as_bytes(), b"lanyard throttle key v1"),
+            factor: hmac(secret.as_bytes(), b"lanyard second factor key v1"),
         }
     }
 
@@ -142,6 +148,31 @@ impl Keys {
     /// The id of the key that signs and derives now.
     pub fn current_id(&self) -> &str {
         &self.current.id
+    }
+
+    /// Seals a second factor's secret under the current key, bound to its user: the sealed text
+    /// (a random nonce and the ciphertext, base64) and the id of the key that opens it.
+    pub fn seal(&self, user_id: &str, secret: &[u8]) -> (String, &str) {
+        use chacha20poly1305::KeyInit as _;
+        let nonce: [u8; 24] = rand::random();
+        let cipher = XChaCha20Poly1305::new(&self.current.factor.into());
+        let sealed = cipher
+            .encrypt(&XNonce::from(nonce), Payload { msg: secret, aad: user_id.as_bytes() })
+            .expect("sealing in memory cannot fail");
+        let mut text = nonce.to_vec();
+        text.extend(sealed);
+        (URL_SAFE_NO_PAD.encode(text), self.current_id())
+    }
+
+    /// Opens what [`Keys::seal`] sealed for `user_id` under the key `key_id` names; `None` when no
+    /// key held here has that id, or the text was not sealed by it for this user.
+    pub fn open(&self, user_id: &str, sealed: &str, key_id: &str) -> Option<Vec<u8>> {
+        use chacha20poly1305::KeyInit as _;
+        let keys = self.by_id(key_id)?;
+        let text = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let (nonce, ciphertext) = text.split_first_chunk::<24>()?;
+        let cipher = XChaCha20Poly1305::new(&keys.factor.into());
+        cipher.decrypt(&XNonce::from(*nonce), Payload { msg: ciphertext, aad: user_id.as_bytes() }).ok()
     }
 
     fn by_id(&self, id: &str) -> Option<&KeySet> {

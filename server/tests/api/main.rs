@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod email;
 mod endpoints;
+mod factors;
 mod failpoints;
 mod guard;
 mod helpers;

@@ -37,6 +37,23 @@ pub struct AuthEvent<'a> {
     pub detail: Option<String>,
 }
 
+/// What the user's security activity lists (SPEC §3 `activity`, §10, §11).
+const ACTIVITY_KINDS: [AuditKind; 13] = [
+    AuditKind::SignedIn,
+    AuditKind::PasswordChanged,
+    AuditKind::Reauthed,
+    AuditKind::SessionEnded,
+    AuditKind::PasswordReset,
+    AuditKind::EmailVerified,
+    AuditKind::EmailChanged,
+    AuditKind::MfaEnabled,
+    AuditKind::MfaDisabled,
+    AuditKind::PasskeyAdded,
+    AuditKind::PasskeyRemoved,
+    AuditKind::RecoveryCodeUsed,
+    AuditKind::MfaReset,
+];
+
 impl Store {
     pub async fn record_event(tx: &mut Tx, event: &AuthEvent<'_>) -> AuthResult<()> {
         sqlx::query(
@@ -90,25 +107,19 @@ impl Store {
     /// The user's security activity since `since`, newest first, at most `limit` lines: sign-ins,
     /// password changes and resets, reauths and endings, each with the session it concerns.
     pub async fn activity(&self, user_id: &str, since: i64, limit: i64) -> AuthResult<Vec<ActivityRow>> {
-        Ok(sqlx::query_as(
+        let kinds = (0..ACTIVITY_KINDS.len()).map(|i| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
             "SELECT e.at, e.kind, e.reason, e.session_id, s.device_id,
                     COALESCE(s.user_agent, e.user_agent) AS user_agent, COALESCE(s.ip, e.ip) AS ip,
                     COALESCE(s.new_device, 0) AS new_device, s.ended_at, COALESCE(s.expires_at, 0) AS expires_at
              FROM lanyard_auth_events e LEFT JOIN lanyard_sessions s ON s.id = e.session_id
-             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ($3, $4, $5, $6, $7, $8, $9)
-             ORDER BY e.at DESC, e.id DESC LIMIT $10",
-        )
-        .bind(user_id)
-        .bind(since)
-        .bind(AuditKind::SignedIn.as_str())
-        .bind(AuditKind::PasswordChanged.as_str())
-        .bind(AuditKind::Reauthed.as_str())
-        .bind(AuditKind::SessionEnded.as_str())
-        .bind(AuditKind::PasswordReset.as_str())
-        .bind(AuditKind::EmailVerified.as_str())
-        .bind(AuditKind::EmailChanged.as_str())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+             WHERE e.user_id = $1 AND e.at >= $2 AND e.kind IN ({kinds})
+             ORDER BY e.at DESC, e.id DESC LIMIT $3"
+        );
+        let mut query = sqlx::query_as(&sql).bind(user_id).bind(since).bind(limit);
+        for kind in ACTIVITY_KINDS {
+            query = query.bind(kind.as_str());
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 }

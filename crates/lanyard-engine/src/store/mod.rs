@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod attempts;
 pub mod audit;
 mod batch;
+pub mod factors;
 pub mod feed;
 pub mod links;
 pub mod mail;

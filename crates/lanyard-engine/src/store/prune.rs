@@ -8,7 +8,7 @@ use crate::error::AuthResult;
 pub struct PruneBefore {
     /// Ended sessions (with their tokens), used refresh tokens and audit events.
     pub history: i64,
-    /// The change feed.
+    /// The change feed, and second-factor sign-ins and WebAuthn ceremonies that ran out.
     pub changes: i64,
     /// The throttles' attempts, once their window has passed.
     pub attempts: i64,
@@ -37,6 +37,14 @@ impl Store {
             ),
             (
                 "DELETE FROM lanyard_changes WHERE id IN (SELECT id FROM lanyard_changes WHERE at < $1 LIMIT $2)",
+                before.changes,
+            ),
+            (
+                "DELETE FROM lanyard_mfa_tokens WHERE hash IN (SELECT hash FROM lanyard_mfa_tokens WHERE expires_at < $1 LIMIT $2)",
+                before.changes,
+            ),
+            (
+                "DELETE FROM lanyard_webauthn_challenges WHERE challenge IN (SELECT challenge FROM lanyard_webauthn_challenges WHERE expires_at < $1 LIMIT $2)",
                 before.changes,
             ),
             (

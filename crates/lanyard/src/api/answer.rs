@@ -13,9 +13,10 @@ pub fn status(error: &AuthError) -> StatusCode {
         AuthError::Logout { code, .. } => {
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
-        AuthError::AccessTokenInvalid(_) | AuthError::InvalidCredentials | AuthError::EmailNotVerified => {
-            StatusCode::UNAUTHORIZED
-        }
+        AuthError::AccessTokenInvalid(_)
+        | AuthError::InvalidCredentials
+        | AuthError::EmailNotVerified
+        | AuthError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
         AuthError::Conflict { .. } => StatusCode::CONFLICT,
         AuthError::BadRequest(_) | AuthError::Weak(_) | AuthError::TokenInvalid(_) => StatusCode::BAD_REQUEST,
         AuthError::Forbidden { .. } | AuthError::ReauthRequired => StatusCode::FORBIDDEN,
@@ -64,7 +65,9 @@ pub fn body(error: &AuthError, page_path: &str) -> ErrorBody {
         AuthError::TokenInvalid(state) => {
             ErrorBody { token_state: Some(*state), ..plain(ErrorCode::TokenInvalid, state.message()) }
         }
-        AuthError::Forbidden { code, message } | AuthError::Conflict { code, message } => plain(*code, message),
+        AuthError::Forbidden { code, message }
+        | AuthError::Conflict { code, message }
+        | AuthError::Unauthorized { code, message } => plain(*code, message),
         AuthError::EmailNotVerified => {
             plain(ErrorCode::EmailNotVerified, "Confirm your email address first: the link is in your mail.")
         }

@@ -2,7 +2,7 @@
 //! sign-out (the cookie), and the browser's logout event (no authentication at all). Their answers go
 //! to the caller as they come: a 401 here is a refusal of these credentials, never a cue to refresh.
 
-use crate::contract::{self, ErrorBody, LoginAnswer, Secret, TokenInfo};
+use crate::contract::{self, ErrorBody, Secret, SignInAnswer, TokenInfo};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -13,7 +13,8 @@ use crate::session::wire::Plain;
 #[cfg(not(feature = "hydrate"))]
 use leptos::server_fn::client::browser::BrowserClient as Plain;
 
-/// Signs in. The refresh token goes out as the HttpOnly cookie; the access token in the body.
+/// Signs in. The refresh token goes out as the HttpOnly cookie; the access token in the body. A
+/// user with a second factor gets `mfa_required` instead, with no cookie (SPEC §11).
 #[server(prefix = "/api", endpoint = "auth/login", input = Json, client = Plain)]
 pub async fn login(
     /// The account's email address; failed sign-ins are counted per email and IP
@@ -29,12 +30,11 @@ pub async fn login(
     /// marked as a new device (SPEC §4, §5); without one, the device counts as new.
     #[server(default)]
     device_id: Option<String>,
-) -> Result<LoginAnswer, ErrorBody> {
+) -> Result<SignInAnswer, ErrorBody> {
     let call = serve::Call::current()?;
-    let (issued, user) =
+    let signed_in =
         call.answer(call.engine.login(&email, password.expose(), remember_me, device_id.as_deref(), &call.meta).await)?;
-    call.set_tokens(&issued);
-    Ok(LoginAnswer { token: issued.token, user })
+    Ok(call.sign_in_answer(signed_in))
 }
 
 /// Rotates the refresh cookie and issues a new access token.

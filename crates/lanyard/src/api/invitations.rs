@@ -50,5 +50,5 @@ pub async fn accept_invitation(
     let joined = call.engine.accept_invitation(token.expose(), password.expose(), &call.meta).await;
     let (issued, user) = call.answer(joined)?;
     call.set_tokens(&issued);
-    Ok(LoginAnswer { token: issued.token, user })
+    Ok(LoginAnswer { token: issued.token, user, recovery_codes_left: None })
 }

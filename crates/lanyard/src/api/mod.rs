@@ -5,6 +5,8 @@
 pub(crate) mod answer;
 pub mod credentials;
 pub mod email;
+#[cfg(feature = "mfa")]
+pub mod factors;
 pub mod invitations;
 pub mod recovery;
 #[cfg(feature = "ssr")]
@@ -113,14 +115,29 @@ pub async fn change_password(
     Ok(issued.token)
 }
 
-/// Confirms the password for step-up: sensitive actions need no new check until `reauth_until`.
+/// Confirms the password, or a second factor, for step-up: sensitive actions need no new check
+/// until `reauth_until`. Exactly one of `password`, `code` and `credential` is sent.
 #[server(prefix = "/api", endpoint = "auth/reauth", input = Json, client = Authenticated)]
 pub async fn reauth(
     /// The user's password, typed into the step-up dialog.
-    password: Secret,
+    #[server(default)]
+    password: Option<Secret>,
+    /// A code of the user's authenticator app (SPEC §11).
+    #[server(default)]
+    code: Option<Secret>,
+    /// A passkey's assertion, answering `/api/auth/reauth/start`'s options.
+    #[server(default)]
+    credential: Option<serde_json::Value>,
 ) -> Result<contract::ReauthAnswer, ErrorBody> {
+    use crate::engine::{AuthError, StepUp};
     let (call, principal) = serve::signed_in(PlanCheck::Skipped).await?;
-    let reauth_until = call.answer(call.engine.reauth(&principal, password.expose(), &call.meta).await)?;
+    let check = call.answer(match (password, code, credential) {
+        (Some(password), None, None) => Ok(StepUp::Password(password)),
+        (None, Some(code), None) => Ok(StepUp::Factor(contract::MfaProof::Code(code))),
+        (None, None, Some(credential)) => Ok(StepUp::Factor(contract::MfaProof::Credential(credential))),
+        _ => Err(AuthError::BadRequest("Send one of password, code or credential.".into())),
+    })?;
+    let reauth_until = call.answer(call.engine.reauth(&principal, &check, &call.meta).await)?;
     Ok(contract::ReauthAnswer { reauth_until })
 }
 

@@ -1,7 +1,7 @@
 //! A way back in (SPEC §10): asking for a password reset link, and setting a new password with it.
 //! Neither carries a bearer: the email, then the link's token, are what the caller has.
 
-use crate::contract::{CheckYourEmail, ErrorBody, LoginAnswer, Secret};
+use crate::contract::{CheckYourEmail, ErrorBody, Secret, SignInAnswer};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -26,17 +26,16 @@ pub async fn request_password_reset(
 }
 
 /// Sets a new password with a reset link's token and signs this device in: every other session of
-/// the user ends with PASSWORD_RESET.
+/// the user ends with PASSWORD_RESET. For a user with a second factor the answer asks for it first
+/// (`mfa_required`), and the reset commits with the second step.
 #[server(prefix = "/api", endpoint = "auth/password_reset/confirm", input = Json, client = Plain)]
 pub async fn confirm_password_reset(
     /// The link's token, read from the page's address (and dropped from it) before this call.
     token: Secret,
     /// The new password; it must meet the policy of `credentials::NewPassword` and not be common.
     new_password: Secret,
-) -> Result<LoginAnswer, ErrorBody> {
+) -> Result<SignInAnswer, ErrorBody> {
     let call = serve::Call::current()?;
     let reset = call.engine.confirm_password_reset(token.expose(), new_password.expose(), &call.meta).await;
-    let (issued, user) = call.answer(reset)?;
-    call.set_tokens(&issued);
-    Ok(LoginAnswer { token: issued.token, user })
+    Ok(call.sign_in_answer(call.answer(reset)?))
 }

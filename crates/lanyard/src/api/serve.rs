@@ -6,9 +6,10 @@
 
 use super::answer;
 use crate::contract::{
-    ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, REFRESH_COOKIE, REFRESH_COOKIE_PATH,
+    ErrorBody, HEADER_PAGE_PATH, HEADER_SESSION_USER, HEADER_USER_IDLE, LoginAnswer, REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH, SignInAnswer,
 };
-use crate::engine::{Admin, AuthError, AuthResult, Engine, Issued, PlanCheck, Policy, Principal, RequestMeta};
+use crate::engine::{Admin, AuthError, AuthResult, Engine, Issued, PlanCheck, Policy, Principal, RequestMeta, SignIn};
 use crate::paths::logout_path;
 use axum::extract::ConnectInfo;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -144,6 +145,21 @@ impl Call {
         self.no_store();
         self.set_session_user(&issued.user_id);
         self.set_refresh_cookie(issued.refresh_token.expose(), issued.refresh_max_age());
+    }
+
+    /// The answer to a first step (a password, a reset): signed in, with the tokens set, or the
+    /// second factor asked for, with no cookie and no `X-Session-User`.
+    pub(crate) fn sign_in_answer(&self, signed_in: SignIn) -> SignInAnswer {
+        match signed_in {
+            SignIn::Done(issued, user) => {
+                self.set_tokens(&issued);
+                SignInAnswer::SignedIn(LoginAnswer { token: issued.token, user, recovery_codes_left: None })
+            }
+            SignIn::SecondFactor(required) => {
+                self.no_store();
+                SignInAnswer::MfaRequired(required)
+            }
+        }
     }
 
     /// Expires the refresh cookie in the browser once the session it names has ended (a sign-out,

@@ -38,7 +38,7 @@ pub async fn sign_up(
         SignedUp::SignedIn(signed_in) => {
             let (issued, user) = *signed_in;
             call.set_tokens(&issued);
-            Ok(SignUpAnswer::SignedIn(LoginAnswer { token: issued.token, user }))
+            Ok(SignUpAnswer::SignedIn(LoginAnswer { token: issued.token, user, recovery_codes_left: None }))
         }
     }
 }

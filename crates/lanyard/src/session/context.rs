@@ -5,7 +5,7 @@
 
 use crate::contract::TokenInfo;
 use crate::session::ending::SessionIds;
-use crate::session::view::ClientView;
+use crate::session::view::{ClientView, StepUpAnswer};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -52,8 +52,8 @@ pub struct Client {
     pub replacing_cookie: Cell<bool>,
     pub monitor: MonitorState,
     step_up: RefCell<Option<StepUp>>,
-    /// Where the password dialog's answer goes (`None`: cancelled).
-    password_reply: RefCell<Option<futures::channel::oneshot::Sender<Option<String>>>>,
+    /// Where the step-up dialog's answer goes (`None`: cancelled).
+    password_reply: RefCell<Option<futures::channel::oneshot::Sender<Option<StepUpAnswer>>>>,
 }
 
 thread_local! {
@@ -168,17 +168,17 @@ impl Client {
         }
     }
 
-    /// Waits for the password dialog's answer; a dialog asked again replaces the earlier wait.
-    pub async fn password(&self) -> Option<String> {
+    /// Waits for the step-up dialog's answer; a dialog asked again replaces the earlier wait.
+    pub async fn step_up_answer(&self) -> Option<StepUpAnswer> {
         let (reply, answer) = futures::channel::oneshot::channel();
         *self.password_reply.borrow_mut() = Some(reply);
         answer.await.ok().flatten()
     }
 
-    /// The password dialog's answer: the password typed, or `None` when the user cancelled.
-    pub fn answer_password(&self, password: Option<String>) {
+    /// The step-up dialog's answer: what the user gave, or `None` when they cancelled.
+    pub fn answer_step_up(&self, answer: Option<StepUpAnswer>) {
         if let Some(reply) = self.password_reply.borrow_mut().take() {
-            let _ = reply.send(password);
+            let _ = reply.send(answer);
         }
     }
 

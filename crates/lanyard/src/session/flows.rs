@@ -3,14 +3,15 @@
 
 use crate::api;
 use crate::contract::{
-    ErrorBody, InvitationView, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, SignUpAnswer, UserView,
+    ErrorBody, InvitationView, LoginAnswer, LogoutAllAnswer, LogoutCode, LogoutEvent, SignInAnswer, SignUpAnswer,
+    UserView,
 };
 use crate::paths::signin_url;
 use crate::session::context::{client, current_page};
 use crate::session::ending::Ending;
 use crate::session::renew::{self, RenewError};
 use crate::session::rules::{self, Restore};
-use crate::session::view::{AuthStatus, ClientView, ReauthPrompt, describe};
+use crate::session::view::{AuthStatus, ClientView, FirstStep, ReauthPrompt, StepUpAnswer, describe};
 use crate::session::{activity, monitor, storage, tabs, tracker};
 use leptos::prelude::*;
 
@@ -47,21 +48,62 @@ fn check_restored_page() {
     leptos::task::spawn_local(restore(view.retry_notice));
 }
 
-/// Step-up (SPEC §2): shows the password dialog and confirms what the user types with
+/// Step-up (SPEC §2, §11): shows the dialog, which asks for the password or, for a user with a
+/// second factor, offers a code or a passkey instead, and confirms what the user gives with
 /// `/api/auth/reauth`, as often as they try; true once confirmed, false when they cancel. A wrong
-/// password is said in the dialog and never signs anyone out.
+/// password or code is said in the dialog and never signs anyone out.
 async fn step_up() -> bool {
     let Some(view) = client().view() else { return false };
-    view.reauth.set(Some(ReauthPrompt::default()));
+    let prompt = ReauthPrompt { problem: None, ..factors_for_step_up().await };
+    view.reauth.set(Some(prompt.clone()));
     let confirmed = loop {
-        let Some(password) = client().password().await else { break false };
-        match api::reauth(password.into()).await {
+        let Some(answer) = client().step_up_answer().await else { break false };
+        let confirmed = match answer {
+            StepUpAnswer::Password(password) => api::reauth(Some(password.into()), None, None).await,
+            StepUpAnswer::Code(code) => api::reauth(None, Some(code.into()), None).await,
+            StepUpAnswer::Passkey => reauth_by_passkey().await,
+        };
+        match confirmed {
             Ok(_) => break true,
-            Err(error) => view.reauth.set(Some(ReauthPrompt { problem: Some(describe(&error)) })),
+            Err(error) => view.reauth.set(Some(ReauthPrompt { problem: Some(describe(&error)), ..prompt.clone() })),
         }
     };
     view.reauth.set(None);
     confirmed
+}
+
+/// Which second factors the step-up dialog may offer: none when they cannot be read (the password
+/// always works).
+#[cfg(feature = "mfa")]
+async fn factors_for_step_up() -> ReauthPrompt {
+    match api::factors::second_factors().await {
+        Ok(status) => ReauthPrompt { totp: status.totp, passkey: !status.passkeys.is_empty(), problem: None },
+        Err(_) => ReauthPrompt::default(),
+    }
+}
+
+#[cfg(not(feature = "mfa"))]
+async fn factors_for_step_up() -> ReauthPrompt {
+    ReauthPrompt::default()
+}
+
+/// Step-up by passkey: the server's options, the browser's prompt, the assertion confirmed.
+#[cfg(feature = "mfa")]
+async fn reauth_by_passkey() -> Result<crate::contract::ReauthAnswer, ErrorBody> {
+    let options = api::factors::reauth_start().await?;
+    let credential = super::webauthn::get(&options).await.map_err(|problem| passkey_problem(&problem))?;
+    api::reauth(None, None, Some(credential)).await
+}
+
+#[cfg(not(feature = "mfa"))]
+async fn reauth_by_passkey() -> Result<crate::contract::ReauthAnswer, ErrorBody> {
+    Err(ErrorBody::plain(crate::contract::ErrorCode::BadRequest, "Passkeys are not offered here."))
+}
+
+/// A passkey the browser could not use, as an answer the pages describe like the server's.
+#[cfg(feature = "mfa")]
+pub(super) fn passkey_problem(problem: &str) -> ErrorBody {
+    ErrorBody::plain(crate::contract::ErrorCode::InvalidMfaCode, problem)
 }
 
 /// "Not you? End it" on a new-device notice, "This wasn't me" on the security page: ends that
@@ -84,20 +126,28 @@ pub fn dismiss_new_sign_in(session_id: &str) {
     }
 }
 
-/// The password dialog's answer: what the user typed, or `None` when they cancelled.
-pub fn answer_reauth(password: Option<String>) {
-    client().answer_password(password);
+/// The step-up dialog's answer: what the user gave, or `None` when they cancelled.
+pub fn answer_reauth(answer: Option<StepUpAnswer>) {
+    client().answer_step_up(answer);
 }
 
 /// Signs in; a refusal (wrong credentials, suspended account, throttling) comes back as the
-/// answer's error body, and `describe` words it.
-pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<UserView, ErrorBody> {
+/// answer's error body, and `describe` words it. A user with a second factor is asked for it next.
+pub async fn sign_in(email: String, password: String, remember_me: bool) -> Result<FirstStep, ErrorBody> {
     let answer = api::login(email, password.into(), remember_me, Some(storage::device_id())).await?;
-    Ok(hold(answer))
+    Ok(first_step(answer))
+}
+
+/// Where a first step's answer leaves the sign-in: held, or waiting for the second factor.
+fn first_step(answer: SignInAnswer) -> FirstStep {
+    match answer {
+        SignInAnswer::SignedIn(signed_in) => FirstStep::SignedIn(hold(signed_in)),
+        SignInAnswer::MfaRequired(required) => FirstStep::SecondFactor(required),
+    }
 }
 
 /// Holds the session a sign-in (or a password reset) just opened in this tab.
-fn hold(answer: LoginAnswer) -> UserView {
+pub(super) fn hold(answer: LoginAnswer) -> UserView {
     // A sign-out still pending from before was for the earlier session; it never ends this one.
     storage::drop_sign_out();
     renew::keep(answer.token, answer.user.id.clone());
@@ -147,10 +197,11 @@ pub async fn request_password_reset(email: String) -> Result<(), ErrorBody> {
     api::recovery::request_password_reset(email).await.map(drop)
 }
 
-/// Sets a new password with a reset link's token, and holds the session it opens, as a sign-in does.
-pub async fn reset_password(token: String, new_password: String) -> Result<UserView, ErrorBody> {
+/// Sets a new password with a reset link's token, and holds the session it opens, as a sign-in does;
+/// for a user with a second factor, the reset waits for it.
+pub async fn reset_password(token: String, new_password: String) -> Result<FirstStep, ErrorBody> {
     let answer = api::recovery::confirm_password_reset(token.into(), new_password.into()).await?;
-    Ok(hold(answer))
+    Ok(first_step(answer))
 }
 
 /// The token of the link that opened this page, taken from its address, which is then replaced by

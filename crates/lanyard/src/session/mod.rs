@@ -6,8 +6,9 @@
 //! with the same names, so the pages need no `#[cfg]` of their own.
 //!
 //! Layers, each importing only those below it:
-//! `flows` → `monitor` → `transport` → `renew` → `wire` → `tracker`, `tabs`, `storage`,
-//! `activity` → `context`; and everywhere `rules`, `ending`, `view`, `contract`, `paths`.
+//! `factors` → `flows` → `webauthn`, `monitor` → `transport` → `renew` → `wire` → `tracker`, `tabs`,
+//! `storage`, `activity` → `context`; and everywhere `rules`, `ending`, `view`, `contract`, `paths`.
+//! `factors` and `webauthn` (the second factor, SPEC §11) come with the `mfa` feature.
 
 pub mod ending;
 pub mod rules;
@@ -17,6 +18,8 @@ pub mod view;
 mod activity;
 #[cfg(feature = "hydrate")]
 mod context;
+#[cfg(all(feature = "hydrate", feature = "mfa"))]
+pub mod factors;
 #[cfg(feature = "hydrate")]
 mod flows;
 #[cfg(feature = "hydrate")]
@@ -31,6 +34,8 @@ mod tabs;
 mod tracker;
 #[cfg(feature = "hydrate")]
 pub mod transport;
+#[cfg(all(feature = "hydrate", feature = "mfa"))]
+mod webauthn;
 #[cfg(feature = "hydrate")]
 pub mod wire;
 
@@ -44,6 +49,8 @@ pub use flows::{
     request_password_reset, resend_verification, reset_password, restore, server_now, sign_in, sign_out, sign_out_all,
     sign_up, start, tab_id, take_link_token, take_logout_reason, verify_email,
 };
+#[cfg(all(not(feature = "hydrate"), feature = "mfa"))]
+pub use offline::factors;
 #[cfg(not(feature = "hydrate"))]
 pub use offline::{
     accept_invitation, answer_reauth, change_password, console_log, copy_to_clipboard, dismiss_new_sign_in,
@@ -52,5 +59,6 @@ pub use offline::{
     sign_up, start, tab_id, take_link_token, take_logout_reason, verify_email,
 };
 pub use view::{
-    AuthStatus, ClientView, NewSignIn, ReauthPrompt, browser_name, describe, device_label, human_duration, problem,
+    AuthStatus, ClientView, FirstStep, NewSignIn, ReauthPrompt, SecondFactor, StepUpAnswer, browser_name, describe,
+    device_label, human_duration, problem,
 };

@@ -2,7 +2,7 @@
 //! names as the browser's `flows`, doing nothing, so the pages compile unchanged in both builds.
 
 use crate::contract::{ErrorBody, ErrorCode, InvitationView, LogoutAllAnswer, LogoutEvent, SignUpAnswer, UserView};
-use crate::session::view::ClientView;
+use crate::session::view::{ClientView, FirstStep, StepUpAnswer};
 use leptos::html::Input;
 use leptos::prelude::{NodeRef, RwSignal};
 
@@ -14,7 +14,7 @@ fn not_in_the_browser() -> ErrorBody {
 pub fn start(_view: ClientView) {}
 
 /// Signs in; refused on the server, which holds no tab's token.
-pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> Result<UserView, ErrorBody> {
+pub async fn sign_in(_email: String, _password: String, _remember_me: bool) -> Result<FirstStep, ErrorBody> {
     Err(not_in_the_browser())
 }
 
@@ -53,7 +53,7 @@ pub async fn request_password_reset(_email: String) -> Result<(), ErrorBody> {
 }
 
 /// Sets a new password with a reset link; refused on the server, where no page submits a form.
-pub async fn reset_password(_token: String, _new_password: String) -> Result<UserView, ErrorBody> {
+pub async fn reset_password(_token: String, _new_password: String) -> Result<FirstStep, ErrorBody> {
     Err(not_in_the_browser())
 }
 
@@ -93,7 +93,7 @@ pub fn field_checked(_field: &NodeRef<Input>) -> Option<bool> {
 }
 
 /// The password dialog's answer; no dialog waits on the server.
-pub fn answer_reauth(_password: Option<String>) {}
+pub fn answer_reauth(_answer: Option<StepUpAnswer>) {}
 
 /// Ends a sign-in the user does not recognise ("This wasn't me"); refused on the server, which
 /// holds no tab's token.
@@ -143,4 +143,52 @@ pub fn console_log(_label: &str, _text: &str) {}
 /// Puts `text` on the clipboard; false on the server, which has no clipboard.
 pub async fn copy_to_clipboard(_text: &str) -> bool {
     false
+}
+
+/// The second factor's calls (SPEC §11), refused on the server, where no page submits a form.
+#[cfg(feature = "mfa")]
+pub mod factors {
+    use crate::contract::{ErrorBody, MfaStatus, PasskeyAdded, Secret, TotpSetup, UserView};
+    use crate::session::offline::not_in_the_browser;
+    use crate::session::view::SecondFactor;
+
+    /// A sign-in's second step.
+    pub async fn second_step(_token: Secret, _factor: SecondFactor) -> Result<(UserView, Option<u32>), ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Signs in with a passkey alone.
+    pub async fn passkey_sign_in(_remember_me: bool) -> Result<UserView, ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// The signed-in user's second factors.
+    pub async fn second_factors() -> Result<MfaStatus, ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Starts setting up an authenticator app.
+    pub async fn set_up_totp() -> Result<TotpSetup, ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Turns the app on with its first code.
+    pub async fn confirm_totp(_code: String) -> Result<Vec<Secret>, ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Turns the authenticator app off.
+    pub async fn turn_off_totp() -> Result<(), ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Adds a passkey on this device.
+    pub async fn add_passkey(_name: String) -> Result<PasskeyAdded, ErrorBody> {
+        Err(not_in_the_browser())
+    }
+
+    /// Removes one of the user's passkeys.
+    pub async fn remove_passkey(_id: String) -> Result<(), ErrorBody> {
+        Err(not_in_the_browser())
+    }
 }

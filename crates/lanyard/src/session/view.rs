@@ -30,12 +30,47 @@ pub struct ApiFailure {
     pub decision: String,
 }
 
-/// The password dialog's state: what went wrong with the last password tried, if anything.
+/// The step-up dialog's state: what went wrong with the last try, if anything, and which second
+/// factors the user may confirm with instead of the password (SPEC §11).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReauthPrompt {
-    /// Why the last password was not confirmed, in words for the user; `None` before the first
-    /// try.
+    /// Why the last try was not confirmed, in words for the user; `None` before the first try.
     pub problem: Option<String>,
+    /// Whether the user has an authenticator app: the dialog offers "Use an authentication code".
+    pub totp: bool,
+    /// Whether the user has a passkey: the dialog offers "Use a passkey".
+    pub passkey: bool,
+}
+
+/// What the user gave the step-up dialog.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepUpAnswer {
+    /// The password typed.
+    Password(String),
+    /// A code of the authenticator app.
+    Code(String),
+    /// "Use a passkey": the browser asks for it.
+    Passkey,
+}
+
+/// The factor a sign-in's second step sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SecondFactor {
+    /// A code of the authenticator app.
+    Code(String),
+    /// One of the recovery codes.
+    RecoveryCode(String),
+    /// A passkey, answering these request options (the first step's `passkey_options`).
+    Passkey(serde_json::Value),
+}
+
+/// Where a first step (a password, a reset link) left the sign-in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FirstStep {
+    /// Signed in as this user.
+    SignedIn(UserView),
+    /// The user has a second factor: the page asks for it in place.
+    SecondFactor(crate::contract::MfaRequired),
 }
 
 /// A sign-in on a device this user had not used, shown on their other sessions until it is ended

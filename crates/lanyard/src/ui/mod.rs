@@ -6,6 +6,8 @@
 //! Everything here renders the same on the server and in the first client render; browser work
 //! happens only in effects and event handlers, through `crate::session`.
 
+#[cfg(feature = "mfa")]
+mod account_security;
 mod admin;
 mod banner;
 mod debug_panel;
@@ -16,12 +18,16 @@ mod pages;
 mod protected;
 mod reauth;
 mod recovery;
+#[cfg(feature = "mfa")]
+mod second_step;
 mod security;
 mod sessions;
 mod settings;
 mod signin;
 mod signup;
 
+#[cfg(feature = "mfa")]
+pub use account_security::AccountSecurity;
 pub use admin::{AdminUsers, Table};
 pub use email::{ChangeEmail, EmailCancel, EmailChange};
 pub use invite::Invite;
@@ -106,7 +112,8 @@ fn reload_source(options: &LeptosOptions) -> String {
 
 /// lanyard's pages at their SPEC paths, mounted by one element inside an app's `<Routes>`:
 /// `/signin` (with the logout banner), `/sessions`, `/security`, `/account/password`,
-/// `/admin/users`, `/forgot-password` and `/reset-password`.
+/// `/admin/users`, `/forgot-password`, `/reset-password`, sign-up, verification, email change,
+/// invitations, and `/account/security` (the second factor, with the `mfa` feature).
 #[component(transparent)]
 pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     use leptos_router::components::Route;
@@ -125,8 +132,17 @@ pub fn LanyardRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=StaticSegment("email-change") view=EmailChange/>
         <Route path=StaticSegment("email-cancel") view=EmailCancel/>
         <Route path=StaticSegment("invite") view=Invite/>
+        <Route path=path!("/account/security") view=account_security_page/>
     }
     .into_inner()
+}
+
+/// `/account/security`: the second factor's page with the `mfa` feature, else nothing there.
+fn account_security_page() -> impl IntoView {
+    #[cfg(feature = "mfa")]
+    return view! { <AccountSecurity/> };
+    #[cfg(not(feature = "mfa"))]
+    view! { <main class="page"><p>"Two-factor authentication is not offered here."</p></main> }
 }
 
 /// lanyard's part of every page, around `children` (the app's routes): it provides the client's

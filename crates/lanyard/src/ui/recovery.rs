@@ -4,9 +4,9 @@
 //! buttons wait for hydration (a native submit would put the field in a URL) and what was typed
 //! before then is kept.
 
-use crate::contract::TokenState;
+use crate::contract::{MfaRequired, TokenState};
 use crate::credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, password_rule};
-use crate::session;
+use crate::session::{self, FirstStep};
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -123,7 +123,18 @@ pub fn ResetPassword() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let dead_link = RwSignal::new(None::<TokenState>);
     let pending = RwSignal::new(false);
+    // The reset of a second-factor user waits for the factor (SPEC §11), asked in place.
+    let second_step = RwSignal::new(None::<MfaRequired>);
+    let finished = RwSignal::new(false);
     let navigate = use_navigate();
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            if finished.get() {
+                navigate("/", Default::default());
+            }
+        }
+    });
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(link) = token.get_untracked() else {
@@ -137,7 +148,8 @@ pub fn ResetPassword() -> impl IntoView {
             let reset = session::reset_password(link, password.get_untracked()).await;
             pending.set(false);
             match reset {
-                Ok(_) => navigate("/", Default::default()),
+                Ok(FirstStep::SignedIn(_)) => navigate("/", Default::default()),
+                Ok(FirstStep::SecondFactor(required)) => second_step.set(Some(required)),
                 Err(error) => match error.token_state {
                     Some(state) => dead_link.set(Some(state)),
                     None => problem.set(Some(session::describe(&error))),
@@ -157,7 +169,8 @@ pub fn ResetPassword() -> impl IntoView {
                     </div>
                 }
             >
-                <form class="card" method="post" action="" on:submit=on_submit.clone()>
+                {move || second_step.get().map(|required| reset_second_step(required, second_step, finished, problem))}
+                <form class="card" method="post" action="" on:submit=on_submit.clone() hidden=move || second_step.get().is_some()>
                     <label for="new-password">"New password"</label>
                     <NewPasswordField id="new-password" field=password_field password/>
                     <p class="muted">"Setting it signs you out everywhere else."</p>
@@ -167,4 +180,31 @@ pub fn ResetPassword() -> impl IntoView {
             </Show>
         </main>
     }
+}
+
+/// The second step of a reset, in place of the form; when its five minutes ran out, the form again
+/// (the link is still unused).
+#[cfg(feature = "mfa")]
+fn reset_second_step(
+    required: MfaRequired,
+    second_step: RwSignal<Option<MfaRequired>>,
+    finished: RwSignal<bool>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let expired = move |_| {
+        second_step.set(None);
+        problem.set(Some("This took too long. Enter your new password again.".into()));
+    };
+    view! { <super::second_step::SecondStep required on_signed_in=move |_| finished.set(true) on_expired=expired/> }
+}
+
+#[cfg(not(feature = "mfa"))]
+fn reset_second_step(
+    _required: MfaRequired,
+    second_step: RwSignal<Option<MfaRequired>>,
+    _finished: RwSignal<bool>,
+    problem: RwSignal<Option<String>>,
+) {
+    second_step.set(None);
+    problem.set(Some("This account signs in with a second factor, which this app does not offer.".into()));
 }

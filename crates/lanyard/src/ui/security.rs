@@ -85,6 +85,12 @@ fn what_happened(event: &ActivityEvent) -> String {
         ActivityKind::PasswordReset => "Password reset".into(),
         ActivityKind::EmailVerified => "Email verified".into(),
         ActivityKind::EmailChanged => "Email changed".into(),
+        ActivityKind::MfaEnabled => "Two-factor authentication turned on".into(),
+        ActivityKind::MfaDisabled => "Two-factor authentication turned off".into(),
+        ActivityKind::PasskeyAdded => "Passkey added".into(),
+        ActivityKind::PasskeyRemoved => "Passkey removed".into(),
+        ActivityKind::RecoveryCodeUsed => "Recovery code used".into(),
+        ActivityKind::MfaReset => "Second factor reset by an administrator".into(),
         ActivityKind::Reauth => "Password confirmed".into(),
         ActivityKind::ReuseBlocked => "Suspicious refresh blocked".into(),
         ActivityKind::SessionEnded => {

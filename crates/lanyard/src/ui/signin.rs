@@ -1,7 +1,8 @@
 //! `/signin`: the sign-in form.
 
+use crate::contract::MfaRequired;
 use crate::paths::next_from_query;
-use crate::session;
+use crate::session::{self, FirstStep};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -20,6 +21,8 @@ pub fn SignIn() -> impl IntoView {
         problem: RwSignal::new(None),
         pending: RwSignal::new(false),
         unverified: RwSignal::new(false),
+        second_step: RwSignal::new(None),
+        finished: RwSignal::new(false),
     };
     // The form works only once hydrated; before that the button stays disabled so a native submit can
     // never put a password in a URL. What the fields hold by then (typed, or filled in by a password
@@ -40,7 +43,15 @@ pub fn SignIn() -> impl IntoView {
         hydrated.set(true);
     });
 
+    // Signed in (by a password, a second step or a passkey): on to `next`, the page the user came
+    // for, or home.
     let (navigate, location) = (use_navigate(), use_location());
+    Effect::new(move |_| {
+        if form.finished.get() {
+            let next = next_from_query(&location.search.get_untracked()).unwrap_or_else(|| "/".into());
+            navigate(&next, Default::default());
+        }
+    });
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         if form.pending.get_untracked() {
@@ -48,11 +59,10 @@ pub fn SignIn() -> impl IntoView {
         }
         form.pending.set(true);
         form.problem.set(None);
-        let next = next_from_query(&location.search.get_untracked()).unwrap_or_else(|| "/".into());
-        leptos::task::spawn_local(submit(form, next, navigate.clone()));
+        leptos::task::spawn_local(submit(form));
     };
 
-    let SignInForm { email, password, remember_me, problem, pending, unverified } = form;
+    let SignInForm { email, password, remember_me, problem, pending, unverified, second_step, .. } = form;
     let resent = RwSignal::new(false);
     let resend = move |_| {
         leptos::task::spawn_local(async move {
@@ -63,7 +73,8 @@ pub fn SignIn() -> impl IntoView {
         <main class="page narrow signin">
             <super::banner::LogoutBanner/>
             <h1>"Sign in"</h1>
-            <form class="card" method="post" action="" on:submit=on_submit>
+            {move || second_step.get().map(|required| second_step_form(required, form))}
+            <form class="card" method="post" action="" on:submit=on_submit hidden=move || second_step.get().is_some()>
                 <label for="email">"Email"</label>
                 <input
                     id="email"
@@ -95,6 +106,7 @@ pub fn SignIn() -> impl IntoView {
                 </label>
                 <p class="form-problem" aria-live="polite">{move || problem.get()}</p>
                 <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Sign in"</button>
+                {passkey_sign_in(form, hydrated)}
             </form>
             {move || unverified.get().then(|| view! {
                 <p class="card" role="status">
@@ -121,19 +133,56 @@ struct SignInForm {
     pending: RwSignal<bool>,
     /// Whether the last attempt was refused as EMAIL_NOT_VERIFIED: the page offers the link again.
     unverified: RwSignal<bool>,
+    /// The second factor asked for after a right password (SPEC §11), in place of the form.
+    second_step: RwSignal<Option<MfaRequired>>,
+    /// Signed in: the page goes on to `next`.
+    finished: RwSignal<bool>,
 }
 
-/// Signs in and goes to `next`, the page the user came for.
-async fn submit(form: SignInForm, next: String, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+/// Sends the password: signed in, or the second factor is asked for next.
+async fn submit(form: SignInForm) {
     let outcome =
         session::sign_in(form.email.get_untracked(), form.password.get_untracked(), form.remember_me.get_untracked())
             .await;
     form.pending.set(false);
     match outcome {
-        Ok(_) => navigate(&next, Default::default()),
+        Ok(FirstStep::SignedIn(_)) => form.finished.set(true),
+        Ok(FirstStep::SecondFactor(required)) => form.second_step.set(Some(required)),
         Err(error) => {
             form.unverified.set(error.error == Some(crate::contract::ErrorCode::EmailNotVerified));
             form.problem.set(Some(session::describe(&error)));
         }
     }
 }
+
+/// The second step, in place of the form; when its five minutes ran out, the form again.
+#[cfg(feature = "mfa")]
+fn second_step_form(required: MfaRequired, form: SignInForm) -> impl IntoView {
+    let expired = move |_| {
+        form.second_step.set(None);
+        form.problem.set(Some("This sign-in has expired. Enter your password again.".into()));
+    };
+    view! { <super::second_step::SecondStep required on_signed_in=move |_| form.finished.set(true) on_expired=expired/> }
+}
+
+#[cfg(not(feature = "mfa"))]
+fn second_step_form(_required: MfaRequired, form: SignInForm) -> impl IntoView {
+    form.problem.set(Some("This account signs in with a second factor, which this app does not offer.".into()));
+    form.second_step.set(None);
+}
+
+/// "Sign in with a passkey", under the password's button.
+#[cfg(feature = "mfa")]
+fn passkey_sign_in(form: SignInForm, hydrated: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <super::second_step::PasskeySignIn
+            remember_me=form.remember_me
+            problem=form.problem
+            on_signed_in=move |_| form.finished.set(true)
+            disabled=Signal::derive(move || !hydrated.get())
+        />
+    }
+}
+
+#[cfg(not(feature = "mfa"))]
+fn passkey_sign_in(_form: SignInForm, _hydrated: RwSignal<bool>) {}
