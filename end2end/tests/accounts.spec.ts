@@ -46,7 +46,7 @@ test('a new account is created from /signin, confirmed by the link in the mail, 
   await page.goto(await mailedLink('verify_email', email, '/verify-email'));
   await expect(page).toHaveURL(/\/verify-email$/);
   await expect(page.getByRole('heading', { name: 'Email verified' })).toBeVisible();
-  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
   await signIn(page, email, PASSWORD);
   await expectSignedIn(page, email);
   expect(problems).toEqual([]);

@@ -44,11 +44,11 @@ export function freshUser(server: keyof typeof servers = 'standard', role = 'own
 }
 
 export async function signIn(page: Page, email = OWNER, password = DEMO_PASSWORD, remember = false) {
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   if (remember) await page.getByLabel('Keep me logged in for 20 days').check();
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function expectSignedIn(page: Page, email = OWNER) {

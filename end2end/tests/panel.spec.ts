@@ -24,7 +24,7 @@ test('Ctrl+Shift+D opens and closes the panel, which lists the logout history', 
 
 test('getTokenStatus answers the fields of the spec', async ({ page }) => {
   await page.goto('/signin');
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   const signedOut = await tokenStatus(page);
   expect(signedOut).toEqual({
     signedIn: false, accessExpiresAt: null, accessExpiresInSecs: null, sessionExpiresAt: null,
@@ -50,7 +50,7 @@ test('no page logs a hydration warning or an error', async ({ page }) => {
   for (const path of ['/', '/sessions', '/jobs', '/admin', '/admin/users', '/admin/logouts', '/admin/sessions', '/security', '/billing', '/account/password', '/signin']) {
     await page.goto(path);
     if (path !== '/signin') await expectSignedIn(page);
-    else await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+    else await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   }
   await page.goto('/admin/logouts');
   await expect(page.getByRole('img', { name: 'Logouts by reason' })).toBeVisible();

@@ -5,7 +5,7 @@ test('sign in, reload stays signed in, sign out returns to the sign-in page', as
   const problems = watchConsole(page);
 
   await page.goto('/signin');
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   await signIn(page);
   await expectDashboard(page);
 
@@ -27,14 +27,14 @@ test('a protected page without a session goes to sign-in and returns there after
   await page.goto('/');
   await expect(page).toHaveURL(/\/signin/);
   await expect(page.getByRole('alert')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   await signIn(page);
   await expectDashboard(page);
 });
 
 test('a wrong password is refused with a message and no session', async ({ page }) => {
   await page.goto('/signin');
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   await signIn(page, OWNER, `${DEMO_PASSWORD}-wrong`);
   await expect(page.getByText('The email or password is incorrect.')).toBeVisible();
   await expect(page).toHaveURL(/\/signin/);
@@ -51,17 +51,17 @@ test('what is typed before the page is ready stays in the form and is what it su
     await route.continue();
   });
   await page.goto('/signin?next=%2Fjobs', { waitUntil: 'domcontentloaded' });
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeDisabled();
   await page.getByLabel('Email').fill(OWNER);
   await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
   await page.getByLabel('Keep me logged in for 20 days').check();
 
   release();
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   await expect(page.getByLabel('Email')).toHaveValue(OWNER);
   await expect(page.getByLabel('Password', { exact: true })).toHaveValue(DEMO_PASSWORD);
   await expect(page.getByLabel('Keep me logged in for 20 days')).toBeChecked();
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
   await expect(page).toHaveURL(/\/jobs$/);
   await expectSignedIn(page);

@@ -63,7 +63,7 @@ test('the activity page lists a sign-in, a password change and an ending with it
   const email = freshUser();
   const phone = await signedInProfile(browser, STANDARD, email);
   await phone.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await expect(phone.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await expect(phone.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
   const page = await signedInProfile(browser, STANDARD, email);
   await page.goto(`${STANDARD}/account/password`);
   await page.getByLabel('Current password').fill(DEMO_PASSWORD);
