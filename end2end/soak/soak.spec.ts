@@ -17,10 +17,10 @@ async function signIn(page: Page, email: string) {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     try {
       if (!page.url().includes('/signin')) await page.goto(`${base}/signin`);
-      await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+      await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeEnabled();
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password', { exact: true }).fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
       return;
     } catch {

@@ -19,6 +19,9 @@ pub enum Step {
     SignInCommitted,
     /// A password change has written everything it changes and is about to commit.
     PasswordChangeWritten,
+    /// A sign-in's second step has written its session (and a waiting reset) and is about to
+    /// commit.
+    SecondStepWritten,
 }
 
 #[cfg(not(feature = "test-hooks"))]

@@ -6,6 +6,7 @@
 use super::attempts::{Flow, Outcome};
 use super::error::{AuthError, AuthResult, OperatorError};
 use super::guard::Principal;
+use super::hooks::Step;
 use super::input::plain_text;
 use super::instance::Engine;
 #[cfg(feature = "passkeys")]
@@ -179,6 +180,7 @@ impl Engine {
             };
             Store::record_event(&mut tx, &event).await?;
         }
+        self.hooks.reach(Step::SecondStepWritten).await?;
         tx.commit().await?;
         for ending in endings.into_iter().chain(std::mem::take(&mut opened.endings)) {
             self.announce(ending, meta);

@@ -6,7 +6,8 @@
 
 use crate::helpers::{Answer, Db, PASSWORD, Signed, TestApp, link_token, spawn_app, spawn_app_with, spawn_on};
 use crate::on_both_databases;
-use lanyard::engine::testing::code_at;
+use lanyard::engine::AuthError;
+use lanyard::engine::testing::{Step, code_at};
 use serde_json::{Value, json};
 use server::config::Config;
 
@@ -15,6 +16,7 @@ on_both_databases!(
     a_code_and_a_sign_in_token_work_once,
     recovery_codes_work_once,
     wrong_codes_are_throttled_and_end_nothing,
+    a_second_step_that_fails_on_our_side_loses_nothing,
     step_up_by_code_then_turning_the_app_off,
     a_reset_for_a_second_factor_user_commits_with_the_second_step,
     an_operator_removes_every_factor,
@@ -176,6 +178,31 @@ async fn wrong_codes_are_throttled_and_end_nothing(db: Db) {
     assert_eq!(reauth.status, 429, "step-up shares the throttle");
     assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "no session ended");
     assert_eq!(app.refresh_with(&ada.refresh).await.status, 200);
+}
+
+/// A database that fails as the second step commits: 503 with Retry-After, nothing written, and the
+/// same sign-in token and code sign in once it answers again.
+async fn a_second_step_that_fails_on_our_side_loses_nothing(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in(EMAIL).await;
+    let (secret, codes) = turn_on_app(&app, &ada).await;
+    let first = first_step(&app, json!({ "email": EMAIL, "password": PASSWORD })).await;
+    let token = &first.body["mfa_token"];
+    app.clock.advance(30);
+    let code = code_at(&secret, app.clock_now());
+    for factor in [json!({ "code": code }), json!({ "recovery_code": codes[0] })] {
+        app.engine.hooks().fail(Step::SecondStepWritten, AuthError::Unavailable("the commit failed".into()));
+        let failed = second_step(&app, token, factor.clone()).await;
+        assert_eq!(failed.status, 503, "{:?}", failed.body);
+        assert_eq!(failed.body["logout_reason"], Value::Null);
+        assert!(failed.header("retry-after").is_some());
+        assert_eq!(failed.set_cookie(), None);
+    }
+    let status = app.get_with_token("/api/auth/mfa", &ada.access).await;
+    assert_eq!(status.body["recovery_codes_left"], 10, "no recovery code was spent");
+    let signed_in = second_step(&app, token, json!({ "code": code })).await;
+    assert_eq!(signed_in.status, 200, "the same token and code, once lanyard answers: {:?}", signed_in.body);
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200);
 }
 
 async fn step_up_by_code_then_turning_the_app_off(db: Db) {

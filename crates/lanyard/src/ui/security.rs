@@ -19,6 +19,12 @@ pub fn Security() -> impl IntoView {
     view! {
         <Protected>
             <h1>"Security activity"</h1>
+            <p class="page-links">
+                <a href="/account/password">"Change password"</a>
+                {cfg!(feature = "mfa").then(|| view! {
+                    " · " <a href="/account/security">"Two-factor authentication and passkeys"</a>
+                })}
+            </p>
             <ActivityList/>
         </Protected>
     }
