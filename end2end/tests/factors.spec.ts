@@ -29,7 +29,7 @@ function totp(secret: string, at = Date.now() / 1000): string {
 async function virtualAuthenticator(page: Page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
       transport: 'internal',
@@ -39,6 +39,7 @@ async function virtualAuthenticator(page: Page) {
       automaticPresenceSimulation: true,
     },
   });
+  return { cdp, id: authenticatorId };
 }
 
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -112,7 +113,7 @@ test('a passkey is added, then signs in with no email typed, or in place after a
   const context = await browser.newContext({ baseURL: STANDARD });
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await virtualAuthenticator(page);
+  const authenticator = await virtualAuthenticator(page);
   const email = freshUser();
   await page.goto('/signin');
   await signIn(page, email);
@@ -129,9 +130,14 @@ test('a passkey is added, then signs in with no email typed, or in place after a
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expectSignedIn(page, email);
 
-  // A password sign-in of a passkey user asks for the passkey in place.
+  // A password sign-in of a passkey user asks for the passkey in place; a prompt that fails (here the
+  // authenticator cannot verify the user) is said on the page, and the same step tries again.
   await signOut(page);
   await signIn(page, email);
+  await authenticator.cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator.id, isUserVerified: false });
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The passkey' })).toBeVisible();
+  await authenticator.cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator.id, isUserVerified: true });
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expectSignedIn(page, email);
   await page.goto('/security');
@@ -166,6 +172,8 @@ test('step-up by passkey: removing a passkey after the window asks for it in pla
   await expect(page.getByRole('status').filter({ hasText: 'Passkey removed.' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Remove' })).toHaveCount(0);
   await expectSignedIn(page, email);
+  await page.goto('/security');
+  await expect(page.getByText('Passkey removed')).toBeVisible();
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -22,6 +22,7 @@ on_both_databases!(
     an_operator_removes_every_factor,
     two_instances_serve_the_two_steps,
     enrolled_secrets_outlive_rotations_of_the_signing_secret,
+    passkey_calls_refuse_what_no_authenticator_made,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -337,4 +338,46 @@ async fn enrolled_secrets_outlive_rotations_of_the_signing_secret(db: Db) {
     let chain: Vec<String> =
         std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source()).map(|e| e.to_string()).collect();
     assert!(chain.join(": ").contains("LANYARD_SECRET_PREVIOUS"), "{chain:?}");
+}
+
+/// What only a browser's authenticator can make is checked here for its refusals: every garbage
+/// credential is a clear 4xx (403 with a bearer, 401 without), never a 500 and never an ending, and
+/// the options name `localhost` as the relying party on a loopback address.
+async fn passkey_calls_refuse_what_no_authenticator_made(db: Db) {
+    let app = spawn_app(db).await;
+    let ada = app.signed_in(EMAIL).await;
+    let options = app.post_with_token("/api/auth/passkeys/register/start", &ada.access, json!({})).await;
+    assert_eq!(options.status, 200, "{:?}", options.body);
+    let public_key = &options.body["publicKey"];
+    assert_eq!(public_key["rp"]["id"], "localhost");
+    assert_eq!(public_key["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(public_key["authenticatorSelection"]["userVerification"], "required");
+    assert_ne!(public_key["user"]["id"], json!(ada.user_id), "the user handle is no user id");
+
+    let garbage = [
+        json!("not a credential"),
+        json!({ "id": "x", "rawId": "x", "type": "public-key", "response": {} }),
+        json!({ "id": "x", "rawId": "eA", "type": "public-key",
+                "response": { "attestationObject": "eA", "clientDataJSON": "eyJjaGFsbGVuZ2UiOiJ4In0" } }),
+    ];
+    for credential in &garbage {
+        let body = json!({ "credential": credential, "name": "laptop" });
+        let refused = app.post_with_token("/api/auth/passkeys/register/finish", &ada.access, body).await;
+        assert_eq!((refused.status, &refused.body["error"]), (403, &json!("INVALID_MFA_CODE")), "{credential}");
+        let refused = app.post("/api/auth/passkeys/login/finish", json!({ "credential": credential })).await;
+        assert_eq!((refused.status, &refused.body["error"]), (401, &json!("INVALID_MFA_CODE")), "{credential}");
+        assert_eq!(refused.body["logout_reason"], Value::Null);
+    }
+    let sign_in = app.post("/api/auth/passkeys/login/start", json!({})).await;
+    assert_eq!(sign_in.status, 200);
+    assert_eq!(sign_in.body["publicKey"]["rpId"], "localhost");
+    assert!(sign_in.body.get("mediation").is_none(), "asked by a button, not by autofill");
+
+    let no_passkey = app.post_with_token("/api/auth/reauth/start", &ada.access, json!({})).await;
+    assert_eq!(no_passkey.status, 404);
+    let unknown = app.post_with_token("/api/auth/passkeys/delete", &ada.access, json!({ "id": "nope" })).await;
+    assert_eq!(unknown.status, 404);
+    let listed = app.get_with_token("/api/auth/passkeys", &ada.access).await;
+    assert_eq!(listed.body, json!({ "passkeys": [] }));
+    assert_eq!(app.get_with_token("/api/auth/me", &ada.access).await.status, 200, "nothing ended");
 }
