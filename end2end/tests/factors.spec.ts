@@ -44,6 +44,7 @@ async function virtualAuthenticator(page: Page) {
 
 async function seriousViolations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).analyze();
+  expect(results.passes.length, 'axe checked the page').toBeGreaterThan(10);
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
@@ -58,9 +59,13 @@ test('an authenticator app is set up, then asked for in place at sign-in; a reco
   const problems = watchConsole(page);
   const email = freshUser();
   await page.goto('/signin');
+  await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toBeEnabled();
+  expect(await seriousViolations(page)).toEqual([]);
   await signIn(page, email);
   await expectSignedIn(page, email);
-  await page.goto('/account/security');
+  await page.goto('/security');
+  await page.getByRole('link', { name: 'Two-factor authentication and passkeys' }).click();
+  await expect(page).toHaveURL(/\/account\/security$/);
   await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
   await page.getByRole('button', { name: 'Set up authenticator app' }).click();
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();

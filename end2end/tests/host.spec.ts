@@ -16,4 +16,9 @@ test('the host app signs in on its /signin and its /hello greets the user', asyn
 
   await page.reload();
   await expect(page.locator('.greeting')).toHaveText(`Hello, ${OWNER}`, { timeout: 15_000 });
+
+  // With lanyard's `mfa` feature on, the host has the second factor's page too.
+  await page.goto(`${host}/account/security`);
+  await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Set up authenticator app' })).toBeVisible();
 });
