@@ -4,7 +4,7 @@
 
 use super::clock::Clock;
 use super::directory::{Accounts, TableAccounts};
-use super::error::{AuthError, AuthResult, StartError};
+use super::error::{AuthResult, StartError};
 use super::hooks::Hooks;
 use super::live::LiveView;
 use super::mailer::{MailSettings, Mailer};
@@ -86,11 +86,9 @@ impl Engine {
     ) -> Result<Self, StartError> {
         let engine =
             Self::new(Store::connect(url).await?, clock, policy, secrets).await.map_err(StartError::Settings)?;
-        match engine.reseal_factor_secrets().await {
-            Ok(0) => {}
-            Ok(resealed) => tracing::info!("re-sealed {resealed} authenticator app secrets under the current key"),
-            Err(AuthError::Internal(detail)) => return Err(StartError::UnreadableFactor(detail)),
-            Err(error) => return Err(StartError::Settings(error)),
+        let resealed = engine.reseal_factor_secrets().await?;
+        if resealed > 0 {
+            tracing::info!("re-sealed {resealed} authenticator app secrets under the current key");
         }
         Ok(engine)
     }

@@ -14,7 +14,8 @@ use super::passkeys::{Ceremony, PasskeyUse};
 use super::policy::RequestMeta;
 use super::recovery_codes::matching_recovery_code;
 use super::sessions::{Issued, SessionRequest};
-use super::store::factors::{MfaTokenRow, PasskeyRow};
+use super::store::audit::AuthEvent;
+use super::store::factors::{FactorCounts, MfaTokenRow, PasskeyRow};
 use super::store::{Store, Tx};
 use super::tokens::{hash_refresh_token, looks_like_refresh_token, new_refresh_token};
 use super::totp::WRONG_CODE;
@@ -70,14 +71,13 @@ impl Engine {
     /// The user's second factors, in SPEC's order; empty without an app or a passkey (recovery
     /// codes alone are no factor).
     pub(crate) async fn methods_of(&self, user_id: &str) -> AuthResult<Vec<MfaMethod>> {
-        let totp = self.store.totp_of(user_id).await?.is_some_and(|row| row.confirmed_at.is_some());
-        let passkey = !self.store.passkeys_of(user_id).await?.is_empty();
-        if !totp && !passkey {
+        let FactorCounts { totp, passkeys, recovery_codes } = self.store.factor_counts(user_id).await?;
+        if totp == 0 && passkeys == 0 {
             return Ok(Vec::new());
         }
-        let recovery = self.store.recovery_codes_left(user_id).await? > 0;
-        let methods = [(totp, MfaMethod::Totp), (passkey, MfaMethod::Passkey), (recovery, MfaMethod::RecoveryCode)];
-        Ok(methods.into_iter().filter(|(has, _)| *has).map(|(_, method)| method).collect())
+        let methods =
+            [(totp, MfaMethod::Totp), (passkeys, MfaMethod::Passkey), (recovery_codes, MfaMethod::RecoveryCode)];
+        Ok(methods.into_iter().filter(|(count, _)| *count > 0).map(|(_, method)| method).collect())
     }
 
     /// The first step's answer for a user with a second factor, or `None` for one without. The
@@ -173,10 +173,11 @@ impl Engine {
             self.record_password_reset(&mut tx, &user.id, &account_id, &opened.session_id, now, meta).await?;
         }
         if matches!(proven, Proven::RecoveryCode(_)) {
-            let event = super::store::audit::AuthEvent {
+            let event = AuthEvent {
+                user_id: Some(&user.id),
                 account_id: Some(&account_id),
                 session_id: Some(&opened.session_id),
-                ..self.user_event(AuditKind::RecoveryCodeUsed, &user.id, now, meta)
+                ..self.event(AuditKind::RecoveryCodeUsed, now, meta)
             };
             Store::record_event(&mut tx, &event).await?;
         }
@@ -189,7 +190,7 @@ impl Engine {
             self.password_reset_committed(&user.id, &user.email).await;
         }
         let recovery_codes_left = match proven {
-            Proven::RecoveryCode(_) => Some(self.store.recovery_codes_left(&user.id).await?.max(0) as u32),
+            Proven::RecoveryCode(_) => Some(self.store.factor_counts(&user.id).await?.recovery_codes.max(0) as u32),
             _ => None,
         };
         let (issued, user) = self.signed_in(opened, user, account_id, account, now)?;
@@ -302,7 +303,7 @@ impl Engine {
     /// Records a wrong second factor in the audit trail; a record that cannot be written fails
     /// nothing.
     async fn record_second_factor_failure(&self, user_id: &str, meta: &RequestMeta) {
-        let event = self.user_event(AuditKind::SecondFactorFailed, user_id, self.now(), meta);
+        let event = AuthEvent { user_id: Some(user_id), ..self.event(AuditKind::SecondFactorFailed, self.now(), meta) };
         let recorded = async {
             let mut tx = self.store.write_tx().await?;
             Store::record_event(&mut tx, &event).await?;
@@ -316,10 +317,9 @@ impl Engine {
     /// The caller's second factors, for the security page.
     pub async fn mfa_status(&self, principal: &Principal) -> AuthResult<MfaStatus> {
         let user_id = &principal.user.id;
-        let totp = self.store.totp_of(user_id).await?.is_some_and(|row| row.confirmed_at.is_some());
+        let counts = self.store.factor_counts(user_id).await?;
         let passkeys = self.store.passkeys_of(user_id).await?.into_iter().map(passkey_view).collect();
-        let recovery_codes_left = self.store.recovery_codes_left(user_id).await?.max(0) as u32;
-        Ok(MfaStatus { totp, passkeys, recovery_codes_left })
+        Ok(MfaStatus { totp: counts.totp > 0, passkeys, recovery_codes_left: counts.recovery_codes.max(0) as u32 })
     }
 
     /// The caller's passkeys, oldest first.
@@ -340,7 +340,7 @@ impl Engine {
             tx.rollback().await?;
             return Err(AuthError::NotFound);
         }
-        if !Store::has_factor(&mut tx, user_id).await? {
+        if !Store::factor_counts_in(&mut tx, user_id).await?.any_factor() {
             Store::delete_recovery_codes(&mut tx, user_id).await?;
         }
         Store::record_event(&mut tx, &self.session_event(AuditKind::PasskeyRemoved, now, &entry.state, meta)).await?;
@@ -355,9 +355,10 @@ impl Engine {
         let now = self.now();
         let mut tx = self.store.write_tx().await?;
         let removed = Store::delete_factors(&mut tx, &user.id).await?;
-        let event = super::store::audit::AuthEvent {
+        let event = AuthEvent {
+            user_id: Some(&user.id),
             account_id: user.account_id.as_deref(),
-            ..self.user_event(AuditKind::MfaReset, &user.id, now, &meta)
+            ..self.event(AuditKind::MfaReset, now, &meta)
         };
         Store::record_event(&mut tx, &event).await?;
         tx.commit().await?;

@@ -3,13 +3,12 @@
 //! under a key derived from the signing secret, and re-sealed under the current key when it is read
 //! under an earlier one.
 
-use super::error::{AuthError, AuthResult};
+use super::error::{AuthError, AuthResult, StartError};
 use super::guard::Principal;
 use super::instance::Engine;
 use super::policy::RequestMeta;
 use super::recovery_codes::renew_recovery_codes;
 use super::store::Store;
-use super::store::audit::AuthEvent;
 use super::store::factors::TotpRow;
 use lanyard_contract::{AuditKind, ErrorCode, RecoveryCodes, TotpSetup};
 use totp_rs::{Algorithm, TOTP};
@@ -90,7 +89,6 @@ impl Engine {
     pub async fn totp_disable(&self, principal: &Principal, meta: &RequestMeta) -> AuthResult<()> {
         self.require_recent_password(principal).await?;
         let user_id = &principal.user.id;
-        let passkeys_left = !self.store.passkeys_of(user_id).await?.is_empty();
         let now = self.now();
         let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
         let mut tx = self.store.write_tx().await?;
@@ -98,7 +96,7 @@ impl Engine {
             tx.rollback().await?;
             return Err(AuthError::NotFound);
         }
-        if !passkeys_left {
+        if !Store::factor_counts_in(&mut tx, user_id).await?.any_factor() {
             Store::delete_recovery_codes(&mut tx, user_id).await?;
         }
         Store::record_event(&mut tx, &self.session_event(AuditKind::MfaDisabled, now, &entry.state, meta)).await?;
@@ -125,31 +123,31 @@ impl Engine {
             AuthError::Internal(format!("the authenticator app of user {} is sealed under no key held", row.user_id))
         })?;
         if row.key_id != self.keys.current_id() {
-            let (sealed, key_id) = self.keys.seal(&row.user_id, &secret);
-            self.store.reseal_totp(&row.user_id, &row.key_id, &sealed, key_id).await?;
+            self.reseal(row, &secret).await?;
         }
         Ok(secret)
     }
 
-    /// At start: re-seals every app secret sealed under an earlier key, and refuses to start when
-    /// one opens under no key held (a third rotation would otherwise lock its user out unseen).
-    pub(crate) async fn reseal_factor_secrets(&self) -> AuthResult<usize> {
-        let stale = self.store.totp_sealed_under_other_keys(self.keys.current_id()).await?;
-        for row in &stale {
-            self.open_totp(row).await?;
-        }
-        Ok(stale.len())
+    async fn reseal(&self, row: &TotpRow, secret: &[u8]) -> AuthResult<()> {
+        let (sealed, key_id) = self.keys.seal(&row.user_id, secret);
+        self.store.reseal_totp(&row.user_id, &row.key_id, &sealed, key_id).await
     }
 
-    /// An event of the user's, outside any session (a first step, an operator's reset).
-    pub(crate) fn user_event<'a>(
-        &self,
-        kind: AuditKind,
-        user_id: &'a str,
-        now: i64,
-        meta: &'a RequestMeta,
-    ) -> AuthEvent<'a> {
-        AuthEvent { user_id: Some(user_id), ..self.event(kind, now, meta) }
+    /// At start: re-seals every app secret sealed under an earlier key, and refuses to start when
+    /// one opens under no key held (a third rotation would otherwise lock its user out unseen).
+    pub(crate) async fn reseal_factor_secrets(&self) -> Result<usize, StartError> {
+        let stale =
+            self.store.totp_sealed_under_other_keys(self.keys.current_id()).await.map_err(StartError::Settings)?;
+        for row in &stale {
+            let Some(secret) = self.keys.open(&row.user_id, &row.sealed, &row.key_id) else {
+                return Err(StartError::UnreadableFactor(format!(
+                    "the authenticator app of user {} is sealed under a signing secret not given",
+                    row.user_id
+                )));
+            };
+            self.reseal(row, &secret).await.map_err(StartError::Settings)?;
+        }
+        Ok(stale.len())
     }
 }
 

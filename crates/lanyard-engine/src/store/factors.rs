@@ -57,7 +57,38 @@ pub struct ChallengeRow {
     pub expires_at: i64,
 }
 
+/// How many second factors a user has: an app turned on (0 or 1), passkeys, and recovery codes not
+/// used yet.
+#[derive(Clone, Copy, Debug, FromRow)]
+pub struct FactorCounts {
+    pub totp: i64,
+    pub passkeys: i64,
+    pub recovery_codes: i64,
+}
+
+impl FactorCounts {
+    /// Whether the user has an app or a passkey: recovery codes alone are no factor.
+    pub fn any_factor(self) -> bool {
+        self.totp > 0 || self.passkeys > 0
+    }
+}
+
+const FACTOR_COUNTS: &str = "SELECT
+    (SELECT COUNT(*) FROM lanyard_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp,
+    (SELECT COUNT(*) FROM lanyard_passkeys WHERE user_id = $1) AS passkeys,
+    (SELECT COUNT(*) FROM lanyard_recovery_codes WHERE user_id = $1 AND used_at IS NULL) AS recovery_codes";
+
 impl Store {
+    /// The user's second factors, counted in one statement (every sign-in asks).
+    pub async fn factor_counts(&self, user_id: &str) -> AuthResult<FactorCounts> {
+        Ok(sqlx::query_as(FACTOR_COUNTS).bind(user_id).fetch_one(&self.pool).await?)
+    }
+
+    /// [`Store::factor_counts`], read in `tx`.
+    pub async fn factor_counts_in(tx: &mut Tx, user_id: &str) -> AuthResult<FactorCounts> {
+        Ok(sqlx::query_as(FACTOR_COUNTS).bind(user_id).fetch_one(tx.conn()).await?)
+    }
+
     pub async fn totp_of(&self, user_id: &str) -> AuthResult<Option<TotpRow>> {
         Ok(sqlx::query_as("SELECT user_id, sealed, key_id, confirmed_at FROM lanyard_totp WHERE user_id = $1")
             .bind(user_id)
@@ -108,15 +139,23 @@ impl Store {
     /// code works once even when two instances see it at the same moment. `confirm` accepts the
     /// first code of an app set up and not yet confirmed, and confirms it.
     pub async fn accept_totp_step(tx: &mut Tx, user_id: &str, step: i64, now: i64, confirm: bool) -> AuthResult<bool> {
-        let sql = if confirm {
-            "UPDATE lanyard_totp SET last_step = $2, confirmed_at = $3
-             WHERE user_id = $1 AND confirmed_at IS NULL AND (last_step IS NULL OR last_step < $2)"
+        let query = if confirm {
+            sqlx::query(
+                "UPDATE lanyard_totp SET last_step = $2, confirmed_at = $3
+                 WHERE user_id = $1 AND confirmed_at IS NULL AND (last_step IS NULL OR last_step < $2)",
+            )
+            .bind(user_id)
+            .bind(step)
+            .bind(now)
         } else {
-            "UPDATE lanyard_totp SET last_step = $2
-             WHERE user_id = $1 AND confirmed_at IS NOT NULL AND $3 > 0 AND (last_step IS NULL OR last_step < $2)"
+            sqlx::query(
+                "UPDATE lanyard_totp SET last_step = $2
+                 WHERE user_id = $1 AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < $2)",
+            )
+            .bind(user_id)
+            .bind(step)
         };
-        let accepted = sqlx::query(sql).bind(user_id).bind(step).bind(now).execute(tx.conn()).await?.rows_affected();
-        Ok(accepted == 1)
+        Ok(query.execute(tx.conn()).await?.rows_affected() == 1)
     }
 
     /// Removes the user's app in `tx`; false when there was none turned on.
@@ -170,27 +209,6 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(hash,)| hash).collect())
-    }
-
-    /// Whether the user has an app turned on or a passkey, read in `tx`.
-    pub async fn has_factor(tx: &mut Tx, user_id: &str) -> AuthResult<bool> {
-        let (factors,): (i64,) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM lanyard_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL)
-                  + (SELECT COUNT(*) FROM lanyard_passkeys WHERE user_id = $1)",
-        )
-        .bind(user_id)
-        .fetch_one(tx.conn())
-        .await?;
-        Ok(factors > 0)
-    }
-
-    pub async fn recovery_codes_left(&self, user_id: &str) -> AuthResult<i64> {
-        let (left,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM lanyard_recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(left)
     }
 
     pub async fn insert_passkey(tx: &mut Tx, row: &PasskeyRow, credential_id: &str) -> AuthResult<()> {
