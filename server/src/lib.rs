@@ -2,6 +2,7 @@
 //! lanyard's), and start-up.
 
 pub mod config;
+pub mod logs;
 pub mod web;
 
 use config::Config;

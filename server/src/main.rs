@@ -47,7 +47,7 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         // Each event's fields at the top level, beside its message and the request's span fields.
-        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Json => builder.json().flatten_event(true).fmt_fields(server::logs::SpanFieldsAsJson).init(),
         LogFormat::Text => builder.init(),
     }
 }

@@ -33,7 +33,10 @@ impl Process {
             .env("LANYARD_DEMO", "0")
             .env("LANYARD_LOGIN_MAX_FAILURES", u32::MAX.to_string())
             .env("LANYARD_LOGIN_MAX_FAILURES_PER_IP", u32::MAX.to_string())
-            // Logging as an operator runs it (each request's span at info), its lines thrown away.
+            // Logging as an operator runs it: JSON lines at info, the access log off, its lines
+            // thrown away.
+            .env("LANYARD_LOG_FORMAT", "json")
+            .env("LANYARD_ACCESS_LOG", "off")
             .env_remove("RUST_LOG");
         Self::spawn(command, port).await
     }
