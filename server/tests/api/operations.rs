@@ -27,11 +27,15 @@ async fn every_answer_has_a_request_id_and_every_error_body_names_it(db: Db) {
     assert_eq!(kept.body["request_id"], "nginx-4f2a.1_b");
     assert_eq!(kept.body["error"], "ACCESS_TOKEN_INVALID", "the rest of the body is SPEC's");
 
+    let mut new_ids = std::collections::HashSet::new();
     for unusable in ["two words".to_owned(), "x".repeat(65), "semi;colon".to_owned()] {
         let replaced = app.send(with_id(app.http.get(app.url("/api/nowhere")), &unusable)).await;
         let id = replaced.header("x-request-id").expect("an id").to_owned();
         assert_ne!(id, unusable);
-        assert_eq!(id.len(), 36, "a new UUID: {id}");
+        let (prefix, counter) = id.split_once('-').expect("the process's prefix and a counter");
+        assert!(prefix.len() == 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit()), "a new id: {id}");
+        assert!(!counter.is_empty() && counter.bytes().all(|b| b.is_ascii_hexdigit()), "a new id: {id}");
+        assert!(new_ids.insert(id.clone()), "each new id is new: {id}");
         assert_eq!(replaced.body["request_id"], id.as_str(), "{:?}", replaced.body);
         assert_eq!(replaced.body["error"], "NOT_FOUND");
     }
