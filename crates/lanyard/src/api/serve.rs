@@ -70,7 +70,7 @@ impl Call {
             policy.cookie_secure || policy.forwarded_over_tls(peer, header_str(&parts.headers, "x-forwarded-proto"));
         let meta = RequestMeta {
             ip,
-            user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            user_agent: header_str(&parts.headers, header::USER_AGENT).map(|ua| at_most(ua, 512)),
             page_path: page_path(&parts.headers),
             idle_secs: header_str(&parts.headers, HEADER_USER_IDLE)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -269,7 +269,16 @@ pub(crate) fn page_path(headers: &HeaderMap) -> String {
         Some(after_scheme.find('/').map_or("/", |slash| &after_scheme[slash..]))
     };
     let raw = header_str(headers, HEADER_PAGE_PATH).or_else(from_referer).unwrap_or("/");
-    logout_path(&raw.chars().take(2048).collect::<String>())
+    logout_path(&at_most(raw, 2048))
+}
+
+/// `text`, cut to its first `chars` characters. Every request's user agent and page pass here, and
+/// nearly all are shorter than the cut: those are copied whole, not counted character by character.
+fn at_most(text: &str, chars: usize) -> String {
+    if text.len() <= chars {
+        return text.to_owned();
+    }
+    text.chars().take(chars).collect()
 }
 
 /// Sets the status for errors raised by the server-function framework itself (undecodable input).
@@ -291,6 +300,14 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn long_texts_are_cut_by_characters_and_short_ones_kept_whole() {
+        assert_eq!(at_most("Firefox/128", 512), "Firefox/128");
+        assert_eq!(at_most("ééé", 2), "éé", "characters, not bytes");
+        assert_eq!(at_most("abc", 3), "abc");
+        assert_eq!(at_most(&"x".repeat(600), 512).len(), 512);
     }
 
     #[test]
