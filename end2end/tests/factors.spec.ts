@@ -55,6 +55,14 @@ async function signOut(page: Page) {
   await expect(page).toHaveURL(/\/signin/);
 }
 
+/** A password, then "Use a recovery code" in place, and `code`. */
+async function signInWithRecoveryCode(page: Page, email: string, code: string) {
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Use a recovery code' }).click();
+  await page.getByLabel('Recovery code').fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+}
+
 test('an authenticator app is set up, then asked for in place at sign-in; a recovery code works once', async ({ page }) => {
   const problems = watchConsole(page);
   const email = freshUser();
@@ -92,16 +100,10 @@ test('an authenticator app is set up, then asked for in place at sign-in; a reco
   await expectSignedIn(page, email);
 
   await signOut(page);
-  await signIn(page, email);
-  await page.getByRole('link', { name: 'Use a recovery code' }).click();
-  await page.getByLabel('Recovery code').fill(codes[0]);
-  await page.getByRole('button', { name: 'Verify' }).click();
+  await signInWithRecoveryCode(page, email, codes[0]);
   await expectSignedIn(page, email);
   await signOut(page);
-  await signIn(page, email);
-  await page.getByRole('link', { name: 'Use a recovery code' }).click();
-  await page.getByLabel('Recovery code').fill(codes[0]);
-  await page.getByRole('button', { name: 'Verify' }).click();
+  await signInWithRecoveryCode(page, email, codes[0]);
   await expect(page.getByRole('status').filter({ hasText: 'The code is not valid.' })).toBeVisible();
   await expect(page).toHaveURL(/\/signin/);
 

@@ -56,6 +56,15 @@ pub(crate) enum Proven {
     Passkey(PasskeyUse),
 }
 
+/// A factor the user removes.
+#[derive(Clone, Copy, Debug)]
+enum Factor<'a> {
+    /// The authenticator app.
+    App,
+    /// The passkey with this id.
+    Passkey(&'a str),
+}
+
 /// A second step that signed in: the tokens, the user, and after a recovery code how many are left.
 #[derive(Debug)]
 pub struct SecondStep {
@@ -327,23 +336,39 @@ impl Engine {
         Ok(self.store.passkeys_of(&principal.user.id).await?.into_iter().map(passkey_view).collect())
     }
 
+    /// Turns the authenticator app off (a sensitive action). The recovery codes go too unless a
+    /// passkey is left. No session ends.
+    pub async fn totp_disable(&self, principal: &Principal, meta: &RequestMeta) -> AuthResult<()> {
+        self.remove_factor(principal, Factor::App, meta).await
+    }
+
     /// Removes one of the caller's passkeys (a sensitive action); the recovery codes go with the
     /// last factor. No session ends. Another user's passkey is "not found".
     pub async fn delete_passkey(&self, principal: &Principal, id: &str, meta: &RequestMeta) -> AuthResult<()> {
         plain_text("id", id)?;
+        self.remove_factor(principal, Factor::Passkey(id), meta).await
+    }
+
+    /// Removes one of the caller's factors after the step-up check, the recovery codes with the
+    /// last one, and records it; "not found" when the caller has no such factor.
+    async fn remove_factor(&self, principal: &Principal, factor: Factor<'_>, meta: &RequestMeta) -> AuthResult<()> {
         self.require_recent_password(principal).await?;
         let user_id = &principal.user.id;
         let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
         let now = self.now();
         let mut tx = self.store.write_tx().await?;
-        if !Store::delete_passkey(&mut tx, user_id, id).await? {
+        let (removed, kind) = match factor {
+            Factor::App => (Store::delete_totp(&mut tx, user_id).await?, AuditKind::MfaDisabled),
+            Factor::Passkey(id) => (Store::delete_passkey(&mut tx, user_id, id).await?, AuditKind::PasskeyRemoved),
+        };
+        if !removed {
             tx.rollback().await?;
             return Err(AuthError::NotFound);
         }
         if !Store::factor_counts_in(&mut tx, user_id).await?.any_factor() {
             Store::delete_recovery_codes(&mut tx, user_id).await?;
         }
-        Store::record_event(&mut tx, &self.session_event(AuditKind::PasskeyRemoved, now, &entry.state, meta)).await?;
+        Store::record_event(&mut tx, &self.session_event(kind, now, &entry.state, meta)).await?;
         tx.commit().await
     }
 

@@ -84,25 +84,6 @@ impl Engine {
         Ok(RecoveryCodes { recovery_codes })
     }
 
-    /// Turns the authenticator app off (a sensitive action). The recovery codes go too unless a
-    /// passkey is left. No session ends.
-    pub async fn totp_disable(&self, principal: &Principal, meta: &RequestMeta) -> AuthResult<()> {
-        self.require_recent_password(principal).await?;
-        let user_id = &principal.user.id;
-        let now = self.now();
-        let entry = self.session_entry(&principal.session_id).await?.ok_or(AuthError::NotFound)?;
-        let mut tx = self.store.write_tx().await?;
-        if !Store::delete_totp(&mut tx, user_id).await? {
-            tx.rollback().await?;
-            return Err(AuthError::NotFound);
-        }
-        if !Store::factor_counts_in(&mut tx, user_id).await?.any_factor() {
-            Store::delete_recovery_codes(&mut tx, user_id).await?;
-        }
-        Store::record_event(&mut tx, &self.session_event(AuditKind::MfaDisabled, now, &entry.state, meta)).await?;
-        tx.commit().await
-    }
-
     /// The step whose code `code` is for the app `row`, within one step of now; `None` for a code
     /// that is no code of the app's now. Whether it was accepted before is for the store to say.
     pub(crate) async fn totp_step(&self, row: &TotpRow, email: &str, code: &str) -> AuthResult<Option<i64>> {

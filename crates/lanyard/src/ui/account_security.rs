@@ -4,7 +4,7 @@
 //! change that needs a fresh check asks for it in place (step-up), and none ends a session.
 
 use super::protected::Protected;
-use crate::contract::{MfaStatus, Secret, TotpSetup};
+use crate::contract::{ErrorBody, MfaStatus, Secret, TotpSetup};
 use crate::session::{self, factors};
 use leptos::prelude::*;
 
@@ -41,9 +41,7 @@ pub fn AccountSecurity() -> impl IntoView {
                 <h2>"Passkeys"</h2>
                 {move || status.get().map(|now| view! { <PasskeyList now recovery_codes outcome reload/> })}
             </section>
-            {move || outcome.get().map(|(ok, message)| view! {
-                <p class=if ok { "success" } else { "problem" } role="status">{message}</p>
-            })}
+            <super::pages::OutcomeLine outcome/>
         </Protected>
     }
 }
@@ -61,46 +59,26 @@ fn AuthenticatorApp(
     let code = RwSignal::new(String::new());
     let pending = RwSignal::new(false);
     let start = move |_| {
-        pending.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            match factors::set_up_totp().await {
-                Ok(started) => setup.set(Some(started)),
-                Err(error) => outcome.set(Some((false, session::describe(&error)))),
-            }
-            pending.set(false);
-        });
+        act(pending, outcome, reload, async move {
+            setup.set(Some(factors::set_up_totp().await?));
+            Ok(None)
+        })
     };
     let verify = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            match factors::confirm_totp(code.get_untracked().trim().to_owned()).await {
-                Ok(codes) => {
-                    setup.set(None);
-                    recovery_codes.set(Some(codes));
-                    outcome.set(Some((true, "Two-factor authentication is on.".into())));
-                    reload();
-                }
-                Err(error) => outcome.set(Some((false, session::describe(&error)))),
-            }
+        act(pending, outcome, reload, async move {
+            let typed = code.get_untracked().trim().to_owned();
             code.set(String::new());
-            pending.set(false);
-        });
+            recovery_codes.set(Some(factors::confirm_totp(typed).await?));
+            setup.set(None);
+            Ok(Some("Two-factor authentication is on.".into()))
+        })
     };
     let turn_off = move |_| {
-        pending.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            match factors::turn_off_totp().await {
-                Ok(()) => {
-                    outcome.set(Some((true, "Two-factor authentication is off.".into())));
-                    reload();
-                }
-                Err(error) => outcome.set(Some((false, session::describe(&error)))),
-            }
-            pending.set(false);
-        });
+        act(pending, outcome, reload, async move {
+            factors::turn_off_totp().await?;
+            Ok(Some("Two-factor authentication is off.".into()))
+        })
     };
     if on {
         return view! {
@@ -179,36 +157,23 @@ fn PasskeyList(
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let pending = RwSignal::new(false);
-    let act = move |action: std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<String, crate::contract::ErrorBody>>>,
-    >| {
-        pending.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            match action.await {
-                Ok(message) => {
-                    outcome.set(Some((true, message)));
-                    reload();
-                }
-                Err(error) => outcome.set(Some((false, session::describe(&error)))),
-            }
-            pending.set(false);
-        });
-    };
     let add = move |_| {
-        act(Box::pin(async move {
+        act(pending, outcome, reload, async move {
             let added = factors::add_passkey(String::new()).await?;
             if let Some(codes) = added.recovery_codes {
                 recovery_codes.set(Some(codes));
             }
-            Ok("Passkey added.".to_owned())
-        }))
+            Ok(Some("Passkey added.".to_owned()))
+        })
     };
     let listed = now.passkeys.into_iter().map(|passkey| {
         let id = passkey.id.clone();
         let remove = move |_| {
             let id = id.clone();
-            act(Box::pin(async move { factors::remove_passkey(id).await.map(|()| "Passkey removed.".to_owned()) }))
+            act(pending, outcome, reload, async move {
+                factors::remove_passkey(id).await?;
+                Ok(Some("Passkey removed.".to_owned()))
+            })
         };
         view! {
             <li>
@@ -223,4 +188,27 @@ fn PasskeyList(
         <ul class="passkeys">{listed.collect_view()}</ul>
         <button type="button" disabled=move || pending.get() on:click=add>"Add a passkey"</button>
     }
+}
+
+/// Runs one of the page's actions: its buttons wait meanwhile, and what it came to is said. An
+/// action that answers a message changed the factors, and the page reads them again.
+fn act(
+    pending: RwSignal<bool>,
+    outcome: Outcome,
+    reload: impl Fn() + 'static,
+    action: impl std::future::Future<Output = Result<Option<String>, ErrorBody>> + 'static,
+) {
+    pending.set(true);
+    outcome.set(None);
+    leptos::task::spawn_local(async move {
+        match action.await {
+            Ok(Some(message)) => {
+                outcome.set(Some((true, message)));
+                reload();
+            }
+            Ok(None) => {}
+            Err(error) => outcome.set(Some((false, session::describe(&error)))),
+        }
+        pending.set(false);
+    });
 }

@@ -97,9 +97,7 @@ fn InviteForm() -> impl IntoView {
                 }).collect_view()}
             </select>
             <button type="submit">"Send invitation"</button>
-            {move || outcome.get().map(|(ok, message)| view! {
-                <p class=if ok { "success" } else { "problem" } role="status">{message}</p>
-            })}
+            <super::pages::OutcomeLine outcome/>
         </form>
     }
 }

@@ -39,9 +39,7 @@ pub fn ChangeEmail() -> impl IntoView {
                 <input id="email-password" type="password" autocomplete="current-password" required bind:value=password/>
                 <p class="muted">"The change is made once you open the link we send to the new address; your current address gets a notice with a link that cancels it."</p>
                 <button type="submit" disabled=move || pending.get()>"Change email"</button>
-                {move || outcome.get().map(|(ok, message)| view! {
-                    <p class=if ok { "success" } else { "problem" } role="status">{message}</p>
-                })}
+                <super::pages::OutcomeLine outcome/>
             </form>
         </Protected>
     }

@@ -107,10 +107,19 @@ pub fn Password() -> impl IntoView {
                 />
                 <p class="muted">{password_rule()}</p>
                 <button type="submit" disabled=move || pending.get()>"Change password"</button>
-                {move || outcome.get().map(|(ok, message)| view! {
-                    <p class=if ok { "success" } else { "problem" } role="status">{message}</p>
-                })}
+                <OutcomeLine outcome/>
             </form>
         </Protected>
+    }
+}
+
+/// What a form's last action came to, said with role="status": a success, or the problem (the bool
+/// says which); nothing before the first.
+#[component]
+pub fn OutcomeLine(outcome: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+    move || {
+        outcome.get().map(|(ok, message)| {
+            view! { <p class=if ok { "success" } else { "problem" } role="status">{message}</p> }
+        })
     }
 }

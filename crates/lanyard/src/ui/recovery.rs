@@ -25,6 +25,29 @@ pub(super) fn typed_field() -> (NodeRef<Input>, RwSignal<String>, RwSignal<bool>
     (field, text, hydrated)
 }
 
+/// The "Email" field of the pages that start from an address (sign-in, sign-up, a reset link), with
+/// its label; what was typed before hydration is kept (see [`typed_field`]).
+#[component]
+pub(super) fn EmailField(
+    /// The field, read once hydrated.
+    field: NodeRef<Input>,
+    /// What the field holds.
+    email: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for="email">"Email"</label>
+        <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="username"
+            required
+            node_ref=field
+            on:input=move |event| email.set(event_target_value(&event))
+        />
+    }
+}
+
 /// A new password's field (its label is the page's), with the rule the server enforces stated
 /// under it; what was typed before hydration is kept (see [`typed_field`]).
 #[component]
@@ -91,15 +114,7 @@ pub fn ForgotPassword() -> impl IntoView {
                 when=move || sent.get()
                 fallback=move || view! {
                     <form class="card" method="post" action="" on:submit=on_submit>
-                        <label for="email">"Email"</label>
-                        <input
-                            id="email"
-                            type="email"
-                            autocomplete="username"
-                            required
-                            node_ref=email_field
-                            on:input=move |event| email.set(event_target_value(&event))
-                        />
+                        <EmailField field=email_field email/>
                         <button type="submit" disabled=move || !hydrated.get() || pending.get()>"Send reset link"</button>
                         <p class="problem" role="status">{move || problem.get()}</p>
                     </form>

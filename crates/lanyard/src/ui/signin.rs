@@ -75,16 +75,7 @@ pub fn SignIn() -> impl IntoView {
             <h1>"Sign in"</h1>
             {move || second_step.get().map(|required| second_step_form(required, form))}
             <form class="card" method="post" action="" on:submit=on_submit hidden=move || second_step.get().is_some()>
-                <label for="email">"Email"</label>
-                <input
-                    id="email"
-                    name="email"
-                    type="email"
-                    autocomplete="username"
-                    required
-                    node_ref=email_field
-                    on:input=move |event| email.set(event_target_value(&event))
-                />
+                <super::recovery::EmailField field=email_field email/>
                 <label for="password">"Password"</label>
                 <input
                     id="password"

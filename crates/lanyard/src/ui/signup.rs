@@ -2,7 +2,7 @@
 //! name, then says "Check your email" (or, with verification off, signs in); `/verify-email`
 //! confirms the address with the link's token, which it drops from its address first.
 
-use super::recovery::{CheckYourEmail, NewPasswordField, typed_field};
+use super::recovery::{CheckYourEmail, EmailField, NewPasswordField, typed_field};
 use crate::contract::{SignUpAnswer, TokenState};
 use crate::session;
 use leptos::prelude::*;
@@ -42,15 +42,7 @@ pub fn SignUp() -> impl IntoView {
                 when=move || sent.get()
                 fallback=move || view! {
                     <form class="card" method="post" action="" on:submit=on_submit.clone()>
-                        <label for="email">"Email"</label>
-                        <input
-                            id="email"
-                            type="email"
-                            autocomplete="username"
-                            required
-                            node_ref=email_field
-                            on:input=move |event| email.set(event_target_value(&event))
-                        />
+                        <EmailField field=email_field email/>
                         <label for="password">"Password"</label>
                         <NewPasswordField id="password" field=password_field password/>
                         <label for="account-name">"Account name"</label>
